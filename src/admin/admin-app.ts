@@ -1,0 +1,42 @@
+import { Hono } from "hono";
+import type { SnapshotHolder } from "../config/snapshot-holder.js";
+import { formatPolicyIssue } from "../policy/issues.js";
+import type { Registry } from "../telemetry/metrics.js";
+
+export interface AdminOptions {
+  readonly holder: SnapshotHolder;
+  readonly metrics: Registry;
+  /** True while shutting down: readiness fails so load balancers stop sending traffic. */
+  readonly draining?: () => boolean;
+}
+
+/** The admin API: readiness, liveness, metrics and the config in force. */
+export function adminApp(options: AdminOptions): Hono {
+  const { holder } = options;
+  const app = new Hono();
+  app.get("/ready", (c) => {
+    if (options.draining?.()) return c.json({ ready: false, reason: "draining" }, 503);
+    if (!holder.ready) return c.json({ ready: false, reason: "no configuration loaded" }, 503);
+    return c.json({ ready: true, version: holder.current().version });
+  });
+  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.get("/metrics", (c) => c.text(options.metrics.render(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));
+  app.get("/config", (c) => {
+    if (!holder.ready) return c.json({ error: { code: "not_ready", message: "no configuration loaded" } }, 503);
+    const s = holder.current();
+    const failure = holder.lastFailure;
+    return c.json({
+      version: s.version,
+      hash: s.hash,
+      source: s.source,
+      loadedAt: s.loadedAt.toISOString(),
+      counts: s.counts,
+      warnings: s.warnings.map(formatPolicyIssue),
+      lastReloadError: failure === null ? null : { at: failure.at.toISOString(), message: failure.message },
+      routes: [...new Set(s.routes.entries.map((e) => e.rule.id))],
+      backends: [...s.backends.values()].map((b) => ({ name: b.key, endpoints: b.endpoints.map((e) => e.origin) })),
+    });
+  });
+  app.notFound((c) => c.json({ error: { code: "no_route", message: `no admin endpoint ${c.req.path}` } }, 404));
+  return app;
+}

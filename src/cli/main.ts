@@ -1,0 +1,47 @@
+import { parseArgs } from "node:util";
+import { serveCommand } from "./serve.js";
+import { validateCommand } from "./validate.js";
+import { demoCommand } from "./demo.js";
+
+const USAGE = `meshgate — a Gateway API mesh gateway
+
+Usage:
+  meshgate serve --policies DIR [--port 8080] [--admin-port 9901] [--host 127.0.0.1] [--trusted-proxies CIDR,...] [--no-watch]
+  meshgate validate DIR
+  meshgate demo [--port 8080] [--admin-port 9901]      serve policies/ with the Bookinfo demo upstreams
+  meshgate help | version
+`;
+
+/** Entry point; returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "serve":
+      return serveCommand(rest);
+    case "validate":
+      return validateCommand(rest);
+    case "demo":
+      return demoCommand(rest);
+    case "version":
+    case "--version":
+      process.stdout.write(`${await version()}\n`);
+      return 0;
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`meshgate: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+async function version(): Promise<string> {
+  const { readFile } = await import("node:fs/promises");
+  const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+export { parseArgs };

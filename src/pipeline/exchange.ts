@@ -1,0 +1,52 @@
+import type { HeaderList } from "./header-list.js";
+
+/**
+ * A request body as the runtime holds it. The core never reads bytes; it only asks
+ * whether the body can be sent twice (for retries and mirrors).
+ */
+export interface RequestBody {
+  /** Byte length when known (Content-Length or a buffered body). */
+  readonly length: number | null;
+  /** True when the bytes are held in memory and can be sent again. */
+  readonly replayable: boolean;
+}
+
+/** A response body from the transport: handed to the runtime to stream, or dropped. */
+export interface ResponseBody {
+  /** Stops reading and releases the upstream connection's claim on it. */
+  cancel(reason?: unknown): void;
+}
+
+/** What a runtime adapter builds for every request before the pipeline runs. */
+export interface GatewayRequest {
+  method: string;
+  /** "http" or "https": how the client reached the gateway. */
+  readonly scheme: "http" | "https";
+  /** Request host without port, lower case, no trailing dot. */
+  host: string;
+  /** Port from the Host header, or null when it had none. */
+  readonly hostPort: number | null;
+  /** Port the gateway listener accepted the connection on. */
+  readonly listenerPort: number;
+  /** Path as received, without query; starts with "/". */
+  path: string;
+  /** Query string including the leading "?", or "". */
+  query: string;
+  readonly headers: HeaderList;
+  body: RequestBody | null;
+  readonly clientAddress: string;
+  /** Clock reading (ms) when the request arrived. */
+  readonly startTime: number;
+}
+
+/** The gateway's answer; the runtime adapter writes it out. */
+export interface GatewayResponse {
+  status: number;
+  headers: HeaderList;
+  /** A gateway-made body, an upstream body to stream, or nothing. */
+  body: string | Uint8Array | ResponseBody | null;
+}
+
+export function isResponseBody(body: GatewayResponse["body"]): body is ResponseBody {
+  return body !== null && typeof body === "object" && !(body instanceof Uint8Array);
+}

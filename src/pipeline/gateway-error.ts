@@ -1,0 +1,55 @@
+import { HeaderList } from "./header-list.js";
+
+/** Stable error codes; clients and tests branch on these, never on message text. */
+export const ERROR_STATUS = {
+  bad_request: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  no_route: 404,
+  payload_too_large: 413,
+  rate_limited: 429,
+  headers_too_large: 431,
+  backend_not_found: 500,
+  no_backend: 500,
+  internal: 500,
+  upstream_reset: 502,
+  upstream_bad_response: 502,
+  upstream_unavailable: 503,
+  overloaded: 503,
+  upstream_timeout: 504,
+  request_timeout: 504,
+} as const;
+
+export type GatewayErrorCode = keyof typeof ERROR_STATUS;
+
+/** The one error type the gateway answers with; mapped to status and JSON body in `errorBody`. */
+export class GatewayError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: GatewayErrorCode,
+    message: string,
+    readonly headers?: readonly (readonly [string, string])[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "GatewayError";
+    this.status = ERROR_STATUS[code];
+  }
+}
+
+/** Anything thrown that is not a GatewayError becomes `internal`, without leaking its details. */
+export function toGatewayError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  return new GatewayError("internal", "internal gateway error", undefined, { cause: err });
+}
+
+/** JSON body of the error contract: `{ "error": { "code", "message" } }`. */
+export function errorBody(err: GatewayError): string {
+  return JSON.stringify({ error: { code: err.code, message: err.message } });
+}
+
+export function errorHeaders(err: GatewayError): HeaderList {
+  const headers = new HeaderList(["content-type", "application/json"]);
+  if (err.headers) for (const [name, value] of err.headers) headers.append(name, value);
+  return headers;
+}

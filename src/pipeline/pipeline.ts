@@ -1,0 +1,79 @@
+import type { Snapshot } from "../policy/snapshot.js";
+import { forward } from "../upstream/forward.js";
+import type { Transport } from "../upstream/transport.js";
+import { pick } from "../upstream/weighted.js";
+import type { GatewayRequest, GatewayResponse } from "./exchange.js";
+import { GatewayError, errorBody, errorHeaders, toGatewayError } from "./gateway-error.js";
+import { hygiene, type HygieneOptions } from "./hygiene/hygiene.js";
+import { mirror } from "./mirror.js";
+import { systemClock, systemRandom, type Clock, type Random } from "./runtime-env.js";
+
+export interface PipelineOptions extends HygieneOptions {
+  /** Returns the snapshot in force; read once per request so a swap never splits one. */
+  readonly snapshot: () => Snapshot;
+  readonly transport: Transport;
+  readonly clock?: Clock;
+  readonly random?: Random;
+  /** Called once per request after the response is decided (metrics, access log). */
+  readonly observe?: (event: RequestOutcome) => void;
+  /** Receives failures the client does not see (mirror errors, internal errors' causes). */
+  readonly onError?: (err: unknown, context: string) => void;
+}
+
+export interface RequestOutcome {
+  readonly request: GatewayRequest;
+  readonly requestId: string;
+  readonly response: GatewayResponse;
+  readonly snapshot: Snapshot;
+  readonly routeId: string | null;
+  readonly backend: string | null;
+  readonly error: GatewayError | null;
+}
+
+export type Pipeline = (req: GatewayRequest, clientSignal?: AbortSignal) => Promise<GatewayResponse>;
+
+/** The request path, top to bottom, one stage per line. */
+export function createPipeline(options: PipelineOptions): Pipeline {
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? systemRandom;
+  const clean = hygiene(options);
+  const send = forward({ transport: options.transport, clock, random });
+  const sendMirror = mirror({ transport: options.transport, random, onError: options.onError });
+  const observe = options.observe;
+
+  return async function handleRequest(req, clientSignal) {
+    const snapshot = options.snapshot();
+    let requestId = "";
+    let routeId: string | null = null;
+    let backendKey: string | null = null;
+    let response: GatewayResponse;
+    let error: GatewayError | null = null;
+    try {
+      requestId = clean(req); //                                hygiene: hop-by-hop out, forwarding headers and ids in
+      const match = snapshot.routes.match(req); //               route: Gateway API precedence across all routes
+      if (match === null) throw new GatewayError("no_route", `no route for ${req.method} ${req.host}${req.path}`);
+      const rule = match.rule;
+      routeId = rule.id;
+      const preflight = rule.preflight?.(req); //                cors: preflights answered here
+      if (preflight) return (response = preflight);
+      for (const filter of rule.requestFilters) filter(req, match); // filters: header modifiers, URL rewrite
+      if (rule.redirect !== null) return (response = rule.redirect(req, match)); // redirect is terminal
+      if (rule.mirrors.length > 0) await sendMirror(req, rule.mirrors); // mirror: fire and forget
+      const ref = rule.backends === null ? null : pick(rule.backends, random); // balance: weighted backendRefs
+      if (ref === null) throw new GatewayError("no_backend", `route ${rule.id} has no backend with weight above zero`);
+      backendKey = ref.key;
+      if (ref.backend === null) throw new GatewayError("backend_not_found", `backend ${ref.key} of route ${rule.id} does not exist`);
+      for (const filter of ref.requestFilters) filter(req, match);
+      response = await send(req, rule, ref.backend, clientSignal); // forward: timeouts and retries
+      for (const filter of ref.responseFilters) filter(response, req);
+      for (const filter of rule.responseFilters) filter(response, req);
+      return response;
+    } catch (err) {
+      error = toGatewayError(err);
+      if (error.code === "internal") options.onError?.(err, "pipeline");
+      return (response = { status: error.status, headers: errorHeaders(error), body: errorBody(error) });
+    } finally {
+      observe?.({ request: req, requestId, response: response!, snapshot, routeId, backend: backendKey, error });
+    }
+  };
+}

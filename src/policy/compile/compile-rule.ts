@@ -1,0 +1,105 @@
+import type { PolicyIssue } from "../issues.js";
+import type { HTTPRoute, HTTPRouteRule } from "../schema/index.js";
+import type { CompiledBackend, CompiledBackendRef, CompiledRule, MirrorTarget } from "../snapshot.js";
+import type { Located } from "../validate.js";
+import { weightedChoice } from "../../upstream/weighted.js";
+import { compileFilters } from "./compile-filters.js";
+import { compileMatch } from "./compile-match.js";
+import type { RouteEntry } from "./route-table.js";
+
+export interface RuleContext {
+  readonly backends: ReadonlyMap<string, CompiledBackend>;
+  readonly issues: PolicyIssue[];
+}
+
+interface BackendRefLike {
+  readonly name: string;
+  readonly namespace?: string | undefined;
+  readonly group?: string | undefined;
+  readonly kind?: string | undefined;
+}
+
+/** One HTTPRoute into its compiled rules and their precedence entries. */
+export function compileRoute(located: Located<HTTPRoute>, ctx: RuleContext): RouteEntry[] {
+  const route = located.doc;
+  const { namespace, name } = route.metadata;
+  const key = `${namespace}/${name}`;
+  const created = route.metadata.creationTimestamp ?? "";
+  const hostnames: (string | null)[] = route.spec.hostnames && route.spec.hostnames.length > 0 ? route.spec.hostnames : [null];
+  const entries: RouteEntry[] = [];
+  route.spec.rules.forEach((rule, ruleIndex) => {
+    const compiled = compileRule(located, rule, ruleIndex, ctx);
+    rule.matches.forEach((m, matchIndex) => {
+      const match = compileMatch(m);
+      for (const hostPattern of hostnames) {
+        entries.push({ rule: compiled, hostPattern, ...match, age: { created, key, rule: ruleIndex, match: matchIndex } });
+      }
+    });
+  });
+  return entries;
+}
+
+function compileRule(located: Located<HTTPRoute>, rule: HTTPRouteRule, ruleIndex: number, ctx: RuleContext): CompiledRule {
+  const route = located.doc;
+  const { namespace, name } = route.metadata;
+  const at = { file: located.file, index: located.index, issues: ctx.issues };
+  const rulePath = ["spec", "rules", ruleIndex];
+  const filters = compileFilters(rule.filters ?? [], { ...at, path: [...rulePath, "filters"] });
+  const resolve = (ref: BackendRefLike, path: (string | number)[]) => resolveBackend(ref, namespace, path, located, ctx);
+
+  const backendRefs: CompiledBackendRef[] = (rule.backendRefs ?? []).map((ref, i) => {
+    const path = [...rulePath, "backendRefs", i];
+    const refFilters = compileFilters(ref.filters ?? [], { ...at, path: [...path, "filters"] });
+    return {
+      key: `${ref.namespace ?? namespace}/${ref.name}`,
+      weight: ref.weight ?? 1,
+      backend: resolve(ref, path),
+      requestFilters: refFilters.request,
+      responseFilters: refFilters.response,
+    };
+  });
+  const mirrors: MirrorTarget[] = filters.mirrors.map((m, i) => ({
+    backend: resolve(m.ref, [...rulePath, "filters", i, "requestMirror", "backendRef"]),
+    fraction: m.fraction,
+  }));
+  const choice = weightedChoice(backendRefs, (r) => r.weight);
+  if (choice.kind === "empty" && filters.terminal === null && filters.preflight === null) {
+    ctx.issues.push({ file: located.file, index: located.index, severity: "warning", path: [...rulePath, "backendRefs"], message: "rule has no backendRef with weight above zero; its requests answer 500" });
+  }
+  return {
+    id: `${namespace}/${name}/${rule.name ?? `rule-${ruleIndex}`}`,
+    route: { namespace, name },
+    ruleIndex,
+    preflight: filters.preflight,
+    requestFilters: filters.request,
+    redirect: filters.terminal,
+    mirrors,
+    responseFilters: filters.response,
+    backends: choice.kind === "empty" ? null : choice,
+    backendRefs,
+    requestTimeoutMs: rule.timeouts?.request ?? null,
+    backendTimeoutMs: rule.timeouts?.backendRequest ?? null,
+    retry: rule.retry
+      ? { attempts: rule.retry.attempts ?? 2, codes: new Set(rule.retry.codes ?? []), backoffMs: rule.retry.backoff ?? 25 }
+      : null,
+  };
+}
+
+/**
+ * A backendRef without kind (a Kubernetes Service) or of kind meshgate.dev Backend resolves
+ * to the Backend of that name in the ref's namespace, else the route's. Anything else is
+ * unresolvable: a warning now, a 500 for its share of traffic (Gateway API).
+ */
+function resolveBackend(ref: BackendRefLike, routeNamespace: string, path: (string | number)[], located: Located<HTTPRoute>, ctx: RuleContext): CompiledBackend | null {
+  const group = ref.group ?? "";
+  const kind = ref.kind ?? "Service";
+  const key = `${ref.namespace ?? routeNamespace}/${ref.name}`;
+  const supported = (group === "" && kind === "Service") || (group === "meshgate.dev" && kind === "Backend");
+  const backend = supported ? ctx.backends.get(key) : undefined;
+  if (backend) return backend;
+  const message = supported
+    ? `backendRef ${key} does not resolve: no Backend named ${ref.name} in namespace ${ref.namespace ?? routeNamespace}; its share of traffic answers 500`
+    : `backendRef kind ${group === "" ? "" : `${group}/`}${kind} is not supported; its share of traffic answers 500`;
+  ctx.issues.push({ file: located.file, index: located.index, severity: "warning", path: [...path, "name"], message });
+  return null;
+}

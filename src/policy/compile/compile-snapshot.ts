@@ -1,0 +1,48 @@
+import { PolicyError } from "../issues.js";
+import { parseSources, type PolicySource } from "../parse.js";
+import type { CompiledBackend, Snapshot, SnapshotSource } from "../snapshot.js";
+import { validateDocuments } from "../validate.js";
+import { compileBackend } from "./compile-backend.js";
+import { compileRoute } from "./compile-rule.js";
+import { RouteTable, type RouteEntry } from "./route-table.js";
+
+/**
+ * Policy sources into an immutable Snapshot: parse, validate, resolve, compile.
+ * Throws PolicyError with every problem found when any document is invalid.
+ */
+export async function compileSnapshot(sources: readonly PolicySource[], source: SnapshotSource, version?: string): Promise<Snapshot> {
+  const parsed = parseSources(sources);
+  const set = validateDocuments(parsed.documents);
+  const issues = [...parsed.issues, ...set.issues];
+  if (issues.some((i) => i.severity === "error")) throw new PolicyError(issues);
+
+  const backends = new Map<string, CompiledBackend>();
+  for (const b of set.backends) {
+    const compiled = compileBackend(b.doc);
+    backends.set(compiled.key, compiled);
+  }
+  const entries: RouteEntry[] = [];
+  let rules = 0;
+  for (const route of set.routes) {
+    entries.push(...compileRoute(route, { backends, issues }));
+    rules += route.doc.spec.rules.length;
+  }
+  const hash = await sha256(sources);
+  return Object.freeze({
+    version: version ?? hash.slice(0, 12),
+    hash,
+    source,
+    loadedAt: new Date(),
+    routes: new RouteTable(entries),
+    backends,
+    warnings: issues,
+    counts: { routes: set.routes.length, rules, backends: backends.size },
+  });
+}
+
+async function sha256(sources: readonly PolicySource[]): Promise<string> {
+  const sorted = [...sources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const text = sorted.map((s) => `${s.name}\u0000${s.text}\u0000`).join("");
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,94 @@
+import type { GatewayRequest, GatewayResponse } from "../pipeline/exchange.js";
+import type { PolicyIssue } from "./issues.js";
+import type { RouteTable } from "./compile/route-table.js";
+import type { RouteMatch } from "./compile/route-table.js";
+import type { WeightedChoice } from "../upstream/weighted.js";
+
+/** Mutates the request on its way upstream (header modifier, URL rewrite). */
+export type RequestFilter = (req: GatewayRequest, match: RouteMatch) => void;
+/** Mutates the response on its way back (response header modifier, CORS headers). */
+export type ResponseFilter = (res: GatewayResponse, req: GatewayRequest) => void;
+/** Answers the request itself (redirect); the request goes no further. */
+export type TerminalFilter = (req: GatewayRequest, match: RouteMatch) => GatewayResponse;
+/** Answers CORS preflights; null when the request is not one. */
+export type PreflightFilter = (req: GatewayRequest) => GatewayResponse | null;
+
+export interface CompiledEndpoint {
+  /** `scheme://host:port`, the transport's pool key. */
+  readonly origin: string;
+  readonly weight: number;
+  readonly priority: number;
+  readonly zone: string | null;
+  readonly cluster: string | null;
+}
+
+/** A resolved Backend: where the traffic for one backendRef goes. */
+export interface CompiledBackend {
+  /** "namespace/name" */
+  readonly key: string;
+  readonly endpoints: readonly CompiledEndpoint[];
+  /** Weighted choice over the best (lowest) priority level that has endpoints. */
+  readonly choose: WeightedChoice<CompiledEndpoint>;
+}
+
+export interface CompiledBackendRef {
+  /** "namespace/name" as referenced; for logs and explain. */
+  readonly key: string;
+  readonly weight: number;
+  /** null when the ref did not resolve: its share of traffic answers 500. */
+  readonly backend: CompiledBackend | null;
+  readonly requestFilters: readonly RequestFilter[];
+  readonly responseFilters: readonly ResponseFilter[];
+}
+
+export interface MirrorTarget {
+  readonly backend: CompiledBackend | null;
+  /** Probability in [0, 1] that a request is mirrored. */
+  readonly fraction: number;
+}
+
+export interface RetryPolicy {
+  /** Retries after the first try (Gateway API `attempts`). */
+  readonly attempts: number;
+  readonly codes: ReadonlySet<number>;
+  /** Base delay; grows exponentially with jitter. */
+  readonly backoffMs: number;
+}
+
+/** One HTTPRoute rule, compiled: everything a request needs after it matched. */
+export interface CompiledRule {
+  /** "namespace/name/rule-name-or-index" */
+  readonly id: string;
+  readonly route: { readonly namespace: string; readonly name: string };
+  readonly ruleIndex: number;
+  readonly preflight: PreflightFilter | null;
+  readonly requestFilters: readonly RequestFilter[];
+  readonly redirect: TerminalFilter | null;
+  readonly mirrors: readonly MirrorTarget[];
+  readonly responseFilters: readonly ResponseFilter[];
+  /** null when the rule has no backendRefs, or all weights are zero: answers 500. */
+  readonly backends: WeightedChoice<CompiledBackendRef> | null;
+  readonly backendRefs: readonly CompiledBackendRef[];
+  readonly requestTimeoutMs: number | null;
+  readonly backendTimeoutMs: number | null;
+  readonly retry: RetryPolicy | null;
+}
+
+export interface SnapshotSource {
+  /** Where the policies came from: a directory, a file, a store key. */
+  readonly location: string;
+  readonly files: readonly string[];
+}
+
+/** The compiled configuration. Immutable; a reload builds a new one and swaps it in. */
+export interface Snapshot {
+  readonly version: string;
+  /** SHA-256 of the documents, hex. */
+  readonly hash: string;
+  readonly source: SnapshotSource;
+  readonly loadedAt: Date;
+  readonly routes: RouteTable;
+  readonly backends: ReadonlyMap<string, CompiledBackend>;
+  readonly warnings: readonly PolicyIssue[];
+  readonly counts: { readonly routes: number; readonly rules: number; readonly backends: number };
+}

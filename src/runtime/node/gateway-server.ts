@@ -1,0 +1,147 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createAdaptorServer } from "@hono/node-server";
+import { adminApp } from "../../admin/admin-app.js";
+import { SnapshotHolder } from "../../config/snapshot-holder.js";
+import { GatewayError } from "../../pipeline/gateway-error.js";
+import { createPipeline } from "../../pipeline/pipeline.js";
+import type { Snapshot } from "../../policy/snapshot.js";
+import { GatewayMetrics } from "../../telemetry/gateway-metrics.js";
+import { jsonLogger, type Logger } from "./log.js";
+import { nodeHandler, writeError } from "./node-handler.js";
+import { readPolicyDir, watchPolicyDir, type DirWatcher } from "./policy-dir.js";
+import { UndiciTransport } from "./undici-transport.js";
+
+export interface NodeGatewayOptions {
+  /** Directory (or single file) of policy documents. */
+  readonly policies: string;
+  readonly port: number;
+  readonly adminPort: number;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  readonly trustedProxies?: readonly string[];
+  /** Watch the policy directory and hot-reload. Default true. */
+  readonly watch?: boolean;
+  readonly logger?: Logger;
+}
+
+export interface NodeGateway {
+  readonly port: number;
+  readonly adminPort: number;
+  readonly holder: SnapshotHolder;
+  readonly metrics: GatewayMetrics;
+  /** Re-reads the policy directory now; resolves when the swap (or refusal) is done. */
+  reload(): Promise<void>;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Starts the data plane and the admin API on Node; rejects when the initial policies are invalid. */
+export async function startNodeGateway(options: NodeGatewayOptions): Promise<NodeGateway> {
+  const log = options.logger ?? jsonLogger();
+  const host = options.host ?? "127.0.0.1";
+  const holder = new SnapshotHolder();
+  const metrics = new GatewayMetrics();
+  const transport = new UndiciTransport();
+  let draining = false;
+
+  const reload = async () => {
+    let sources;
+    try {
+      sources = await readPolicyDir(options.policies);
+    } catch (err) {
+      metrics.reloads.inc(["error"]);
+      log("error", "cannot read policies; keeping the current configuration", { error: (err as Error).message });
+      return;
+    }
+    const result = await holder.load(sources, { location: options.policies, files: sources.map((s) => s.name) });
+    if (!result.ok) {
+      metrics.reloads.inc(["error"]);
+      log("error", "invalid policies; keeping the last good configuration", { errors: result.failure.message.split("\n") });
+    } else if (result.changed) metrics.reloads.inc(["success"]);
+  };
+
+  holder.onSwap((s: Snapshot) => {
+    metrics.swapped(s);
+    transport.retain(originsOf(s));
+    log("info", "configuration loaded", { version: s.version, routes: s.counts.routes, rules: s.counts.rules, backends: s.counts.backends });
+    for (const w of s.warnings) log("warn", "policy warning", { file: w.file, document: w.index, field: w.path.join("."), message: w.message });
+  });
+  await reload();
+  if (!holder.ready) throw new Error(holder.lastFailure?.message ?? `no configuration could be loaded from ${options.policies}`);
+
+  const pipeline = createPipeline({
+    snapshot: () => holder.current(),
+    transport,
+    observe: metrics.observe,
+    onError: (err, context) => log("error", `${context} failed`, { error: err instanceof Error ? err.message : String(err) }),
+    ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
+  });
+
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 });
+  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
+    const e = new GatewayError(tooLarge ? "headers_too_large" : "bad_request", tooLarge ? "request headers too large" : "malformed HTTP request");
+    const body = JSON.stringify({ error: { code: e.code, message: e.message } });
+    socket.end(`HTTP/1.1 ${e.status} ${tooLarge ? "Request Header Fields Too Large" : "Bad Request"}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  });
+  await listen(server, options.port, host);
+  const port = (server.address() as AddressInfo).port;
+  const handler = nodeHandler(pipeline, { scheme: "http", listenerPort: port });
+  server.on("request", (req, res) => {
+    if (draining) res.shouldKeepAlive = false;
+    try {
+      handler(req, res);
+    } catch (err) {
+      log("error", "request handler failed", { error: (err as Error).message });
+      writeError(res, new GatewayError("internal", "internal gateway error"));
+    }
+  });
+
+  const admin = createAdaptorServer({ fetch: adminApp({ holder, metrics: metrics.registry, draining: () => draining }).fetch }) as Server;
+  await listen(admin, options.adminPort, host);
+  const adminPort = (admin.address() as AddressInfo).port;
+
+  let watcher: DirWatcher | null = null;
+  let reloading: Promise<void> = Promise.resolve();
+  const queueReload = () => (reloading = reloading.then(reload));
+  if (options.watch !== false) watcher = watchPolicyDir(options.policies, () => void queueReload());
+
+  log("info", "meshgate listening", { host, port, adminPort, policies: options.policies });
+  return {
+    port,
+    adminPort,
+    holder,
+    metrics,
+    reload: () => queueReload(),
+    async close(graceMs = 8_000) {
+      draining = true;
+      watcher?.close();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(timer);
+      admin.closeAllConnections?.();
+      await new Promise<void>((resolve) => admin.close(() => resolve()));
+      await transport.close();
+    },
+  };
+}
+
+function originsOf(s: Snapshot): Set<string> {
+  const out = new Set<string>();
+  for (const b of s.backends.values()) for (const e of b.endpoints) out.add(e.origin);
+  return out;
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,47 @@
+import { Readable } from "node:stream";
+import type { RequestBody } from "../../pipeline/exchange.js";
+
+/** A request body on Node: the incoming stream, or its bytes once read for replay. */
+export class NodeRequestBody implements RequestBody {
+  constructor(
+    readonly stream: Readable | null,
+    readonly buffer: Buffer | null,
+    readonly length: number | null,
+  ) {}
+
+  get replayable(): boolean {
+    return this.buffer !== null;
+  }
+
+  static fromBuffer(buffer: Buffer): NodeRequestBody {
+    return new NodeRequestBody(null, buffer, buffer.length);
+  }
+}
+
+/**
+ * Reads the body into memory when it fits in `maxBytes`. A body known to be larger is
+ * returned untouched; one that turns out larger while reading is returned as a stream that
+ * replays what was read and then continues with the rest, so no byte is lost.
+ */
+export async function bufferBody(body: NodeRequestBody, maxBytes: number): Promise<NodeRequestBody> {
+  if (body.buffer !== null) return body;
+  if (body.length !== null && body.length > maxBytes) return body;
+  const iterator = (body.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) break;
+    chunks.push(next.value);
+    size += next.value.length;
+    if (size > maxBytes) {
+      const rest = { [Symbol.asyncIterator]: () => iterator };
+      const stream = Readable.from((async function* () {
+        yield* chunks;
+        yield* rest;
+      })(), { objectMode: false });
+      return new NodeRequestBody(stream, null, body.length);
+    }
+  }
+  return NodeRequestBody.fromBuffer(Buffer.concat(chunks, size));
+}

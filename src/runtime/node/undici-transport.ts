@@ -1,0 +1,134 @@
+import { Pool, type Dispatcher } from "undici";
+import type { RequestBody } from "../../pipeline/exchange.js";
+import { HeaderList } from "../../pipeline/header-list.js";
+import { TransportError, type Transport, type UpstreamRequest, type UpstreamResponse } from "../../upstream/transport.js";
+import { NodeRequestBody, bufferBody } from "./node-body.js";
+import { NodeResponseBody } from "./node-response-body.js";
+
+export interface UndiciTransportOptions {
+  /** Max connections per upstream origin. Default: unlimited (undici's default). */
+  readonly connectionsPerOrigin?: number;
+  /** Default 10 s. */
+  readonly connectTimeoutMs?: number;
+  /** Idle keep-alive before a pooled connection closes. Default 4 s (undici). */
+  readonly keepAliveTimeoutMs?: number;
+}
+
+/** Response headers that describe one hop only; the gateway's own hop sets its own. */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
+
+/** Errors raised before any byte was sent: safe to retry for every method. */
+const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT", "ERR_TLS_CERT_ALTNAME_INVALID", "DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "CERT_HAS_EXPIRED"]);
+
+/** The Node transport: one undici Pool per upstream origin, driven through `dispatch`. */
+export class UndiciTransport implements Transport {
+  private readonly pools = new Map<string, Pool>();
+
+  constructor(private readonly options: UndiciTransportOptions = {}) {}
+
+  send(request: UpstreamRequest): Promise<UpstreamResponse> {
+    return new Promise((resolve, reject) => {
+      const body = request.body as NodeRequestBody | null;
+      const handler = new ForwardHandler(request.signal, resolve, reject);
+      this.pool(request.origin).dispatch(
+        {
+          path: request.path,
+          method: request.method as Dispatcher.HttpMethod,
+          headers: request.headers.lines,
+          body: body === null ? null : (body.buffer ?? body.stream),
+        },
+        handler,
+      );
+    });
+  }
+
+  makeReplayable(body: RequestBody, maxBytes: number): Promise<RequestBody> {
+    return bufferBody(body as NodeRequestBody, maxBytes);
+  }
+
+  retain(origins: ReadonlySet<string>): void {
+    for (const [origin, pool] of this.pools) {
+      if (origins.has(origin)) continue;
+      this.pools.delete(origin);
+      // close() lets in-flight requests on the old config finish first.
+      void pool.close().catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.allSettled(pools.map((p) => p.close()));
+  }
+
+  private pool(origin: string): Pool {
+    let pool = this.pools.get(origin);
+    if (pool === undefined) {
+      pool = new Pool(origin, {
+        connections: this.options.connectionsPerOrigin ?? null,
+        connectTimeout: this.options.connectTimeoutMs ?? 10_000,
+        keepAliveTimeout: this.options.keepAliveTimeoutMs ?? 4_000,
+        // The gateway applies its own timeouts; undici's 300 s defaults would only mask them.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
+      this.pools.set(origin, pool);
+    }
+    return pool;
+  }
+}
+
+/** undici's native (legacy) handler interface: no wrapping, no Readable per response. */
+class ForwardHandler implements Dispatcher.DispatchHandler {
+  private abortRequest: ((reason?: unknown) => void) | null = null;
+  private body: NodeResponseBody | null = null;
+  private readonly onAbort = () => this.abortRequest?.(this.signal.reason);
+
+  constructor(
+    private readonly signal: AbortSignal,
+    private readonly resolve: (res: UpstreamResponse) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {}
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortRequest = abort as (reason?: unknown) => void;
+    if (this.signal.aborted) abort(this.signal.reason as Error);
+    else this.signal.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) return true; // 1xx informational: wait for the final response
+    const lines: string[] = [];
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i]!.toString("latin1");
+      if (HOP_BY_HOP.has(name.toLowerCase())) continue;
+      lines.push(name, rawHeaders[i + 1]!.toString("latin1"));
+    }
+    this.body = new NodeResponseBody(resume, (reason) => this.abortRequest?.(reason));
+    this.resolve({ status: statusCode, headers: new HeaderList(lines), body: this.body });
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.body!.push(chunk);
+  }
+
+  onComplete(): void {
+    this.signal.removeEventListener("abort", this.onAbort);
+    this.body!.end();
+  }
+
+  onError(err: Error): void {
+    this.signal.removeEventListener("abort", this.onAbort);
+    if (this.body !== null) return this.body.fail(err);
+    this.reject(toTransportError(err, this.signal));
+  }
+}
+
+function toTransportError(err: Error, signal: AbortSignal): unknown {
+  if (signal.aborted) return signal.reason ?? new TransportError("aborted", "request aborted", { cause: err });
+  const code = (err as { code?: string }).code ?? "";
+  if (CONNECT_CODES.has(code)) return new TransportError("connect_failed", `${code}: ${err.message}`, { cause: err });
+  if (code.startsWith("HPE_") || code === "UND_ERR_INFO") return new TransportError("bad_response", err.message, { cause: err });
+  return new TransportError("reset", `${code || err.name}: ${err.message}`, { cause: err });
+}

@@ -1,0 +1,94 @@
+/**
+ * A small Prometheus registry that runs on any runtime (prom-client needs node:*).
+ * Series are keyed by their label values, joined once per observation.
+ */
+type Labels = readonly string[];
+
+const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+
+function labelText(names: Labels, values: Labels, extra = ""): string {
+  const parts = names.map((n, i) => `${n}="${escape(values[i] ?? "")}"`);
+  if (extra !== "") parts.push(extra);
+  return parts.length === 0 ? "" : `{${parts.join(",")}}`;
+}
+
+interface Metric {
+  render(): string;
+}
+
+export class Counter implements Metric {
+  private readonly series = new Map<string, { values: Labels; count: number }>();
+  constructor(readonly name: string, readonly help: string, readonly labels: Labels = []) {}
+
+  inc(values: Labels = [], by = 1): void {
+    const key = values.join("\u0000");
+    const s = this.series.get(key);
+    if (s) s.count += by;
+    else this.series.set(key, { values: [...values], count: by });
+  }
+
+  get(values: Labels = []): number {
+    return this.series.get(values.join("\u0000"))?.count ?? 0;
+  }
+
+  render(): string {
+    let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} counter\n`;
+    for (const s of this.series.values()) out += `${this.name}${labelText(this.labels, s.values)} ${s.count}\n`;
+    return out;
+  }
+}
+
+export class Gauge implements Metric {
+  private readonly series = new Map<string, { values: Labels; value: number }>();
+  constructor(readonly name: string, readonly help: string, readonly labels: Labels = []) {}
+
+  set(values: Labels, value: number): void {
+    this.series.set(values.join("\u0000"), { values: [...values], value });
+  }
+
+  reset(): void {
+    this.series.clear();
+  }
+
+  render(): string {
+    let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} gauge\n`;
+    for (const s of this.series.values()) out += `${this.name}${labelText(this.labels, s.values)} ${s.value}\n`;
+    return out;
+  }
+}
+
+export class Histogram implements Metric {
+  private readonly series = new Map<string, { values: Labels; buckets: number[]; sum: number; count: number }>();
+  constructor(readonly name: string, readonly help: string, readonly labels: Labels, readonly bounds: readonly number[]) {}
+
+  observe(values: Labels, value: number): void {
+    const key = values.join("\u0000");
+    let s = this.series.get(key);
+    if (!s) this.series.set(key, (s = { values: [...values], buckets: this.bounds.map(() => 0), sum: 0, count: 0 }));
+    s.sum += value;
+    s.count++;
+    for (let i = 0; i < this.bounds.length; i++) if (value <= this.bounds[i]!) s.buckets[i]!++;
+  }
+
+  render(): string {
+    let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} histogram\n`;
+    for (const s of this.series.values()) {
+      this.bounds.forEach((b, i) => (out += `${this.name}_bucket${labelText(this.labels, s.values, `le="${b}"`)} ${s.buckets[i]}\n`));
+      out += `${this.name}_bucket${labelText(this.labels, s.values, 'le="+Inf"')} ${s.count}\n`;
+      out += `${this.name}_sum${labelText(this.labels, s.values)} ${s.sum}\n`;
+      out += `${this.name}_count${labelText(this.labels, s.values)} ${s.count}\n`;
+    }
+    return out;
+  }
+}
+
+export class Registry {
+  private readonly metrics: Metric[] = [];
+  register<M extends Metric>(metric: M): M {
+    this.metrics.push(metric);
+    return metric;
+  }
+  render(): string {
+    return this.metrics.map((m) => m.render()).join("");
+  }
+}

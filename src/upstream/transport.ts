@@ -1,0 +1,57 @@
+import type { HeaderList } from "../pipeline/header-list.js";
+import type { RequestBody, ResponseBody } from "../pipeline/exchange.js";
+
+/** One attempt to one endpoint, as the forward stage hands it to the runtime. */
+export interface UpstreamRequest {
+  /** `http://host:port` or `https://host:port` of the chosen endpoint. */
+  readonly origin: string;
+  readonly method: string;
+  /** Path plus query. */
+  readonly path: string;
+  /** Must include `host`; hop-by-hop headers already removed. */
+  readonly headers: HeaderList;
+  readonly body: RequestBody | null;
+  /** Aborts the attempt (timeouts, client gone, lost hedge). */
+  readonly signal: AbortSignal;
+}
+
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly headers: HeaderList;
+  readonly body: ResponseBody;
+}
+
+/** Stable failure codes a transport reports; retries and error mapping branch on them. */
+export type TransportErrorCode =
+  | "connect_failed" // nothing was sent: always safe to retry
+  | "reset" // connection lost after the request was (maybe) sent
+  | "aborted" // our own signal fired
+  | "bad_response"; // upstream spoke something that is not HTTP
+
+export class TransportError extends Error {
+  constructor(
+    readonly code: TransportErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "TransportError";
+  }
+}
+
+/**
+ * How the core reaches upstreams. Node implements it on undici pools, Workers on fetch.
+ * `send` resolves when response headers arrive; the body streams afterwards.
+ */
+export interface Transport {
+  send(request: UpstreamRequest): Promise<UpstreamResponse>;
+  /**
+   * Reads a body of at most `maxBytes` into memory so it can be sent more than once.
+   * A larger body comes back still streaming (`replayable` false) with no byte lost;
+   * the caller must use the returned body in place of the one it passed.
+   */
+  makeReplayable(body: RequestBody, maxBytes: number): Promise<RequestBody>;
+  /** Releases pools for origins no longer in use (after a config swap). */
+  retain?(origins: ReadonlySet<string>): void;
+  close?(): Promise<void>;
+}
