@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// The core must run on Workers as well as Node: outside src/runtime/ and src/cli/ only
+// Web Standards are allowed, so no node:* modules, undici, ioredis or Workers bindings.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+const CORE = ["policy", "config", "pipeline", "upstream", "ratelimit", "telemetry", "admin"];
+const FORBIDDEN = /from\s+["'](node:[^"']+|undici|ioredis|cloudflare:[^"']+|fs|path|http|https|net|tls|crypto|stream)["']/;
+const problems = [];
+
+function walk(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walk(path);
+    else if (/\.tsx?$/.test(name) && !/\.test\.tsx?$/.test(name)) {
+      readFileSync(path, "utf8").split("\n").forEach((line, i) => {
+        const m = FORBIDDEN.exec(line);
+        if (m) problems.push(`${path}:${i + 1}: core code imports "${m[1]}" (move it behind an interface in src/runtime/)`);
+      });
+    }
+  }
+}
+
+for (const dir of CORE) {
+  try {
+    walk(join("src", dir));
+  } catch (err) {
+    if (err.code !== "ENOENT") throw err;
+  }
+}
+if (problems.length > 0) {
+  console.error(problems.join("\n"));
+  process.exit(1);
+}
+console.log("core imports: Web Standards only");
