@@ -76,7 +76,7 @@ export function writeResponse(res: ServerResponse, response: GatewayResponse): v
     res.end();
     return;
   }
-  const bytes = typeof body === "string" ? Buffer.from(body) : body;
+  const bytes = typeof body === "string" ? Buffer.from(body) : (body as Uint8Array);
   if (!response.headers.has("content-length")) response.headers.append("content-length", String(bytes.byteLength));
   res.writeHead(response.status, response.headers.lines);
   res.end(bytes);

@@ -1,0 +1,46 @@
+import { Hono } from "hono";
+import { createPipeline, type PipelineOptions } from "./pipeline/pipeline.js";
+import { fromWebRequest, toWebResponse } from "./pipeline/web-exchange.js";
+import { FetchTransport } from "./upstream/fetch-transport.js";
+
+export interface CreateGatewayOptions extends Omit<PipelineOptions, "transport"> {
+  /** Default: FetchTransport over the global fetch. */
+  readonly transport?: PipelineOptions["transport"];
+  /** Client address for a request (a runtime's conninfo). Default: "" (unknown). */
+  readonly clientAddress?: (request: Request) => string;
+}
+
+/**
+ * The gateway as a Hono app over Web Requests: what Workers serve and what tests drive
+ * with `app.request()`. (Node serves the same pipeline from node:http for speed.)
+ *
+ * @example
+ * const holder = new SnapshotHolder();
+ * await holder.load([{ name: "routes.yaml", text }], { location: "inline", files: ["routes.yaml"] });
+ * const app = createGateway({ snapshot: () => holder.current() });
+ * const res = await app.request("http://example.com/reviews");
+ */
+export function createGateway(options: CreateGatewayOptions): Hono {
+  const pipeline = createPipeline({ ...options, transport: options.transport ?? new FetchTransport() });
+  const clientAddress = options.clientAddress ?? (() => "");
+  const app = new Hono();
+  app.all("*", async function gateway(c) {
+    const req = fromWebRequest(c.req.raw, { clientAddress: clientAddress(c.req.raw), startTime: performance.now() });
+    return toWebResponse(await pipeline(req, c.req.raw.signal));
+  });
+  return app;
+}
+
+export { createPipeline } from "./pipeline/pipeline.js";
+export type { Pipeline, PipelineOptions, RequestOutcome } from "./pipeline/pipeline.js";
+export type { GatewayRequest, GatewayResponse, RequestBody, ResponseBody } from "./pipeline/exchange.js";
+export { HeaderList } from "./pipeline/header-list.js";
+export { GatewayError, type GatewayErrorCode } from "./pipeline/gateway-error.js";
+export { SnapshotHolder } from "./config/snapshot-holder.js";
+export { compileSnapshot } from "./policy/compile/compile-snapshot.js";
+export { parseSources, type PolicySource } from "./policy/parse.js";
+export { PolicyError, formatPolicyIssue, type PolicyIssue } from "./policy/issues.js";
+export type { Snapshot } from "./policy/snapshot.js";
+export { FetchTransport } from "./upstream/fetch-transport.js";
+export type { Transport, UpstreamRequest, UpstreamResponse } from "./upstream/transport.js";
+export { adminApp } from "./admin/admin-app.js";

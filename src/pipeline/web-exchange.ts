@@ -1,0 +1,49 @@
+import { normalizeHost } from "../policy/compile/hostnames.js";
+import { WebRequestBody, WebResponseBody } from "../upstream/fetch-transport.js";
+import { isResponseBody, type GatewayRequest, type GatewayResponse } from "./exchange.js";
+import { HeaderList } from "./header-list.js";
+
+export interface WebRequestInfo {
+  readonly clientAddress: string;
+  readonly startTime: number;
+}
+
+/** A Web Request (Workers, Hono's app.request) into the pipeline's request model. */
+export function fromWebRequest(request: Request, info: WebRequestInfo): GatewayRequest {
+  const url = new URL(request.url);
+  const lines: string[] = [];
+  request.headers.forEach((value, name) => lines.push(name, value));
+  const headers = new HeaderList(lines);
+  const authority = headers.get("host") ?? url.host;
+  if (!headers.has("host")) headers.append("host", authority);
+  const { host, port } = normalizeHost(authority);
+  const length = headers.get("content-length");
+  const scheme = url.protocol === "https:" ? "https" : "http";
+  return {
+    method: request.method,
+    scheme,
+    host,
+    hostPort: port,
+    listenerPort: url.port === "" ? (scheme === "https" ? 443 : 80) : Number(url.port),
+    path: url.pathname,
+    query: url.search,
+    headers,
+    body: request.body === null ? null : new WebRequestBody(request.body, null, length === undefined ? null : Number(length)),
+    clientAddress: info.clientAddress,
+    startTime: info.startTime,
+  };
+}
+
+/** The pipeline's answer as a Web Response; upstream bodies stream through untouched. */
+export function toWebResponse(response: GatewayResponse): Response {
+  const headers = new Headers();
+  for (const [name, value] of response.headers.entries()) headers.append(name, value);
+  const body = response.body;
+  const nullBody = response.status === 204 || response.status === 304 || (response.status >= 100 && response.status < 200);
+  let init: BodyInit | null = null;
+  if (!nullBody && body !== null) {
+    if (isResponseBody(body)) init = body instanceof WebResponseBody ? body.stream : null;
+    else init = body as string | Uint8Array<ArrayBuffer>;
+  }
+  return new Response(init, { status: response.status, headers });
+}

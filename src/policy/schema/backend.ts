@@ -1,0 +1,50 @@
+import { z } from "zod";
+import { durationSchema } from "./duration.js";
+import { metadataSchema } from "./meta.js";
+
+const endpointSchema = z.object({
+  url: z.string().superRefine((text, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return ctx.addIssue({ code: "custom", message: `must be an absolute URL such as http://10.0.0.5:8080 (got "${text}")` });
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") ctx.addIssue({ code: "custom", message: `scheme must be http or https (got "${url.protocol.slice(0, -1)}")` });
+    if ((url.pathname !== "/" && url.pathname !== "") || url.search !== "" || url.hash !== "") ctx.addIssue({ code: "custom", message: "must be an origin only (scheme, host, port): no path, query or fragment" });
+    if (url.username !== "" || url.password !== "") ctx.addIssue({ code: "custom", message: "must not carry credentials" });
+  }),
+  weight: z.number().int().min(0).max(1_000_000).default(1),
+  zone: z.string().optional(),
+  cluster: z.string().optional(),
+  priority: z.number().int().min(0).max(16).default(0),
+});
+
+const tlsSchema = z.object({
+  ca: z.string().optional(),
+  caFile: z.string().optional(),
+  serverName: z.string().optional(),
+  insecureSkipVerify: z.boolean().default(false),
+  clientCertificate: z.union([z.object({ certFile: z.string(), keyFile: z.string() }), z.object({ cert: z.string(), key: z.string() })]).optional(),
+});
+
+export const backendSchema = z.object({
+  apiVersion: z.literal("meshgate.dev/v1alpha1"),
+  kind: z.literal("Backend"),
+  metadata: metadataSchema,
+  spec: z.object({
+    endpoints: z.array(endpointSchema).min(1, { message: "a Backend needs at least one endpoint" }).max(1024),
+    tls: tlsSchema.optional(),
+    connection: z.object({ maxConnections: z.number().int().min(1).optional(), connectTimeout: durationSchema.optional(), keepAliveTimeout: durationSchema.optional() }).optional(),
+    circuitBreaker: z.object({ maxConnections: z.number().int().min(1).optional(), maxPendingRequests: z.number().int().min(0).optional(), maxRequests: z.number().int().min(1).optional() }).optional(),
+    outlierDetection: z
+      .object({ consecutive5xx: z.number().int().min(1).default(5), interval: durationSchema.default(10_000), baseEjectionTime: durationSchema.default(30_000), maxEjectionPercent: z.number().int().min(0).max(100).default(10) })
+      .optional(),
+    healthCheck: z
+      .object({ path: z.string().startsWith("/").default("/healthz"), interval: durationSchema.default(5_000), timeout: durationSchema.default(1_000), healthyThreshold: z.number().int().min(1).default(2), unhealthyThreshold: z.number().int().min(1).default(3) })
+      .optional(),
+  }),
+});
+
+export type Backend = z.output<typeof backendSchema>;
+export type BackendEndpoint = Backend["spec"]["endpoints"][number];

@@ -1,0 +1,8 @@
+export const API_GATEWAY = "gateway.networking.k8s.io/v1";
+export const API_MESHGATE = "meshgate.dev/v1alpha1";
+
+export { httpRouteSchema } from "./httproute.js";
+export type { HTTPRoute, HTTPRouteRule, HTTPBackendRef, HTTPRouteFilter, HTTPPathModifier, HTTPRouteMatch, HTTPHeaderMatch, HTTPQueryParamMatch } from "./httproute.js";
+export { backendSchema, type Backend, type BackendEndpoint } from "./backend.js";
+export { metadataSchema, type ObjectMeta } from "./meta.js";
+export { durationSchema, parseDuration } from "./duration.js";

@@ -1,0 +1,93 @@
+import type { RequestBody, ResponseBody } from "../pipeline/exchange.js";
+import { HeaderList } from "../pipeline/header-list.js";
+import { TransportError, type Transport, type UpstreamRequest, type UpstreamResponse } from "./transport.js";
+
+/** A request body held as Web bytes or a Web stream (Workers, or any fetch runtime). */
+export class WebRequestBody implements RequestBody {
+  constructor(
+    readonly stream: ReadableStream<Uint8Array> | null,
+    readonly bytes: Uint8Array | null,
+    readonly length: number | null,
+  ) {}
+  get replayable(): boolean {
+    return this.bytes !== null;
+  }
+}
+
+/** A fetch Response body: streamed to the client as is, or cancelled. */
+export class WebResponseBody implements ResponseBody {
+  constructor(readonly stream: ReadableStream<Uint8Array> | null) {}
+  cancel(reason?: unknown): void {
+    void this.stream?.cancel(reason).catch(() => undefined);
+  }
+}
+
+const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
+
+/**
+ * The Web-standard transport: global fetch with manual redirects and streaming bodies.
+ * Native on Workers; on Node it works but costs more than the undici transport.
+ * Platforms that forbid overriding Host (Workers) send the upstream's own host.
+ */
+export class FetchTransport implements Transport {
+  constructor(private readonly fetchImpl: typeof fetch = fetch) {}
+
+  async send(request: UpstreamRequest): Promise<UpstreamResponse> {
+    const headers = new Headers();
+    for (const [name, value] of request.headers.entries()) headers.append(name, value);
+    const body = request.body as WebRequestBody | null;
+    let response: Response;
+    try {
+      response = await this.fetchImpl(request.origin + request.path, {
+        method: request.method,
+        headers,
+        body: body === null ? null : ((body.bytes ?? body.stream) as BodyInit | null),
+        redirect: "manual",
+        signal: request.signal,
+        // Required by Node's fetch for streaming request bodies.
+        ...({ duplex: "half" } as Record<string, string>),
+      });
+    } catch (err) {
+      if (request.signal.aborted) throw request.signal.reason;
+      const code = ((err as { cause?: { code?: string } }).cause?.code ?? "") as string;
+      if (CONNECT_CODES.has(code)) throw new TransportError("connect_failed", `${code}: cannot connect to ${request.origin}`, { cause: err });
+      throw new TransportError("reset", `fetch to ${request.origin} failed: ${(err as Error).message}`, { cause: err });
+    }
+    const lines: string[] = [];
+    response.headers.forEach((value, name) => {
+      if (HOP_BY_HOP.has(name) || name === "set-cookie") return;
+      lines.push(name, value);
+    });
+    for (const cookie of response.headers.getSetCookie()) lines.push("set-cookie", cookie);
+    return { status: response.status, headers: new HeaderList(lines), body: new WebResponseBody(response.body) };
+  }
+
+  async makeReplayable(body: RequestBody, maxBytes: number): Promise<RequestBody> {
+    const web = body as WebRequestBody;
+    if (web.bytes !== null || web.stream === null) return web;
+    if (web.length !== null && web.length > maxBytes) return web;
+    const [mine, rest] = web.stream.tee();
+    const reader = mine.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        void reader.cancel();
+        return new WebRequestBody(rest, null, web.length);
+      }
+      chunks.push(value);
+    }
+    void rest.cancel();
+    const bytes = new Uint8Array(size);
+    let offset = 0;
+    for (const c of chunks) {
+      bytes.set(c, offset);
+      offset += c.byteLength;
+    }
+    return new WebRequestBody(null, bytes, size);
+  }
+}
