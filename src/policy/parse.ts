@@ -38,7 +38,7 @@ export function parseSources(sources: readonly PolicySource[]): { documents: Raw
         for (const e of doc.errors) {
           const line = e.linePos?.[0];
           const where = line ? ` (line ${line.line}, column ${line.col})` : "";
-          issues.push({ file: source.name, index, severity: "error", path: [], message: `invalid YAML${where}: ${e.message.split("\n")[0]}` });
+          issues.push({ file: source.name, index, severity: "error", path: [], message: `invalid YAML${where}: ${e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}` });
         }
         index++;
         continue;

@@ -119,9 +119,12 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
       draining = true;
       watcher?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Connections still busy now become idle one by one as their responses finish.
       server.closeIdleConnections();
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
+      clearInterval(sweep);
       clearTimeout(timer);
       admin.closeAllConnections?.();
       await new Promise<void>((resolve) => admin.close(() => resolve()));

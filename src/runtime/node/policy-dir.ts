@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import type { PolicySource } from "../../policy/parse.js";
 
 const POLICY_FILE = /\.(ya?ml|json)$/i;
@@ -13,7 +13,8 @@ export async function readPolicyDir(dir: string): Promise<PolicySource[]> {
   const files: string[] = [];
   await walk(dir, files);
   files.sort();
-  return Promise.all(files.map(async (f) => ({ name: relative(process.cwd(), f) || f, text: await readFile(f, "utf8") })));
+  // Names as the operator typed the directory, so errors point where they look.
+  return Promise.all(files.map(async (f) => ({ name: f, text: await readFile(f, "utf8") })));
 }
 
 async function walk(dir: string, out: string[]): Promise<void> {
