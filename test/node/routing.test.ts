@@ -157,3 +157,29 @@ describe("backend resolution", () => {
     expect(config.warnings.some((w) => w.includes("routes.yaml:document#") && w.includes("does-not-exist"))).toBe(true);
   });
 });
+
+describe("weighted split", () => {
+  it("splits traffic across backendRefs by weight through the real gateway", async () => {
+    await gw.write({
+      "split.yaml": `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: split }
+spec:
+  rules:
+    - matches: [{ path: { value: /split } }]
+      backendRefs: [{ name: svc-a, weight: 75 }, { name: svc-b, weight: 25 }, { name: svc-c, weight: 0 }]
+`,
+    });
+    const counts: Record<string, number> = {};
+    const n = 800;
+    for (let i = 0; i < n; i++) {
+      const u = await who("/split");
+      counts[u] = (counts[u] ?? 0) + 1;
+    }
+    // Binomial(800, 0.25): mean 200, sd 12.2; bounds are 5 sd wide.
+    expect(counts.b).toBeGreaterThan(139);
+    expect(counts.b).toBeLessThan(261);
+    expect(counts.c).toBeUndefined();
+    expect((counts.a ?? 0) + (counts.b ?? 0)).toBe(n);
+  });
+});
