@@ -1,12 +1,36 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import "./test/shared/provided-context.js";
 
 export default defineConfig({
   test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-    testTimeout: 20_000,
-    hookTimeout: 20_000,
-    pool: "forks",
     // The JSON report feeds scripts/test-summary.js (npm's posttest): one plain closing line for CI.
     reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }]],
+    projects: [
+      {
+        test: {
+          name: "node",
+          include: ["src/**/*.test.ts", "test/node/**/*.test.ts", "test/cli/**/*.test.ts"],
+          testTimeout: 20_000,
+          hookTimeout: 20_000,
+          pool: "forks",
+        },
+      },
+      {
+        // The same core inside workerd, with the wrangler.toml bindings (KV in a local store).
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { TEST_UPSTREAM_PORT: String(inject("upstreamPort")) } },
+          })),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+          globalSetup: ["test/workers/global-setup.ts"],
+          testTimeout: 20_000,
+        },
+      },
+    ],
   },
 });

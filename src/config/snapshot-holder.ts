@@ -42,6 +42,13 @@ export class SnapshotHolder {
     return () => this.listeners.delete(listener);
   }
 
+  /** Notes a refused update that never reached compilation (a corrupt bundle, say). */
+  recordFailure(message: string): ReloadFailure {
+    this.reloadErrors++;
+    this.failure = { at: new Date(), message, issues: [] };
+    return this.failure;
+  }
+
   async load(sources: readonly PolicySource[], source: SnapshotSource, version?: string): Promise<ReloadResult> {
     let next: Snapshot;
     try {
@@ -53,7 +60,7 @@ export class SnapshotHolder {
       this.failure = { at: new Date(), message, issues };
       return { ok: false, failure: this.failure };
     }
-    if (this.snapshot !== null && this.snapshot.hash === next.hash) return { ok: true, snapshot: this.snapshot, changed: false };
+    if (this.snapshot !== null && this.snapshot.hash === next.hash && this.snapshot.version === next.version) return { ok: true, snapshot: this.snapshot, changed: false };
     this.snapshot = next;
     this.failure = null;
     this.reloads++;

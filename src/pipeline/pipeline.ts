@@ -73,6 +73,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       if (error.code === "internal") options.onError?.(err, "pipeline");
       return (response = { status: error.status, headers: errorHeaders(error), body: errorBody(error) });
     } finally {
+      // Which config answered: operators compare this across instances during a rollout.
+      response!.headers.append("x-meshgate-config-version", snapshot.version);
       observe?.({ request: req, requestId, response: response!, snapshot, routeId, backend: backendKey, error });
     }
   };

@@ -1,4 +1,5 @@
 import { PolicyError } from "../issues.js";
+import { sourcesHash } from "../source-hash.js";
 import { parseSources, type PolicySource } from "../parse.js";
 import type { CompiledBackend, Snapshot, SnapshotSource } from "../snapshot.js";
 import { validateDocuments } from "../validate.js";
@@ -27,7 +28,7 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
     entries.push(...compileRoute(route, { backends, issues }));
     rules += route.doc.spec.rules.length;
   }
-  const hash = await sha256(sources);
+  const hash = await sourcesHash(sources);
   return Object.freeze({
     version: version ?? hash.slice(0, 12),
     hash,
@@ -38,11 +39,4 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
     warnings: issues,
     counts: { routes: set.routes.length, rules, backends: backends.size },
   });
-}
-
-async function sha256(sources: readonly PolicySource[]): Promise<string> {
-  const sorted = [...sources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const text = sorted.map((s) => `${s.name}\u0000${s.text}\u0000`).join("");
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }

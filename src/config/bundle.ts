@@ -1,0 +1,71 @@
+import { z } from "zod";
+import type { PolicySource } from "../policy/parse.js";
+import { sourcesHash } from "../policy/source-hash.js";
+
+export const BUNDLE_FORMAT = "meshgate.dev/bundle-v1";
+
+/**
+ * Everything a gateway needs in ONE document, so a reader never sees half an update:
+ * the policy sources as published, a monotonic version and a content hash.
+ */
+export interface PolicyBundle {
+  readonly format: typeof BUNDLE_FORMAT;
+  readonly version: number;
+  /** SHA-256 (hex) of the sources, the same digest a snapshot reports. */
+  readonly hash: string;
+  readonly createdAt: string;
+  readonly publisher: string;
+  readonly sources: readonly PolicySource[];
+}
+
+export interface BundleSummary {
+  readonly version: number;
+  readonly hash: string;
+  readonly createdAt: string;
+  readonly publisher: string;
+}
+
+const bundleSchema = z.object({
+  format: z.literal(BUNDLE_FORMAT),
+  version: z.number().int().positive(),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  createdAt: z.string(),
+  publisher: z.string(),
+  sources: z.array(z.object({ name: z.string().min(1), text: z.string() })).min(1),
+});
+
+/** Thrown for a bundle that must not be used; `reason` is what operators read in the log. */
+export class BundleError extends Error {
+  readonly code = "invalid_bundle";
+  constructor(readonly reason: string) {
+    super(`invalid bundle: ${reason}`);
+    this.name = "BundleError";
+  }
+}
+
+/** Parses and checks a stored bundle: shape, then that the hash matches the content. */
+export async function decodeBundle(text: string): Promise<PolicyBundle> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new BundleError(`not JSON (${(err as Error).message})`);
+  }
+  const parsed = bundleSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new BundleError(`${issue.path.join(".") || "(bundle)"}: ${issue.message}`);
+  }
+  const bundle = parsed.data as PolicyBundle;
+  const actual = await sourcesHash(bundle.sources);
+  if (actual !== bundle.hash) throw new BundleError(`hash mismatch: bundle says ${bundle.hash.slice(0, 12)}, content is ${actual.slice(0, 12)}`);
+  return bundle;
+}
+
+export async function makeBundle(sources: readonly PolicySource[], version: number, publisher: string, now = new Date()): Promise<PolicyBundle> {
+  return { format: BUNDLE_FORMAT, version, hash: await sourcesHash(sources), createdAt: now.toISOString(), publisher, sources };
+}
+
+export function summarize(b: PolicyBundle): BundleSummary {
+  return { version: b.version, hash: b.hash, createdAt: b.createdAt, publisher: b.publisher };
+}

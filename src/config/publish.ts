@@ -1,0 +1,35 @@
+import { compileSnapshot } from "../policy/compile/compile-snapshot.js";
+import type { PolicySource } from "../policy/parse.js";
+import type { Snapshot } from "../policy/snapshot.js";
+import { makeBundle, type PolicyBundle } from "./bundle.js";
+import type { PublishTarget } from "./config-store.js";
+
+export interface PublishResult {
+  readonly bundle: PolicyBundle;
+  readonly snapshot: Snapshot;
+}
+
+/**
+ * Validates and compiles the sources first (throws PolicyError on any error, writing nothing),
+ * then writes them as the next version.
+ */
+export async function publishSources(target: PublishTarget, sources: readonly PolicySource[], publisher: string): Promise<PublishResult> {
+  const snapshot = await compileSnapshot(sources, { location: target.description, files: sources.map((s) => s.name) });
+  const bundle = await makeBundle(sources, await target.nextVersion(), publisher);
+  await target.write(bundle);
+  return { bundle, snapshot };
+}
+
+/**
+ * Re-publishes an earlier bundle's sources as a new version (so versions only ever grow and
+ * every gateway sees a change). Default: the version before the current one.
+ */
+export async function rollback(target: PublishTarget, publisher: string, toVersion?: number): Promise<PublishResult> {
+  const history = await target.history();
+  if (history.length === 0) throw new Error(`nothing was published to ${target.description}`);
+  const version = toVersion ?? history[1]?.version;
+  if (version === undefined) throw new Error(`only one version (${history[0]!.version}) exists in ${target.description}; nothing to roll back to`);
+  const old = await target.get(version);
+  if (old === null) throw new Error(`version ${version} is not in the kept history of ${target.description} (kept: ${history.map((h) => h.version).join(", ")})`);
+  return publishSources(target, old.sources, `${publisher} (rollback to ${version})`);
+}

@@ -1,0 +1,24 @@
+import { SELF, env } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { makeBundle } from "../../src/config/bundle.js";
+import { KV_KEYS } from "../../src/runtime/workers/kv-store.js";
+import { ROUTING_CASES, checkCase, routingPolicies } from "../shared/routing-table.js";
+
+interface TestEnv {
+  POLICIES: KVNamespace;
+  TEST_UPSTREAM_PORT: string;
+}
+const testEnv = env as unknown as TestEnv;
+
+beforeAll(async () => {
+  // The same bundle `meshgate publish --kv-binding POLICIES` writes.
+  const bundle = await makeBundle(routingPolicies(`http://127.0.0.1:${testEnv.TEST_UPSTREAM_PORT}`), 1, "shared-routing-test");
+  await testEnv.POLICIES.put(KV_KEYS.current, JSON.stringify(bundle));
+});
+
+describe("shared routing table in workerd", () => {
+  it.each(ROUTING_CASES)("$name", async (c) => {
+    const res = await SELF.fetch(c.url, { method: c.method ?? "GET", headers: c.headers ?? {}, redirect: "manual" });
+    expect(await checkCase(c, res)).toEqual([]);
+  });
+});
