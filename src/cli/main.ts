@@ -1,13 +1,17 @@
-import { parseArgs } from "node:util";
 import { serveCommand } from "./serve.js";
 import { validateCommand } from "./validate.js";
 import { demoCommand } from "./demo.js";
+import { historyCommand, publishCommand, rollbackCommand } from "./publish.js";
 
 const USAGE = `meshgate — a Gateway API mesh gateway
 
 Usage:
-  meshgate serve --policies DIR [--port 8080] [--admin-port 9901] [--host 127.0.0.1] [--trusted-proxies CIDR,...] [--no-watch]
+  meshgate serve (--policies DIR | --store redis://HOST:PORT | --store file:PATH) [--port 8080] [--admin-port 9901]
+                 [--host 127.0.0.1] [--trusted-proxies CIDR,...] [--no-watch]
   meshgate validate DIR
+  meshgate publish --policies DIR (--redis URL | --kv-binding NAME [--local] | --file PATH) [--publisher NAME]
+  meshgate rollback [--to VERSION] (--redis URL | --kv-binding NAME [--local] | --file PATH)
+  meshgate history (--redis URL | --kv-binding NAME [--local] | --file PATH)
   meshgate demo [--port 8080] [--admin-port 9901]      serve policies/ with the Bookinfo demo upstreams
   meshgate help | version
 `;
@@ -22,6 +26,12 @@ export async function main(argv: string[]): Promise<number> {
       return validateCommand(rest);
     case "demo":
       return demoCommand(rest);
+    case "publish":
+      return publishCommand(rest);
+    case "rollback":
+      return rollbackCommand(rest);
+    case "history":
+      return historyCommand(rest);
     case "version":
     case "--version":
       process.stdout.write(`${await version()}\n`);
@@ -43,5 +53,3 @@ async function version(): Promise<string> {
   const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
   return pkg.version;
 }
-
-export { parseArgs };

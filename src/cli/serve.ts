@@ -1,8 +1,11 @@
 import { parseArgs } from "node:util";
+import { configStore } from "./targets.js";
 import { startNodeGateway, type NodeGateway } from "../runtime/node/gateway-server.js";
 
 export const SERVE_OPTIONS = {
   policies: { type: "string" },
+  store: { type: "string" },
+  prefix: { type: "string" },
   port: { type: "string", default: "8080" },
   "admin-port": { type: "string", default: "9901" },
   host: { type: "string", default: "127.0.0.1" },
@@ -19,9 +22,9 @@ export function parsePort(text: string, flag: string): number {
 /** `meshgate serve`: runs until SIGTERM/SIGINT, then drains and exits 0. */
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: SERVE_OPTIONS, strict: true });
-  if (!values.policies) throw new Error("serve needs --policies DIR");
+  if (!values.policies === !values.store) throw new Error("serve needs --policies DIR or --store URL (one of them)");
   const gateway = await startNodeGateway({
-    policies: values.policies,
+    ...(values.policies ? { policies: values.policies } : { store: configStore(values.store!, values.prefix) }),
     port: parsePort(values.port, "port"),
     adminPort: parsePort(values["admin-port"], "admin-port"),
     host: values.host,

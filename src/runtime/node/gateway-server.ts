@@ -2,6 +2,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { adminApp } from "../../admin/admin-app.js";
+import { BundleReloader } from "../../config/bundle-reloader.js";
+import type { ConfigStore } from "../../config/config-store.js";
 import { SnapshotHolder } from "../../config/snapshot-holder.js";
 import { GatewayError } from "../../pipeline/gateway-error.js";
 import { createPipeline } from "../../pipeline/pipeline.js";
@@ -13,8 +15,10 @@ import { readPolicyDir, watchPolicyDir, type DirWatcher } from "./policy-dir.js"
 import { UndiciTransport } from "./undici-transport.js";
 
 export interface NodeGatewayOptions {
-  /** Directory (or single file) of policy documents. */
-  readonly policies: string;
+  /** Directory (or single file) of policy documents; or give `store`. */
+  readonly policies?: string;
+  /** A store of published bundles (Redis, file) instead of a policy directory. */
+  readonly store?: ConfigStore;
   readonly port: number;
   readonly adminPort: number;
   /** Default 127.0.0.1. */
@@ -45,21 +49,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const transport = new UndiciTransport();
   let draining = false;
 
-  const reload = async () => {
-    let sources;
-    try {
-      sources = await readPolicyDir(options.policies);
-    } catch (err) {
-      metrics.reloads.inc(["error"]);
-      log("error", "cannot read policies; keeping the current configuration", { error: (err as Error).message });
-      return;
-    }
-    const result = await holder.load(sources, { location: options.policies, files: sources.map((s) => s.name) });
-    if (!result.ok) {
-      metrics.reloads.inc(["error"]);
-      log("error", "invalid policies; keeping the last good configuration", { errors: result.failure.message.split("\n") });
-    } else if (result.changed) metrics.reloads.inc(["success"]);
-  };
+  const reload = options.store ? storeReloader(options.store, holder, metrics, log) : dirReloader(policyDir(options), holder, metrics, log);
 
   holder.onSwap((s: Snapshot) => {
     metrics.swapped(s);
@@ -68,7 +58,10 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     for (const w of s.warnings) log("warn", "policy warning", { file: w.file, document: w.index, field: w.path.join("."), message: w.message });
   });
   await reload();
-  if (!holder.ready) throw new Error(holder.lastFailure?.message ?? `no configuration could be loaded from ${options.policies}`);
+  if (!holder.ready) {
+    await options.store?.close?.();
+    throw new Error(holder.lastFailure?.message ?? `no configuration could be loaded from ${options.store?.description ?? options.policies}`);
+  }
 
   const pipeline = createPipeline({
     snapshot: () => holder.current(),
@@ -106,9 +99,14 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   let watcher: DirWatcher | null = null;
   let reloading: Promise<void> = Promise.resolve();
   const queueReload = () => (reloading = reloading.then(reload));
-  if (options.watch !== false) watcher = watchPolicyDir(options.policies, () => void queueReload());
+  if (options.watch !== false) {
+    if (options.store?.watch) {
+      const stop = options.store.watch(() => void queueReload());
+      watcher = { close: stop };
+    } else if (!options.store) watcher = watchPolicyDir(policyDir(options), () => void queueReload());
+  }
 
-  log("info", "meshgate listening", { host, port, adminPort, policies: options.policies });
+  log("info", "meshgate listening", { host, port, adminPort, config: options.store?.description ?? options.policies });
   return {
     port,
     adminPort,
@@ -129,7 +127,52 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
       admin.closeAllConnections?.();
       await new Promise<void>((resolve) => admin.close(() => resolve()));
       await transport.close();
+      await options.store?.close?.();
     },
+  };
+}
+
+function policyDir(options: NodeGatewayOptions): string {
+  if (options.policies === undefined) throw new Error("give a policy directory or a config store");
+  return options.policies;
+}
+
+type Reload = () => Promise<void>;
+
+function dirReloader(dir: string, holder: SnapshotHolder, metrics: GatewayMetrics, log: Logger): Reload {
+  return async () => {
+    let sources;
+    try {
+      sources = await readPolicyDir(dir);
+    } catch (err) {
+      metrics.reloads.inc(["error"]);
+      holder.recordFailure((err as Error).message);
+      log("error", "cannot read policies; keeping the current configuration", { error: (err as Error).message });
+      return;
+    }
+    const result = await holder.load(sources, { location: dir, files: sources.map((s) => s.name) });
+    if (!result.ok) {
+      metrics.reloads.inc(["error"]);
+      log("error", "invalid policies; keeping the last good configuration", { errors: result.failure.message.split("\n") });
+    } else if (result.changed) metrics.reloads.inc(["success"]);
+  };
+}
+
+function storeReloader(store: ConfigStore, holder: SnapshotHolder, metrics: GatewayMetrics, log: Logger): Reload {
+  const reloader = new BundleReloader(store, holder);
+  return async () => {
+    try {
+      const outcome = await reloader.refresh();
+      if (outcome.kind === "rejected") {
+        metrics.reloads.inc(["error"]);
+        log("error", "policy bundle refused; keeping the last good configuration", { store: store.description, reason: outcome.reason });
+      } else if (outcome.kind === "loaded" && outcome.result.ok && outcome.result.changed) metrics.reloads.inc(["success"]);
+      else if (outcome.kind === "empty" && !holder.ready) holder.recordFailure(`nothing has been published to ${store.description}`);
+    } catch (err) {
+      metrics.reloads.inc(["error"]);
+      log("error", "config store unavailable; keeping the current configuration", { store: store.description, error: (err as Error).message });
+      if (!holder.ready) holder.recordFailure(`cannot read ${store.description}: ${(err as Error).message}`);
+    }
   };
 }
 

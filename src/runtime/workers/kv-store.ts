@@ -1,22 +1,19 @@
 import type { ConfigStore } from "../../config/config-store.js";
+import { KV_KEYS, type KvLike } from "../../config/kv-publish-target.js";
 
-/** The KV keys one policy bundle lives under; `meshgate publish --kv-binding` writes the same. */
-export const KV_KEYS = {
-  current: "bundle:current",
-  history: "bundle:history",
-  version: (v: number) => `bundle:v:${v}`,
-} as const;
+export { KV_KEYS };
 
-/** Minimal view of a Workers KV binding (what the reader needs). */
-export interface KvReader {
+/** What meshgate uses of a Workers KV binding. */
+export interface KvBinding {
   get(key: string, type: "text"): Promise<string | null>;
+  put(key: string, value: string): Promise<void>;
 }
 
 /** Reads the current bundle from a Workers KV namespace. */
 export class KvStore implements ConfigStore {
   readonly description: string;
   constructor(
-    private readonly kv: KvReader,
+    private readonly kv: KvBinding,
     bindingName: string,
   ) {
     this.description = `kv:${bindingName}`;
@@ -25,4 +22,9 @@ export class KvStore implements ConfigStore {
   readCurrent(): Promise<string | null> {
     return this.kv.get(KV_KEYS.current, "text");
   }
+}
+
+/** A Workers KV binding seen as the KvLike that KvPublishTarget writes through. */
+export function kvBinding(kv: KvBinding): KvLike {
+  return { get: (key) => kv.get(key, "text"), put: (key, value) => kv.put(key, value) };
 }

@@ -5,11 +5,11 @@ import { SnapshotHolder } from "../../config/snapshot-holder.js";
 import { createGateway } from "../../index.js";
 import { GatewayError, errorBody } from "../../pipeline/gateway-error.js";
 import { GatewayMetrics } from "../../telemetry/gateway-metrics.js";
-import { KvStore, type KvReader } from "./kv-store.js";
+import { KvStore, type KvBinding } from "./kv-store.js";
 
 /** Bindings and variables from wrangler.toml. */
 export interface WorkerEnv {
-  readonly POLICIES: KvReader;
+  readonly POLICIES: KvBinding;
   /** How long an isolate serves its cached config before re-reading KV in the background. Default 5000. */
   readonly MESHGATE_CONFIG_TTL_MS?: string;
   /** Enables the admin API under MESHGATE_ADMIN_PATH for requests bearing this token. */

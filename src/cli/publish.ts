@@ -1,0 +1,53 @@
+import { parseArgs } from "node:util";
+import { PolicyError, formatPolicyIssue } from "../policy/issues.js";
+import { publishSources, rollback } from "../config/publish.js";
+import { readPolicyDir } from "../runtime/node/policy-dir.js";
+import { TARGET_OPTIONS, defaultPublisher, publishTarget } from "./targets.js";
+
+/** `meshgate publish --policies DIR TARGET`: validate, compile, then write one versioned bundle. */
+export async function publishCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { ...TARGET_OPTIONS, policies: { type: "string" } }, strict: true });
+  if (!values.policies) throw new Error("publish needs --policies DIR");
+  const sources = await readPolicyDir(values.policies);
+  const target = publishTarget(values);
+  try {
+    const { bundle, snapshot } = await publishSources(target, sources, values.publisher ?? defaultPublisher());
+    for (const w of snapshot.warnings) process.stderr.write(`${formatPolicyIssue(w)}\n`);
+    process.stdout.write(`published version ${bundle.version} (${bundle.hash.slice(0, 12)}) to ${target.description}: ${sources.length} file(s), ${snapshot.counts.routes} route(s), ${snapshot.counts.backends} backend(s)\n`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof PolicyError)) throw err;
+    for (const issue of err.issues) process.stderr.write(`${formatPolicyIssue(issue)}\n`);
+    process.stderr.write(`not published: ${err.issues.filter((i) => i.severity === "error").length} error(s)\n`);
+    return 1;
+  } finally {
+    await target.close?.();
+  }
+}
+
+/** `meshgate rollback [--to VERSION] TARGET`: re-publish an earlier bundle as a new version. */
+export async function rollbackCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { ...TARGET_OPTIONS, to: { type: "string" } }, strict: true });
+  const target = publishTarget(values);
+  try {
+    const to = values.to === undefined ? undefined : Number(values.to);
+    if (to !== undefined && !Number.isInteger(to)) throw new Error(`--to must be a version number (got "${values.to}")`);
+    const { bundle } = await rollback(target, values.publisher ?? defaultPublisher(), to);
+    process.stdout.write(`rolled back: version ${bundle.version} now serves the policies of ${bundle.publisher.replace(/.*rollback to /, "version ").replace(/\)$/, "")} (${bundle.hash.slice(0, 12)})\n`);
+    return 0;
+  } finally {
+    await target.close?.();
+  }
+}
+
+/** `meshgate history TARGET`: the kept versions, newest first. */
+export async function historyCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: TARGET_OPTIONS, strict: true });
+  const target = publishTarget(values);
+  try {
+    for (const h of await target.history()) process.stdout.write(`${h.version}\t${h.hash.slice(0, 12)}\t${h.createdAt}\t${h.publisher}\n`);
+    return 0;
+  } finally {
+    await target.close?.();
+  }
+}
