@@ -21,7 +21,8 @@ export default defineConfig({
         plugins: [
           cloudflareTest(({ inject }) => ({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { TEST_UPSTREAM_PORT: String(inject("upstreamPort")) } },
+            // A short isolate cache so reload tests run fast; production uses wrangler.toml's value.
+            miniflare: { bindings: { TEST_UPSTREAM_PORT: String(inject("upstreamPort")), MESHGATE_CONFIG_TTL_MS: "100", MESHGATE_ADMIN_TOKEN: "test-admin-token" } },
           })),
         ],
         test: {
