@@ -71,6 +71,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     } catch (err) {
       error = toGatewayError(err);
       if (error.code === "internal") options.onError?.(err, "pipeline");
+      else if (error.cause !== undefined) options.onError?.(error.cause, `${error.code} (${error.message})`);
       return (response = { status: error.status, headers: errorHeaders(error), body: errorBody(error) });
     } finally {
       // Which config answered: operators compare this across instances during a rollout.

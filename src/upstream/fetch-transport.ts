@@ -31,7 +31,8 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "tra
  * Platforms that forbid overriding Host (Workers) send the upstream's own host.
  */
 export class FetchTransport implements Transport {
-  constructor(private readonly fetchImpl: typeof fetch = fetch) {}
+  // Wrapped: Workers throw "Illegal invocation" when fetch is called detached from globalThis.
+  constructor(private readonly fetchImpl: typeof fetch = (input, init) => fetch(input, init)) {}
 
   async send(request: UpstreamRequest): Promise<UpstreamResponse> {
     const headers = new Headers();

@@ -87,11 +87,10 @@ export function forward(options: ForwardOptions): Forward {
 function combine(...signals: (AbortSignal | undefined)[]): AbortSignal {
   const live = signals.filter((s): s is AbortSignal => s !== undefined);
   if (live.length === 1) return live[0]!;
-  if (live.length === 0) return NEVER;
+  // Created per call: Workers forbid constructing an AbortController at module scope.
+  if (live.length === 0) return new AbortController().signal;
   return AbortSignal.any(live);
 }
-
-const NEVER = new AbortController().signal;
 
 /** Maps what went wrong in one attempt to the gateway error the client would see. */
 function attemptFailure(err: unknown, signal: AbortSignal, backend: string): GatewayError {

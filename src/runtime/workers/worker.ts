@@ -49,7 +49,7 @@ function createIsolate(env: WorkerEnv): Isolate {
       snapshot: () => holder.current(),
       observe: metrics.observe,
       clientAddress: (req) => req.headers.get("cf-connecting-ip") ?? "",
-      onError: (err, context) => console.error(JSON.stringify({ level: "error", message: `${context} failed`, error: String(err) })),
+      onError: (err, context) => console.error(JSON.stringify({ level: "error", message: `${context} failed`, error: String(err), cause: String((err as { cause?: unknown }).cause ?? "") })),
     }),
     admin: adminApp({ holder, metrics: metrics.registry }),
     checkedAt: 0,
