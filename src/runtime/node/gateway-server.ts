@@ -2,7 +2,6 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { adminApp } from "../../admin/admin-app.js";
-import { BundleReloader } from "../../config/bundle-reloader.js";
 import type { ConfigStore } from "../../config/config-store.js";
 import { SnapshotHolder } from "../../config/snapshot-holder.js";
 import { GatewayError } from "../../pipeline/gateway-error.js";
@@ -11,7 +10,8 @@ import type { Snapshot } from "../../policy/snapshot.js";
 import { GatewayMetrics } from "../../telemetry/gateway-metrics.js";
 import { jsonLogger, type Logger } from "./log.js";
 import { nodeHandler, writeError } from "./node-handler.js";
-import { readPolicyDir, watchPolicyDir, type DirWatcher } from "./policy-dir.js";
+import { watchPolicyDir, type DirWatcher } from "./policy-dir.js";
+import { dirReloader, storeReloader } from "./reloaders.js";
 import { UndiciTransport } from "./undici-transport.js";
 
 export interface NodeGatewayOptions {
@@ -135,45 +135,6 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
 function policyDir(options: NodeGatewayOptions): string {
   if (options.policies === undefined) throw new Error("give a policy directory or a config store");
   return options.policies;
-}
-
-type Reload = () => Promise<void>;
-
-function dirReloader(dir: string, holder: SnapshotHolder, metrics: GatewayMetrics, log: Logger): Reload {
-  return async () => {
-    let sources;
-    try {
-      sources = await readPolicyDir(dir);
-    } catch (err) {
-      metrics.reloads.inc(["error"]);
-      holder.recordFailure((err as Error).message);
-      log("error", "cannot read policies; keeping the current configuration", { error: (err as Error).message });
-      return;
-    }
-    const result = await holder.load(sources, { location: dir, files: sources.map((s) => s.name) });
-    if (!result.ok) {
-      metrics.reloads.inc(["error"]);
-      log("error", "invalid policies; keeping the last good configuration", { errors: result.failure.message.split("\n") });
-    } else if (result.changed) metrics.reloads.inc(["success"]);
-  };
-}
-
-function storeReloader(store: ConfigStore, holder: SnapshotHolder, metrics: GatewayMetrics, log: Logger): Reload {
-  const reloader = new BundleReloader(store, holder);
-  return async () => {
-    try {
-      const outcome = await reloader.refresh();
-      if (outcome.kind === "rejected") {
-        metrics.reloads.inc(["error"]);
-        log("error", "policy bundle refused; keeping the last good configuration", { store: store.description, reason: outcome.reason });
-      } else if (outcome.kind === "loaded" && outcome.result.ok && outcome.result.changed) metrics.reloads.inc(["success"]);
-      else if (outcome.kind === "empty" && !holder.ready) holder.recordFailure(`nothing has been published to ${store.description}`);
-    } catch (err) {
-      metrics.reloads.inc(["error"]);
-      log("error", "config store unavailable; keeping the current configuration", { store: store.description, error: (err as Error).message });
-      if (!holder.ready) holder.recordFailure(`cannot read ${store.description}: ${(err as Error).message}`);
-    }
-  };
 }
 
 function originsOf(s: Snapshot): Set<string> {

@@ -1,0 +1,46 @@
+import { BundleReloader } from "../../config/bundle-reloader.js";
+import type { ConfigStore } from "../../config/config-store.js";
+import type { SnapshotHolder } from "../../config/snapshot-holder.js";
+import type { GatewayMetrics } from "../../telemetry/gateway-metrics.js";
+import type { Logger } from "./log.js";
+import { readPolicyDir } from "./policy-dir.js";
+
+/** Re-reads the configuration source; never throws, never replaces a good config with a bad one. */
+export type Reload = () => Promise<void>;
+
+export function dirReloader(dir: string, holder: SnapshotHolder, metrics: GatewayMetrics, log: Logger): Reload {
+  return async () => {
+    let sources;
+    try {
+      sources = await readPolicyDir(dir);
+    } catch (err) {
+      metrics.reloads.inc(["error"]);
+      holder.recordFailure((err as Error).message);
+      log("error", "cannot read policies; keeping the current configuration", { error: (err as Error).message });
+      return;
+    }
+    const result = await holder.load(sources, { location: dir, files: sources.map((s) => s.name) });
+    if (!result.ok) {
+      metrics.reloads.inc(["error"]);
+      log("error", "invalid policies; keeping the last good configuration", { errors: result.failure.message.split("\n") });
+    } else if (result.changed) metrics.reloads.inc(["success"]);
+  };
+}
+
+export function storeReloader(store: ConfigStore, holder: SnapshotHolder, metrics: GatewayMetrics, log: Logger): Reload {
+  const reloader = new BundleReloader(store, holder);
+  return async () => {
+    try {
+      const outcome = await reloader.refresh();
+      if (outcome.kind === "rejected") {
+        metrics.reloads.inc(["error"]);
+        log("error", "policy bundle refused; keeping the last good configuration", { store: store.description, reason: outcome.reason });
+      } else if (outcome.kind === "loaded" && outcome.result.ok && outcome.result.changed) metrics.reloads.inc(["success"]);
+      else if (outcome.kind === "empty" && !holder.ready) holder.recordFailure(`nothing has been published to ${store.description}`);
+    } catch (err) {
+      metrics.reloads.inc(["error"]);
+      log("error", "config store unavailable; keeping the current configuration", { store: store.description, error: (err as Error).message });
+      if (!holder.ready) holder.recordFailure(`cannot read ${store.description}: ${(err as Error).message}`);
+    }
+  };
+}
