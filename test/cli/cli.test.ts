@@ -118,3 +118,30 @@ async function waitReady(url: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+describe("meshgate publish / rollback with a file store", () => {
+  it("serves a published bundle, follows a new publish, and rolls back", async () => {
+    const { startCliGateway, until } = await import("../support/cli-gateway.js");
+    const store = join(await mkdtemp(join(tmpdir(), "meshgate-store-")), "bundle.json");
+    const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
+    const first = run("publish", "--policies", dir, "--file", store, "--publisher", "ci");
+    expect(first.status).toBe(0);
+    expect(first.stdout).toMatch(/^published version 1 \([0-9a-f]{12}\) to file:/);
+    const gw = await startCliGateway(["--store", `file:${store}`]);
+    try {
+      const version = async () => (await fetch(`${gw.url}/x`)).headers.get("x-meshgate-config-version");
+      expect(await version()).toBe("1");
+      await writeFile(join(dir, "extra.yaml"), "# a comment-only document changes the hash\n");
+      expect(run("publish", "--policies", dir, "--file", store).status).toBe(0);
+      await until(async () => (await version()) === "2", 5_000, "file store reload");
+      const back = run("rollback", "--file", store);
+      expect(back.stdout).toContain("rolled back: version 3 now serves the policies of version 1");
+      await until(async () => (await version()) === "3", 5_000, "rollback reload");
+      const history = run("history", "--file", store).stdout.trim().split("\n").map((l) => l.split("\t")[0]);
+      expect(history).toEqual(["3", "2", "1"]);
+    } finally {
+      await gw.stop();
+      await import("node:fs/promises").then((fs) => fs.rm(join(dir, "extra.yaml"), { force: true }));
+    }
+  });
+});
