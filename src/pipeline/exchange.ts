@@ -15,6 +15,12 @@ export interface RequestBody {
 export interface ResponseBody {
   /** Stops reading and releases the upstream connection's claim on it. */
   cancel(reason?: unknown): void;
+  /**
+   * Calls `fn` once the body has been fully delivered, failed or been cancelled. Optional:
+   * where a runtime cannot tell (Workers' native streams), callers treat the response
+   * headers as the end of the exchange.
+   */
+  onSettled?(fn: () => void): void;
 }
 
 /** What a runtime adapter builds for every request before the pipeline runs. */

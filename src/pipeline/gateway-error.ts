@@ -16,6 +16,7 @@ export const ERROR_STATUS = {
   upstream_bad_response: 502,
   upstream_unavailable: 503,
   overloaded: 503,
+  backend_overloaded: 503,
   no_config: 503,
   upstream_timeout: 504,
   request_timeout: 504,

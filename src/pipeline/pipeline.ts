@@ -1,5 +1,8 @@
 import type { Snapshot } from "../policy/snapshot.js";
-import { forward } from "../upstream/forward.js";
+import { forward, type ForwardStats } from "../upstream/forward.js";
+import { UpstreamState } from "../upstream/upstream-state.js";
+import { affinityPoint } from "./affinity.js";
+import { injectFault } from "./fault.js";
 import type { Transport } from "../upstream/transport.js";
 import { pick } from "../upstream/weighted.js";
 import type { GatewayRequest, GatewayResponse } from "./exchange.js";
@@ -14,6 +17,8 @@ export interface PipelineOptions extends HygieneOptions {
   readonly transport: Transport;
   readonly clock?: Clock;
   readonly random?: Random;
+  /** Endpoint health, breakers and budgets; pass one to share or inspect it. */
+  readonly upstreams?: UpstreamState;
   /** Called once per request after the response is decided (metrics, access log). */
   readonly observe?: (event: RequestOutcome) => void;
   /** Receives failures the client does not see (mirror errors, internal errors' causes). */
@@ -28,6 +33,7 @@ export interface RequestOutcome {
   readonly routeId: string | null;
   readonly backend: string | null;
   readonly error: GatewayError | null;
+  readonly forward: ForwardStats;
 }
 
 export type Pipeline = (req: GatewayRequest, clientSignal?: AbortSignal) => Promise<GatewayResponse>;
@@ -37,7 +43,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? systemRandom;
   const clean = hygiene(options);
-  const send = forward({ transport: options.transport, clock, random });
+  const upstreams = options.upstreams ?? new UpstreamState(clock);
+  const send = forward({ transport: options.transport, state: upstreams, random });
   const sendMirror = mirror({ transport: options.transport, random, onError: options.onError });
   const observe = options.observe;
 
@@ -48,6 +55,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     let backendKey: string | null = null;
     let response: GatewayResponse;
     let error: GatewayError | null = null;
+    const stats: ForwardStats = { attempts: 0, hedges: 0, endpoint: null, retrySkipped: null };
     try {
       requestId = clean(req); //                                hygiene: hop-by-hop out, forwarding headers and ids in
       const match = snapshot.routes.match(req); //               route: Gateway API precedence across all routes
@@ -56,15 +64,20 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       routeId = rule.id;
       const preflight = rule.preflight?.(req); //                cors: preflights answered here
       if (preflight) return (response = preflight);
+      if (rule.fault !== null) {
+        const aborted = await injectFault(rule.fault, req, clock, random, clientSignal); // fault: chaos testing
+        if (aborted) return (response = aborted);
+      }
       for (const filter of rule.requestFilters) filter(req, match); // filters: header modifiers, URL rewrite
       if (rule.redirect !== null) return (response = rule.redirect(req, match)); // redirect is terminal
       if (rule.mirrors.length > 0) await sendMirror(req, rule.mirrors); // mirror: fire and forget
-      const ref = rule.backends === null ? null : pick(rule.backends, random); // balance: weighted backendRefs
+      const point = rule.affinity === null ? null : affinityPoint(rule.affinity, req);
+      const ref = rule.backends === null ? null : pick(rule.backends, point === null ? random : () => point); // balance: weighted backendRefs, sticky with affinity
       if (ref === null) throw new GatewayError("no_backend", `route ${rule.id} has no backend with weight above zero`);
       backendKey = ref.key;
       if (ref.backend === null) throw new GatewayError("backend_not_found", `backend ${ref.key} of route ${rule.id} does not exist`);
       for (const filter of ref.requestFilters) filter(req, match);
-      response = await send(req, rule, ref.backend, clientSignal); // forward: timeouts and retries
+      response = await send(req, rule, ref.backend, clientSignal, stats); // forward: timeouts, retries, hedging, breaker, outlier
       for (const filter of ref.responseFilters) filter(response, req);
       for (const filter of rule.responseFilters) filter(response, req);
       return response;
@@ -76,7 +89,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     } finally {
       // Which config answered: operators compare this across instances during a rollout.
       response!.headers.append("x-meshgate-config-version", snapshot.version);
-      observe?.({ request: req, requestId, response: response!, snapshot, routeId, backend: backendKey, error });
+      observe?.({ request: req, requestId, response: response!, snapshot, routeId, backend: backendKey, error, forward: stats });
     }
   };
 }

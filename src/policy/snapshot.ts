@@ -3,6 +3,8 @@ import type { PolicyIssue } from "./issues.js";
 import type { RouteTable } from "./compile/route-table.js";
 import type { RouteMatch } from "./compile/route-table.js";
 import type { WeightedChoice } from "../upstream/weighted.js";
+import type { OutlierPolicy } from "../upstream/outlier.js";
+import type { BreakerLimits } from "../upstream/circuit-breaker.js";
 
 /** Mutates the request on its way upstream (header modifier, URL rewrite). */
 export type RequestFilter = (req: GatewayRequest, match: RouteMatch) => void;
@@ -22,13 +24,32 @@ export interface CompiledEndpoint {
   readonly cluster: string | null;
 }
 
+export interface PriorityLevel {
+  readonly priority: number;
+  readonly endpoints: readonly CompiledEndpoint[];
+  readonly totalWeight: number;
+}
+
+export interface HealthCheckPolicy {
+  readonly path: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly healthyThreshold: number;
+  readonly unhealthyThreshold: number;
+}
+
 /** A resolved Backend: where the traffic for one backendRef goes. */
 export interface CompiledBackend {
   /** "namespace/name" */
   readonly key: string;
   readonly endpoints: readonly CompiledEndpoint[];
-  /** Weighted choice over the best (lowest) priority level that has endpoints. */
+  /** Priority levels, best (lowest number) first. */
+  readonly levels: readonly PriorityLevel[];
+  /** Weighted choice over the best level: the fast path while everything is healthy. */
   readonly choose: WeightedChoice<CompiledEndpoint>;
+  readonly outlier: OutlierPolicy;
+  readonly breaker: BreakerLimits | null;
+  readonly healthCheck: HealthCheckPolicy | null;
 }
 
 export interface CompiledBackendRef {
@@ -51,8 +72,33 @@ export interface RetryPolicy {
   /** Retries after the first try (Gateway API `attempts`). */
   readonly attempts: number;
   readonly codes: ReadonlySet<number>;
-  /** Base delay; grows exponentially with jitter. */
+  readonly onConnectFailure: boolean;
+  readonly onReset: boolean;
+  readonly onTimeout: boolean;
+  /** Base delay; grows exponentially with jitter up to `backoffMaxMs`. */
   readonly backoffMs: number;
+  readonly backoffMaxMs: number;
+  readonly budget: { readonly ratio: number; readonly minPerSecond: number };
+  /** Retry POST/PATCH too (a connect failure is always retried: nothing was sent). */
+  readonly nonIdempotent: boolean;
+  readonly maxBufferBytes: number;
+}
+
+export interface HedgePolicy {
+  readonly delayMs: number;
+  readonly maxHedges: number;
+}
+
+export interface FaultPolicy {
+  readonly abort: { readonly status: number; readonly fraction: number } | null;
+  readonly delay: { readonly ms: number; readonly fraction: number } | null;
+  /** Lower-case header name; when set only requests carrying it are affected. */
+  readonly header: string | null;
+}
+
+export interface AffinityPolicy {
+  readonly header: string | null;
+  readonly cookie: string | null;
 }
 
 /** One HTTPRoute rule, compiled: everything a request needs after it matched. */
@@ -70,8 +116,14 @@ export interface CompiledRule {
   readonly backends: WeightedChoice<CompiledBackendRef> | null;
   readonly backendRefs: readonly CompiledBackendRef[];
   readonly requestTimeoutMs: number | null;
+  /** Per attempt: HTTPRoute timeouts.backendRequest, or a TrafficPolicy's retry.perTryTimeout. */
   readonly backendTimeoutMs: number | null;
   readonly retry: RetryPolicy | null;
+  readonly hedge: HedgePolicy | null;
+  readonly fault: FaultPolicy | null;
+  readonly affinity: AffinityPolicy | null;
+  /** "namespace/name" of the TrafficPolicy applied, for /config and explain. */
+  readonly trafficPolicy: string | null;
 }
 
 export interface SnapshotSource {

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { PolicyIssue } from "./issues.js";
 import type { RawDocument } from "./parse.js";
-import { API_GATEWAY, API_MESHGATE, backendSchema, httpRouteSchema, type Backend, type HTTPRoute } from "./schema/index.js";
+import { API_GATEWAY, API_MESHGATE, backendSchema, httpRouteSchema, trafficPolicySchema, type Backend, type HTTPRoute, type TrafficPolicy } from "./schema/index.js";
 
 /** A validated document with its origin, ready to compile. */
 export interface Located<T> {
@@ -13,6 +13,7 @@ export interface Located<T> {
 export interface PolicySet {
   readonly routes: readonly Located<HTTPRoute>[];
   readonly backends: readonly Located<Backend>[];
+  readonly trafficPolicies: readonly Located<TrafficPolicy>[];
   readonly issues: readonly PolicyIssue[];
 }
 
@@ -27,6 +28,7 @@ export function validateDocuments(documents: readonly RawDocument[]): PolicySet 
   const issues: PolicyIssue[] = [];
   const routes: Located<HTTPRoute>[] = [];
   const backends: Located<Backend>[] = [];
+  const trafficPolicies: Located<TrafficPolicy>[] = [];
   const seen = new Map<string, RawDocument>();
 
   for (const raw of documents) {
@@ -47,15 +49,18 @@ export function validateDocuments(documents: readonly RawDocument[]): PolicySet 
       issues.push({ ...at, severity: "warning", path: ["kind"], message: `${kind} documents are not used by meshgate yet; ignored` });
       continue;
     }
-    let parsed: { kind: "route"; doc: HTTPRoute } | { kind: "backend"; doc: Backend } | null = null;
+    let parsed: { kind: "route"; doc: HTTPRoute } | { kind: "backend"; doc: Backend } | { kind: "traffic"; doc: TrafficPolicy } | null = null;
     if (type === `${API_GATEWAY}/HTTPRoute`) {
       const doc = check(httpRouteSchema, value, at, issues);
       if (doc) parsed = { kind: "route", doc };
     } else if (type === `${API_MESHGATE}/Backend`) {
       const doc = check(backendSchema, value, at, issues);
       if (doc) parsed = { kind: "backend", doc };
+    } else if (type === `${API_MESHGATE}/TrafficPolicy`) {
+      const doc = check(trafficPolicySchema, value, at, issues);
+      if (doc) parsed = { kind: "traffic", doc };
     } else {
-      issues.push({ ...at, severity: "error", path: ["kind"], message: `unknown kind ${kind} in ${apiVersion} (known: ${API_GATEWAY} HTTPRoute, ${API_MESHGATE} Backend)` });
+      issues.push({ ...at, severity: "error", path: ["kind"], message: `unknown kind ${kind} in ${apiVersion} (known: ${API_GATEWAY} HTTPRoute, ${API_MESHGATE} Backend and TrafficPolicy)` });
       continue;
     }
     if (parsed === null) continue;
@@ -67,9 +72,10 @@ export function validateDocuments(documents: readonly RawDocument[]): PolicySet 
     }
     seen.set(key, raw);
     if (parsed.kind === "route") routes.push({ ...at, doc: parsed.doc });
-    else backends.push({ ...at, doc: parsed.doc });
+    else if (parsed.kind === "backend") backends.push({ ...at, doc: parsed.doc });
+    else trafficPolicies.push({ ...at, doc: parsed.doc });
   }
-  return { routes, backends, issues };
+  return { routes, backends, trafficPolicies, issues };
 }
 
 function check<S extends z.ZodType>(schema: S, value: unknown, at: { file: string; index: number }, issues: PolicyIssue[]): z.output<S> | null {

@@ -1,118 +1,168 @@
 import { GatewayError } from "../pipeline/gateway-error.js";
-import type { GatewayRequest, GatewayResponse, RequestBody } from "../pipeline/exchange.js";
-import type { Clock, Random } from "../pipeline/runtime-env.js";
-import type { CompiledBackend, CompiledRule } from "../policy/snapshot.js";
+import type { GatewayRequest, GatewayResponse } from "../pipeline/exchange.js";
+import type { Random } from "../pipeline/runtime-env.js";
+import type { CompiledBackend, CompiledRule, RetryPolicy } from "../policy/snapshot.js";
+import { runAttempt, type AttemptContext, type AttemptResult } from "./attempt.js";
 import { backoffDelay } from "./backoff.js";
-import { TransportError, type Transport, type UpstreamResponse } from "./transport.js";
-import { pick } from "./weighted.js";
+import { retryAfterMs } from "./retry-after.js";
+import type { Transport } from "./transport.js";
+import type { UpstreamState } from "./upstream-state.js";
 
 export interface ForwardOptions {
   readonly transport: Transport;
-  readonly clock: Clock;
+  readonly state: UpstreamState;
   readonly random: Random;
-  /** Largest request body held in memory so a retry can resend it. Default 64 KiB. */
-  readonly maxReplayBytes?: number;
 }
 
-export type Forward = (
-  req: GatewayRequest,
-  rule: CompiledRule,
-  backend: CompiledBackend,
-  clientSignal: AbortSignal | undefined,
-) => Promise<GatewayResponse>;
+/** What forwarding did, for metrics and the access log. */
+export interface ForwardStats {
+  attempts: number;
+  hedges: number;
+  endpoint: string | null;
+  retrySkipped: string | null;
+}
+
+export type Forward = (req: GatewayRequest, rule: CompiledRule, backend: CompiledBackend, clientSignal: AbortSignal | undefined, stats: ForwardStats) => Promise<GatewayResponse>;
+
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
 
 /**
- * The forward stage: one or more attempts at the backend, bounded by the rule's request
- * timeout (whole exchange until response headers) and backend timeout (each attempt),
- * retrying on connect failures and the rule's retry codes while attempts remain.
+ * The forward stage: attempts at the backend within the rule's request timeout (until response
+ * headers), each with its per-try timeout; retries on the policy's conditions while attempts,
+ * the retry budget and a replayable body allow, backing off exponentially with jitter or as
+ * Retry-After asks; hedges idempotent requests to a second endpoint when configured.
  */
 export function forward(options: ForwardOptions): Forward {
-  const { transport, clock, random } = options;
-  const maxReplay = options.maxReplayBytes ?? 64 * 1024;
+  const { transport, state, random } = options;
+  const clock = state.clock;
 
-  return async function forwardRequest(req, rule, backend, clientSignal) {
+  return async function forwardRequest(req, rule, backend, clientSignal, stats) {
     const retry = rule.retry;
-    let tries = 1 + (retry?.attempts ?? 0);
-    let body: RequestBody | null = req.body;
-    if (tries > 1 && body !== null && !body.replayable) {
-      body = req.body = await transport.makeReplayable(body, maxReplay);
-      if (!body.replayable) tries = 1;
+    const idempotent = IDEMPOTENT.has(req.method);
+    const hedge = rule.hedge !== null && idempotent ? rule.hedge : null;
+    const budget = retry !== null ? state.budget(backend, retry) : null;
+    budget?.recordRequest();
+    if ((retry !== null || hedge !== null) && req.body !== null && !req.body.replayable) {
+      req.body = await transport.makeReplayable(req.body, retry?.maxBufferBytes ?? 64 * 1024);
     }
+    const replayable = req.body === null || req.body.replayable;
 
-    // Fast path: no timeouts, no retries — no timers, no extra signals.
-    const requestDeadline = rule.requestTimeoutMs !== null && rule.requestTimeoutMs > 0 ? new AbortController() : null;
-    const cancelDeadline = requestDeadline
-      ? clock.timer(rule.requestTimeoutMs!, () => requestDeadline.abort(new GatewayError("request_timeout", `request timed out after ${rule.requestTimeoutMs} ms`)))
-      : null;
-    const path = req.path + req.query;
+    const deadline = rule.requestTimeoutMs !== null && rule.requestTimeoutMs > 0 ? new AbortController() : null;
+    const cancelDeadline = deadline ? clock.timer(rule.requestTimeoutMs!, () => deadline.abort(new GatewayError("request_timeout", `request timed out after ${rule.requestTimeoutMs} ms`))) : null;
+    const requestSignal = deadline === null ? clientSignal : clientSignal ? AbortSignal.any([clientSignal, deadline.signal]) : deadline.signal;
+    const ctx: AttemptContext = { req, rule, backend, transport, state, random, tried: new Set(), requestSignal };
+    const needsController = retry !== null || hedge !== null || rule.backendTimeoutMs !== null;
+
+    /** May this failure or status be retried now? Records why not when a policy said yes but a limit said no. */
+    const mayRetry = (attempt: number, retryWanted: boolean, nothingSent: boolean): boolean => {
+      if (retry === null || !retryWanted || attempt > retry.attempts) return false;
+      if (!nothingSent && !idempotent && !retry.nonIdempotent) return false;
+      if (requestSignal?.aborted) return false;
+      if (!replayable) return skip("body-too-large");
+      if (!budget!.tryWithdraw()) return skip("budget-exhausted");
+      return true;
+    };
+    const skip = (reason: string): false => {
+      stats.retrySkipped = reason;
+      state.counters.retriesSkipped++;
+      return false;
+    };
+
     try {
       for (let attempt = 1; ; attempt++) {
-        const endpoint = pick(backend.choose, random);
-        if (endpoint === null) throw new GatewayError("upstream_unavailable", `backend ${backend.key} has no endpoints`);
-        const attemptTimeout = rule.backendTimeoutMs !== null && rule.backendTimeoutMs > 0 ? rule.backendTimeoutMs : null;
-        const attemptAbort = attemptTimeout !== null ? new AbortController() : null;
-        const signal = combine(clientSignal, requestDeadline?.signal, attemptAbort?.signal);
-        const cancelAttempt = attemptAbort
-          ? clock.timer(attemptTimeout!, () => attemptAbort.abort(new GatewayError("upstream_timeout", `upstream did not answer within ${attemptTimeout} ms`)))
-          : null;
-        const last = attempt >= tries;
-        let response: UpstreamResponse;
-        try {
-          response = await transport.send({ origin: endpoint.origin, method: req.method, path, headers: req.headers, body, signal });
-        } catch (err) {
-          cancelAttempt?.();
-          const failure = attemptFailure(err, signal, backend.key);
-          if (last || !retryable(failure, err) || clientSignal?.aborted || requestDeadline?.signal.aborted) throw failure;
-          await clock.sleep(backoffDelay(retry?.backoffMs ?? 0, attempt, random), requestDeadline?.signal).catch(() => {
-            throw requestDeadline?.signal.reason as GatewayError;
-          });
+        stats.attempts++;
+        const result = hedge === null ? await runAttempt(ctx, needsController ? new AbortController() : null) : await hedged(ctx, hedge.delayMs, hedge.maxHedges, retry, stats);
+        stats.endpoint = result.endpoint?.origin ?? stats.endpoint;
+        if (result.kind === "response") {
+          const { response } = result;
+          if (mayRetry(attempt, retry?.codes.has(response.status) === true, false)) {
+            response.body.cancel();
+            await pause(retry!, attempt, retryAfterMs(response.headers.get("retry-after")));
+            continue;
+          }
+          return withSkipHeader({ status: response.status, headers: response.headers, body: response.body }, stats);
+        }
+        if (deadline?.signal.aborted) throw deadline.signal.reason as GatewayError;
+        const wanted = retry !== null && ((result.cause === "connect" && retry.onConnectFailure) || (result.cause === "reset" && retry.onReset) || (result.cause === "timeout" && retry.onTimeout));
+        if (mayRetry(attempt, wanted, result.cause === "connect")) {
+          await pause(retry!, attempt, null);
           continue;
         }
-        cancelAttempt?.();
-        if (!last && retry !== null && retry.codes.has(response.status)) {
-          response.body.cancel();
-          await clock.sleep(backoffDelay(retry.backoffMs, attempt, random), requestDeadline?.signal).catch(() => {
-            throw requestDeadline?.signal.reason as GatewayError;
-          });
-          continue;
-        }
-        return { status: response.status, headers: response.headers, body: response.body };
+        throw stats.retrySkipped ? new GatewayError(result.error.code, result.error.message, [["x-meshgate-retry-skipped", stats.retrySkipped]], { cause: result.error.cause }) : result.error;
       }
     } finally {
       cancelDeadline?.();
     }
+
+    async function pause(policy: RetryPolicy, attempt: number, retryAfter: number | null): Promise<void> {
+      state.counters.retries++;
+      const delay = retryAfter !== null ? Math.min(retryAfter, policy.backoffMaxMs) : Math.min(backoffDelay(policy.backoffMs, attempt, random), policy.backoffMaxMs);
+      if (delay <= 0) return;
+      try {
+        await clock.sleep(delay, requestSignal);
+      } catch {
+        throw requestSignal?.reason instanceof GatewayError ? requestSignal.reason : new GatewayError("upstream_reset", "request cancelled during retry backoff");
+      }
+    }
   };
 }
 
-function combine(...signals: (AbortSignal | undefined)[]): AbortSignal {
-  const live = signals.filter((s): s is AbortSignal => s !== undefined);
-  if (live.length === 1) return live[0]!;
-  // Created per call: Workers forbid constructing an AbortController at module scope.
-  if (live.length === 0) return new AbortController().signal;
-  return AbortSignal.any(live);
+function withSkipHeader(res: GatewayResponse, stats: ForwardStats): GatewayResponse {
+  if (stats.retrySkipped !== null) res.headers.append("x-meshgate-retry-skipped", stats.retrySkipped);
+  return res;
 }
 
-/** Maps what went wrong in one attempt to the gateway error the client would see. */
-function attemptFailure(err: unknown, signal: AbortSignal, backend: string): GatewayError {
-  if (signal.aborted && signal.reason instanceof GatewayError) return signal.reason;
-  if (err instanceof GatewayError) return err;
-  if (err instanceof TransportError) {
-    switch (err.code) {
-      case "connect_failed":
-        return new GatewayError("upstream_unavailable", `cannot connect to backend ${backend}`, undefined, { cause: err });
-      case "bad_response":
-        return new GatewayError("upstream_bad_response", `backend ${backend} sent an invalid response`, undefined, { cause: err });
-      case "aborted":
-        return new GatewayError("upstream_reset", `request to backend ${backend} was cancelled`, undefined, { cause: err });
-      case "reset":
-        return new GatewayError("upstream_reset", `backend ${backend} closed the connection`, undefined, { cause: err });
-    }
-  }
-  return new GatewayError("upstream_reset", `request to backend ${backend} failed`, undefined, { cause: err });
-}
+/**
+ * Starts one attempt, and another on a different endpoint each time `delayMs` passes without an
+ * answer (up to maxHedges, each charged to the retry budget). The first acceptable answer wins;
+ * the others are aborted.
+ */
+function hedged(ctx: AttemptContext, delayMs: number, maxHedges: number, retry: RetryPolicy | null, stats: ForwardStats): Promise<AttemptResult> {
+  const { state } = ctx;
+  return new Promise((resolve) => {
+    const running = new Set<AbortController>();
+    let settled = false;
+    let hedgesLeft = maxHedges;
+    let last: AttemptResult | null = null;
+    let cancelTimer: (() => void) | null = null;
 
-/** Connect failures and per-attempt timeouts are retried; a request timeout or client abort is final. */
-function retryable(failure: GatewayError, err: unknown): boolean {
-  if (failure.code === "upstream_timeout") return true;
-  return err instanceof TransportError && err.code === "connect_failed";
+    const finish = (result: AttemptResult) => {
+      settled = true;
+      cancelTimer?.();
+      for (const c of running) c.abort(new GatewayError("upstream_reset", "lost the hedge race"));
+      resolve(result);
+    };
+    const launch = () => {
+      const abort = new AbortController();
+      running.add(abort);
+      void runAttempt(ctx, abort).then((result) => {
+        running.delete(abort);
+        if (settled) {
+          if (result.kind === "response") result.response.body.cancel();
+          return;
+        }
+        const acceptable = result.kind === "response" && !(retry?.codes.has(result.response.status) ?? false);
+        if (acceptable) return finish(result);
+        const previous = last;
+        last = result;
+        if (previous?.kind === "response") previous.response.body.cancel();
+        // Nothing else in flight: this round is over, the retry loop decides what next.
+        if (running.size === 0) finish(result);
+      });
+    };
+    const scheduleHedge = () => {
+      cancelTimer = state.clock.timer(delayMs, () => {
+        if (settled || hedgesLeft === 0) return;
+        const budget = retry ? state.budget(ctx.backend, retry) : null;
+        if (budget !== null && !budget.tryWithdraw()) return;
+        hedgesLeft--;
+        stats.hedges++;
+        state.counters.hedges++;
+        launch();
+        if (hedgesLeft > 0) scheduleHedge();
+      });
+    };
+    launch();
+    scheduleHedge();
+  });
 }

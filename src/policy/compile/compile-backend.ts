@@ -1,8 +1,9 @@
-import type { CompiledBackend, CompiledEndpoint } from "../snapshot.js";
+import type { CompiledBackend, CompiledEndpoint, PriorityLevel } from "../snapshot.js";
 import type { Backend } from "../schema/index.js";
+import { GATEWAY_ERROR_DEFAULTS } from "../../upstream/outlier.js";
 import { weightedChoice } from "../../upstream/weighted.js";
 
-/** A Backend document into endpoints and the weighted choice over its best priority level. */
+/** A Backend document into endpoints grouped by priority, with its health and breaker policies. */
 export function compileBackend(backend: Backend): CompiledBackend {
   const key = `${backend.metadata.namespace}/${backend.metadata.name}`;
   const endpoints: CompiledEndpoint[] = backend.spec.endpoints.map((e) => ({
@@ -12,9 +13,25 @@ export function compileBackend(backend: Backend): CompiledBackend {
     zone: e.zone ?? null,
     cluster: e.cluster ?? null,
   }));
-  // Lower number = preferred. Failover across levels by health arrives with outlier detection;
-  // until then the best level with any weight takes all traffic.
-  const levels = [...new Set(endpoints.map((e) => e.priority))].sort((a, b) => a - b);
-  const best = levels.map((p) => endpoints.filter((e) => e.priority === p && e.weight > 0)).find((l) => l.length > 0) ?? [];
-  return { key, endpoints, choose: weightedChoice(best, (e) => e.weight) };
+  const levels: PriorityLevel[] = [...new Set(endpoints.map((e) => e.priority))]
+    .sort((a, b) => a - b)
+    .map((priority) => {
+      const members = endpoints.filter((e) => e.priority === priority);
+      return { priority, endpoints: members, totalWeight: members.reduce((s, e) => s + e.weight, 0) };
+    })
+    .filter((l) => l.totalWeight > 0);
+  const od = backend.spec.outlierDetection;
+  const hc = backend.spec.healthCheck;
+  const cb = backend.spec.circuitBreaker;
+  return {
+    key,
+    endpoints,
+    levels,
+    choose: weightedChoice(levels[0]?.endpoints ?? [], (e) => e.weight),
+    outlier: od
+      ? { consecutive5xx: od.consecutive5xx, consecutiveGatewayErrors: od.consecutiveGatewayErrors, baseEjectionMs: od.baseEjectionTime, maxEjectionMs: od.maxEjectionTime, maxEjectionPercent: od.maxEjectionPercent }
+      : GATEWAY_ERROR_DEFAULTS,
+    breaker: cb ? { maxRequests: cb.maxRequests, maxPendingRequests: cb.maxPendingRequests } : null,
+    healthCheck: hc ? { path: hc.path, intervalMs: hc.interval, timeoutMs: hc.timeout, healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold } : null,
+  };
 }

@@ -1,15 +1,17 @@
 import type { PolicyIssue } from "../issues.js";
 import type { HTTPRoute, HTTPRouteRule } from "../schema/index.js";
-import type { CompiledBackend, CompiledBackendRef, CompiledRule, MirrorTarget } from "../snapshot.js";
+import type { CompiledBackend, CompiledBackendRef, CompiledRule, MirrorTarget, RetryPolicy } from "../snapshot.js";
 import type { Located } from "../validate.js";
 import { weightedChoice } from "../../upstream/weighted.js";
 import { compileFilters } from "./compile-filters.js";
 import { compileMatch } from "./compile-match.js";
+import type { TrafficLookup } from "./compile-traffic.js";
 import type { RouteEntry } from "./route-table.js";
 
 export interface RuleContext {
   readonly backends: ReadonlyMap<string, CompiledBackend>;
   readonly issues: PolicyIssue[];
+  readonly traffic: TrafficLookup;
 }
 
 interface BackendRefLike {
@@ -63,6 +65,7 @@ function compileRule(located: Located<HTTPRoute>, rule: HTTPRouteRule, ruleIndex
     fraction: m.fraction,
   }));
   const choice = weightedChoice(backendRefs, (r) => r.weight);
+  const traffic = ctx.traffic(route, rule.name);
   if (choice.kind === "empty" && filters.terminal === null && filters.preflight === null) {
     ctx.issues.push({ file: located.file, index: located.index, severity: "warning", path: [...rulePath, "backendRefs"], message: "rule has no backendRef with weight above zero; its requests answer 500" });
   }
@@ -78,10 +81,33 @@ function compileRule(located: Located<HTTPRoute>, rule: HTTPRouteRule, ruleIndex
     backends: choice.kind === "empty" ? null : choice,
     backendRefs,
     requestTimeoutMs: rule.timeouts?.request ?? null,
-    backendTimeoutMs: rule.timeouts?.backendRequest ?? null,
-    retry: rule.retry
-      ? { attempts: rule.retry.attempts ?? 2, codes: new Set(rule.retry.codes ?? []), backoffMs: rule.retry.backoff ?? 25 }
-      : null,
+    backendTimeoutMs: traffic?.perTryTimeoutMs ?? rule.timeouts?.backendRequest ?? null,
+    // A TrafficPolicy's retry replaces the route's own `retry` field.
+    retry: traffic?.retry ?? (rule.retry ? routeRetry(rule.retry) : null),
+    hedge: traffic?.hedge ?? null,
+    fault: traffic?.fault ?? null,
+    affinity: traffic?.affinity ?? null,
+    trafficPolicy: traffic?.name ?? null,
+  };
+}
+
+/**
+ * Gateway API `retry`: the listed codes plus connect failures and backend timeouts, any method
+ * (the route author opted in), bounded by the default retry budget.
+ */
+function routeRetry(retry: NonNullable<HTTPRouteRule["retry"]>): RetryPolicy {
+  const base = retry.backoff ?? 25;
+  return {
+    attempts: retry.attempts ?? 2,
+    codes: new Set(retry.codes ?? []),
+    onConnectFailure: true,
+    onReset: false,
+    onTimeout: true,
+    backoffMs: base,
+    backoffMaxMs: base * 10,
+    budget: { ratio: 0.2, minPerSecond: 10 },
+    nonIdempotent: true,
+    maxBufferBytes: 64 * 1024,
   };
 }
 

@@ -5,6 +5,7 @@ import type { CompiledBackend, Snapshot, SnapshotSource } from "../snapshot.js";
 import { validateDocuments } from "../validate.js";
 import { compileBackend } from "./compile-backend.js";
 import { compileRoute } from "./compile-rule.js";
+import { trafficLookup } from "./compile-traffic.js";
 import { RouteTable, type RouteEntry } from "./route-table.js";
 
 /**
@@ -24,8 +25,9 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
   }
   const entries: RouteEntry[] = [];
   let rules = 0;
+  const traffic = trafficLookup(set.trafficPolicies, set.routes, issues);
   for (const route of set.routes) {
-    entries.push(...compileRoute(route, { backends, issues }));
+    entries.push(...compileRoute(route, { backends, issues, traffic }));
     rules += route.doc.spec.rules.length;
   }
   const hash = await sourcesHash(sources);

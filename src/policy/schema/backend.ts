@@ -36,9 +36,16 @@ export const backendSchema = z.object({
     endpoints: z.array(endpointSchema).min(1, { message: "a Backend needs at least one endpoint" }).max(1024),
     tls: tlsSchema.optional(),
     connection: z.object({ maxConnections: z.number().int().min(1).optional(), connectTimeout: durationSchema.optional(), keepAliveTimeout: durationSchema.optional() }).optional(),
-    circuitBreaker: z.object({ maxConnections: z.number().int().min(1).optional(), maxPendingRequests: z.number().int().min(0).optional(), maxRequests: z.number().int().min(1).optional() }).optional(),
+    /** Concurrent requests to the whole Backend; over the limit requests queue (maxPendingRequests) or get 503. */
+    circuitBreaker: z.object({ maxRequests: z.number().int().min(1).default(1024), maxPendingRequests: z.number().int().min(0).default(0) }).optional(),
     outlierDetection: z
-      .object({ consecutive5xx: z.number().int().min(1).default(5), interval: durationSchema.default(10_000), baseEjectionTime: durationSchema.default(30_000), maxEjectionPercent: z.number().int().min(0).max(100).default(10) })
+      .object({
+        consecutive5xx: z.number().int().min(1).default(5),
+        consecutiveGatewayErrors: z.number().int().min(1).default(3),
+        baseEjectionTime: durationSchema.default(30_000),
+        maxEjectionTime: durationSchema.default(300_000),
+        maxEjectionPercent: z.number().int().min(0).max(100).default(50),
+      })
       .optional(),
     healthCheck: z
       .object({ path: z.string().startsWith("/").default("/healthz"), interval: durationSchema.default(5_000), timeout: durationSchema.default(1_000), healthyThreshold: z.number().int().min(1).default(2), unhealthyThreshold: z.number().int().min(1).default(3) })

@@ -6,3 +6,5 @@ export type { HTTPRoute, HTTPRouteRule, HTTPBackendRef, HTTPRouteFilter, HTTPPat
 export { backendSchema, type Backend, type BackendEndpoint } from "./backend.js";
 export { metadataSchema, type ObjectMeta } from "./meta.js";
 export { durationSchema, parseDuration } from "./duration.js";
+export { trafficPolicySchema, type TrafficPolicy, type TrafficRetry } from "./traffic-policy.js";
+export { targetRefSchema, type TargetRef } from "./target-ref.js";

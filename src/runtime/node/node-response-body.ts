@@ -16,6 +16,7 @@ export class NodeResponseBody implements ResponseBody {
   private ended = false;
   private failed: Error | null = null;
   bytes = 0;
+  private settledFns: (() => void)[] | null = [];
 
   constructor(
     private readonly resume: () => void,
@@ -42,12 +43,25 @@ export class NodeResponseBody implements ResponseBody {
   end(): void {
     this.ended = true;
     this.sink?.end();
+    this.settle();
   }
 
   fail(err: Error): void {
     this.failed = err;
     // Headers are already out: the only honest signal left is a broken connection.
     this.sink?.destroy(err);
+    this.settle();
+  }
+
+  onSettled(fn: () => void): void {
+    if (this.settledFns === null) fn();
+    else this.settledFns.push(fn);
+  }
+
+  private settle(): void {
+    const fns = this.settledFns;
+    this.settledFns = null;
+    if (fns) for (const fn of fns) fn();
   }
 
   /** Starts streaming into the server response (headers must already be written). */
@@ -68,6 +82,7 @@ export class NodeResponseBody implements ResponseBody {
   cancel(reason?: unknown): void {
     this.queue = [];
     if (!this.ended && this.failed === null) this.abort(reason ?? new Error("response body discarded"));
+    this.settle();
   }
 
   get complete(): boolean {

@@ -1,0 +1,95 @@
+import { GatewayError } from "../pipeline/gateway-error.js";
+import type { GatewayRequest } from "../pipeline/exchange.js";
+import type { CompiledBackend, CompiledEndpoint, CompiledRule } from "../policy/snapshot.js";
+import { chooseEndpoint } from "./balancer.js";
+import type { AttemptOutcome } from "./outlier.js";
+import { TransportError, type Transport, type UpstreamResponse } from "./transport.js";
+import type { UpstreamState } from "./upstream-state.js";
+import type { Random } from "../pipeline/runtime-env.js";
+
+export type AttemptResult =
+  | { readonly kind: "response"; readonly response: UpstreamResponse; readonly endpoint: CompiledEndpoint }
+  | { readonly kind: "failure"; readonly error: GatewayError; readonly cause: "connect" | "reset" | "timeout" | "other"; readonly endpoint: CompiledEndpoint | null };
+
+export interface AttemptContext {
+  readonly req: GatewayRequest;
+  readonly rule: CompiledRule;
+  readonly backend: CompiledBackend;
+  readonly transport: Transport;
+  readonly state: UpstreamState;
+  readonly random: Random;
+  /** Endpoints this request already used; the next attempt prefers another. */
+  readonly tried: Set<string>;
+  /** Aborts every attempt of the request (client gone, request timeout). */
+  readonly requestSignal: AbortSignal | undefined;
+}
+
+/** One attempt at one endpoint: breaker slot, per-try timeout, and the endpoint's health bookkeeping. */
+export async function runAttempt(ctx: AttemptContext, abort: AbortController | null): Promise<AttemptResult> {
+  const { req, rule, backend, state } = ctx;
+  const clock = state.clock;
+  const endpoint = chooseEndpoint(backend, state.health.backend(backend.key), clock.now(), ctx.random, ctx.tried);
+  if (endpoint === null) return { kind: "failure", error: new GatewayError("upstream_unavailable", `backend ${backend.key} has no endpoints`), cause: "other", endpoint: null };
+  ctx.tried.add(endpoint.origin);
+
+  const breaker = state.breaker(backend);
+  let release: (() => void) | null = null;
+  try {
+    if (breaker !== null) release = await breaker.acquire(backend.key, abort?.signal ?? ctx.requestSignal);
+  } catch (err) {
+    if (err instanceof GatewayError && err.code === "backend_overloaded") state.counters.breakerRejections++;
+    return { kind: "failure", error: err instanceof GatewayError ? err : new GatewayError("upstream_reset", "request cancelled while queued"), cause: "other", endpoint };
+  }
+
+  const timeoutMs = rule.backendTimeoutMs;
+  const cancelTimer =
+    abort !== null && timeoutMs !== null && timeoutMs > 0
+      ? clock.timer(timeoutMs, () => abort.abort(new GatewayError("upstream_timeout", `upstream did not answer within ${timeoutMs} ms`)))
+      : null;
+  // The common case (no timeout, no retry, no hedge) creates no controller and no combined signal.
+  const signal = abort === null ? (ctx.requestSignal ?? new AbortController().signal) : ctx.requestSignal ? AbortSignal.any([ctx.requestSignal, abort.signal]) : abort.signal;
+  try {
+    const response = await ctx.transport.send({ origin: endpoint.origin, method: req.method, path: req.path + req.query, headers: req.headers, body: req.body, signal });
+    cancelTimer?.();
+    record(ctx, endpoint, response.status >= 500 ? (response.status >= 502 && response.status <= 504 ? "gateway-error" : "5xx") : "success");
+    if (release !== null) {
+      const done = release;
+      if (response.body.onSettled) response.body.onSettled(done);
+      else done();
+    }
+    return { kind: "response", response, endpoint };
+  } catch (err) {
+    cancelTimer?.();
+    release?.();
+    const failure = classify(err, signal, backend.key);
+    // Our own aborts (lost hedge, client gone, request deadline) say nothing about the endpoint.
+    if (failure.cause !== "other" || !signal.aborted) record(ctx, endpoint, "gateway-error");
+    return { ...failure, endpoint };
+  }
+}
+
+function record(ctx: AttemptContext, endpoint: CompiledEndpoint, outcome: AttemptOutcome): void {
+  const { backend, state } = ctx;
+  if (state.health.backend(backend.key).record(endpoint.origin, outcome, backend.outlier, backend.endpoints.length, state.clock.now())) state.counters.ejections++;
+}
+
+function classify(err: unknown, signal: AbortSignal, backend: string): { kind: "failure"; error: GatewayError; cause: "connect" | "reset" | "timeout" | "other" } {
+  if (signal.aborted && signal.reason instanceof GatewayError) {
+    const reason = signal.reason;
+    return { kind: "failure", error: reason, cause: reason.code === "upstream_timeout" ? "timeout" : "other" };
+  }
+  if (err instanceof TransportError) {
+    switch (err.code) {
+      case "connect_failed":
+        return { kind: "failure", error: new GatewayError("upstream_unavailable", `cannot connect to backend ${backend}`, undefined, { cause: err }), cause: "connect" };
+      case "bad_response":
+        return { kind: "failure", error: new GatewayError("upstream_bad_response", `backend ${backend} sent an invalid response`, undefined, { cause: err }), cause: "reset" };
+      case "aborted":
+        return { kind: "failure", error: new GatewayError("upstream_reset", `request to backend ${backend} was cancelled`, undefined, { cause: err }), cause: "other" };
+      case "reset":
+        return { kind: "failure", error: new GatewayError("upstream_reset", `backend ${backend} closed the connection`, undefined, { cause: err }), cause: "reset" };
+    }
+  }
+  if (err instanceof GatewayError) return { kind: "failure", error: err, cause: "other" };
+  return { kind: "failure", error: new GatewayError("upstream_reset", `request to backend ${backend} failed`, undefined, { cause: err }), cause: "reset" };
+}

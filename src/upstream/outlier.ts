@@ -1,0 +1,98 @@
+/** What one attempt did, as far as endpoint health is concerned. */
+export type AttemptOutcome = "success" | "5xx" | "gateway-error";
+
+export interface OutlierPolicy {
+  readonly consecutive5xx: number;
+  readonly consecutiveGatewayErrors: number;
+  readonly baseEjectionMs: number;
+  readonly maxEjectionMs: number;
+  readonly maxEjectionPercent: number;
+}
+
+/**
+ * Always on, even without `outlierDetection`: an endpoint that refused or dropped connections
+ * five times in a row is certainly broken, so failover across priorities never depends on
+ * the operator having configured anything.
+ */
+export const GATEWAY_ERROR_DEFAULTS: OutlierPolicy = {
+  consecutive5xx: Number.POSITIVE_INFINITY,
+  consecutiveGatewayErrors: 5,
+  baseEjectionMs: 10_000,
+  maxEjectionMs: 300_000,
+  maxEjectionPercent: 100,
+};
+
+/** Passive health of one endpoint. */
+export class EndpointHealth {
+  consecutive5xx = 0;
+  consecutiveGatewayErrors = 0;
+  ejectedUntil = 0;
+  ejections = 0;
+  /** Set by active health checks; passive ejection is separate. */
+  activeHealthy = true;
+
+  healthy(now: number): boolean {
+    return this.activeHealthy && now >= this.ejectedUntil;
+  }
+}
+
+/** Per-Backend health state. Lives outside snapshots so a config reload forgets nothing. */
+export class BackendHealth {
+  readonly endpoints = new Map<string, EndpointHealth>();
+  /** Ejections ever made; for metrics. */
+  ejectionsTotal = 0;
+
+  endpoint(origin: string): EndpointHealth {
+    let e = this.endpoints.get(origin);
+    if (e === undefined) this.endpoints.set(origin, (e = new EndpointHealth()));
+    return e;
+  }
+
+  /** True when every endpoint is healthy: the balancer's fast path. */
+  allHealthy(now: number): boolean {
+    for (const e of this.endpoints.values()) if (!e.healthy(now)) return false;
+    return true;
+  }
+
+  /**
+   * Records an attempt and ejects the endpoint when it crossed a threshold, unless that would
+   * eject more than maxEjectionPercent of `endpointCount` (one ejection is always allowed).
+   * Ejection time grows with each ejection: base × n, capped at max.
+   */
+  record(origin: string, outcome: AttemptOutcome, policy: OutlierPolicy, endpointCount: number, now: number): boolean {
+    const e = this.endpoint(origin);
+    if (outcome === "success") {
+      e.consecutive5xx = 0;
+      e.consecutiveGatewayErrors = 0;
+      return false;
+    }
+    e.consecutive5xx++;
+    if (outcome === "gateway-error") e.consecutiveGatewayErrors++;
+    const tripped = e.consecutive5xx >= policy.consecutive5xx || e.consecutiveGatewayErrors >= policy.consecutiveGatewayErrors;
+    if (!tripped || now < e.ejectedUntil) return false;
+    let ejected = 0;
+    for (const other of this.endpoints.values()) if (other !== e && now < other.ejectedUntil) ejected++;
+    if (ejected > 0 && ((ejected + 1) / endpointCount) * 100 > policy.maxEjectionPercent) return false;
+    e.ejections++;
+    this.ejectionsTotal++;
+    e.ejectedUntil = now + Math.min(policy.baseEjectionMs * e.ejections, policy.maxEjectionMs);
+    e.consecutive5xx = 0;
+    e.consecutiveGatewayErrors = 0;
+    return true;
+  }
+}
+
+/** Health for every Backend, keyed by "namespace/name". */
+export class HealthRegistry {
+  private readonly backends = new Map<string, BackendHealth>();
+
+  backend(key: string): BackendHealth {
+    let b = this.backends.get(key);
+    if (b === undefined) this.backends.set(key, (b = new BackendHealth()));
+    return b;
+  }
+
+  entries(): IterableIterator<[string, BackendHealth]> {
+    return this.backends.entries();
+  }
+}
