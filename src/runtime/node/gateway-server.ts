@@ -13,6 +13,9 @@ import { nodeHandler, writeError } from "./node-handler.js";
 import { watchPolicyDir, type DirWatcher } from "./policy-dir.js";
 import { dirReloader, storeReloader } from "./reloaders.js";
 import { UndiciTransport } from "./undici-transport.js";
+import { HealthChecker } from "./health-checker.js";
+import { UpstreamState } from "../../upstream/upstream-state.js";
+import { systemClock } from "../../pipeline/runtime-env.js";
 
 export interface NodeGatewayOptions {
   /** Directory (or single file) of policy documents; or give `store`. */
@@ -34,6 +37,7 @@ export interface NodeGateway {
   readonly adminPort: number;
   readonly holder: SnapshotHolder;
   readonly metrics: GatewayMetrics;
+  readonly upstreams: UpstreamState;
   /** Re-reads the policy directory now; resolves when the swap (or refusal) is done. */
   reload(): Promise<void>;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes. */
@@ -47,6 +51,8 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const holder = new SnapshotHolder();
   const metrics = new GatewayMetrics();
   const transport = new UndiciTransport();
+  const upstreams = new UpstreamState(systemClock);
+  const healthChecker = new HealthChecker(upstreams.health);
   let draining = false;
 
   const reload = options.store ? storeReloader(options.store, holder, metrics, log) : dirReloader(policyDir(options), holder, metrics, log);
@@ -54,6 +60,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   holder.onSwap((s: Snapshot) => {
     metrics.swapped(s);
     transport.retain(originsOf(s));
+    healthChecker.apply(s);
     log("info", "configuration loaded", { version: s.version, routes: s.counts.routes, rules: s.counts.rules, backends: s.counts.backends });
     for (const w of s.warnings) log("warn", "policy warning", { file: w.file, document: w.index, field: w.path.join("."), message: w.message });
   });
@@ -66,6 +73,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const pipeline = createPipeline({
     snapshot: () => holder.current(),
     transport,
+    upstreams,
     observe: metrics.observe,
     onError: (err, context) => log("error", `${context} failed`, { error: err instanceof Error ? err.message : String(err) }),
     ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
@@ -112,10 +120,12 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     adminPort,
     holder,
     metrics,
+    upstreams,
     reload: () => queueReload(),
     async close(graceMs = 8_000) {
       draining = true;
       watcher?.close();
+      healthChecker.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Connections still busy now become idle one by one as their responses finish.
       server.closeIdleConnections();
