@@ -138,7 +138,7 @@ describe("multi-cluster failover", () => {
     await share(20); // first failures eject cluster A (and are retried onto B)
     expect(await share(100)).toBe(1);
 
-    [a1, a2] = await Promise.all(ports.map((p) => healthy("cluster-a", 0, p)));
+    [a1, a2] = (await Promise.all(ports.map((p) => healthy("cluster-a", 0, p)))) as [ChaosServer, ChaosServer];
     servers.push(a1, a2);
     await new Promise((r) => setTimeout(r, 1_100)); // ejection time passes
     expect(await share(100)).toBe(0);
