@@ -6,6 +6,7 @@ import type { AttemptOutcome } from "./outlier.js";
 import { TransportError, type Transport, type UpstreamResponse } from "./transport.js";
 import type { UpstreamState } from "./upstream-state.js";
 import type { Random } from "../pipeline/runtime-env.js";
+import { linkedController } from "./abort-link.js";
 
 export type AttemptResult =
   | { readonly kind: "response"; readonly response: UpstreamResponse; readonly endpoint: CompiledEndpoint }
@@ -24,8 +25,12 @@ export interface AttemptContext {
   readonly requestSignal: AbortSignal | undefined;
 }
 
-/** One attempt at one endpoint: breaker slot, per-try timeout, and the endpoint's health bookkeeping. */
-export async function runAttempt(ctx: AttemptContext, abort: AbortController | null): Promise<AttemptResult> {
+/**
+ * One attempt at one endpoint: breaker slot, per-try timeout, and the endpoint's health bookkeeping.
+ * `cancellable` gives the attempt its own controller (for timeouts and hedging); `expose`
+ * receives a function that aborts this attempt alone.
+ */
+export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expose?: (abort: (reason: unknown) => void) => void): Promise<AttemptResult> {
   const { req, rule, backend, state } = ctx;
   const clock = state.clock;
   const endpoint = chooseEndpoint(backend, state.health.backend(backend.key), clock.now(), ctx.random, ctx.tried);
@@ -35,22 +40,31 @@ export async function runAttempt(ctx: AttemptContext, abort: AbortController | n
   const breaker = state.breaker(backend);
   let release: (() => void) | null = null;
   try {
-    if (breaker !== null) release = await breaker.acquire(backend.key, abort?.signal ?? ctx.requestSignal);
+    if (breaker !== null) {
+      const slot = breaker.acquire(backend.key, ctx.requestSignal);
+      release = typeof slot === "function" ? slot : await slot;
+    }
   } catch (err) {
     if (err instanceof GatewayError && err.code === "backend_overloaded") state.counters.breakerRejections++;
     return { kind: "failure", error: err instanceof GatewayError ? err : new GatewayError("upstream_reset", "request cancelled while queued"), cause: "other", endpoint };
   }
 
+  // The common case (no timeout, no retry, no hedge) creates no controller at all.
+  const link = cancellable ? linkedController(ctx.requestSignal) : null;
+  const signal = link === null ? (ctx.requestSignal ?? new AbortController().signal) : link.controller.signal;
+  if (link !== null) expose?.((reason) => link.controller.abort(reason));
   const timeoutMs = rule.backendTimeoutMs;
   const cancelTimer =
-    abort !== null && timeoutMs !== null && timeoutMs > 0
-      ? clock.timer(timeoutMs, () => abort.abort(new GatewayError("upstream_timeout", `upstream did not answer within ${timeoutMs} ms`)))
+    link !== null && timeoutMs !== null && timeoutMs > 0
+      ? clock.timer(timeoutMs, () => link.controller.abort(new GatewayError("upstream_timeout", `upstream did not answer within ${timeoutMs} ms`)))
       : null;
-  // The common case (no timeout, no retry, no hedge) creates no controller and no combined signal.
-  const signal = abort === null ? (ctx.requestSignal ?? new AbortController().signal) : ctx.requestSignal ? AbortSignal.any([ctx.requestSignal, abort.signal]) : abort.signal;
   try {
     const response = await ctx.transport.send({ origin: endpoint.origin, method: req.method, path: req.path + req.query, headers: req.headers, body: req.body, signal });
     cancelTimer?.();
+    if (link !== null) {
+      // Aborts must still reach a body that is streaming; detach only when it is done.
+      if (response.body.onSettled) response.body.onSettled(link.unlink);
+    }
     record(ctx, endpoint, response.status >= 500 ? (response.status >= 502 && response.status <= 504 ? "gateway-error" : "5xx") : "success");
     if (release !== null) {
       const done = release;
@@ -60,6 +74,7 @@ export async function runAttempt(ctx: AttemptContext, abort: AbortController | n
     return { kind: "response", response, endpoint };
   } catch (err) {
     cancelTimer?.();
+    link?.unlink();
     release?.();
     const failure = classify(err, signal, backend.key);
     // Our own aborts (lost hedge, client gone, request deadline) say nothing about the endpoint.

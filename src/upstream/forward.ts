@@ -4,6 +4,7 @@ import type { Random } from "../pipeline/runtime-env.js";
 import type { CompiledBackend, CompiledRule, RetryPolicy } from "../policy/snapshot.js";
 import { runAttempt, type AttemptContext, type AttemptResult } from "./attempt.js";
 import { backoffDelay } from "./backoff.js";
+import { linkedController } from "./abort-link.js";
 import { retryAfterMs } from "./retry-after.js";
 import type { Transport } from "./transport.js";
 import type { UpstreamState } from "./upstream-state.js";
@@ -49,7 +50,8 @@ export function forward(options: ForwardOptions): Forward {
 
     const deadline = rule.requestTimeoutMs !== null && rule.requestTimeoutMs > 0 ? new AbortController() : null;
     const cancelDeadline = deadline ? clock.timer(rule.requestTimeoutMs!, () => deadline.abort(new GatewayError("request_timeout", `request timed out after ${rule.requestTimeoutMs} ms`))) : null;
-    const requestSignal = deadline === null ? clientSignal : clientSignal ? AbortSignal.any([clientSignal, deadline.signal]) : deadline.signal;
+    const deadlineLink = deadline === null ? null : linkedController(clientSignal, deadline.signal);
+    const requestSignal = deadlineLink === null ? clientSignal : deadlineLink.controller.signal;
     const ctx: AttemptContext = { req, rule, backend, transport, state, random, tried: new Set(), requestSignal };
     const needsController = retry !== null || hedge !== null || rule.backendTimeoutMs !== null;
 
@@ -71,7 +73,7 @@ export function forward(options: ForwardOptions): Forward {
     try {
       for (let attempt = 1; ; attempt++) {
         stats.attempts++;
-        const result = hedge === null ? await runAttempt(ctx, needsController ? new AbortController() : null) : await hedged(ctx, hedge.delayMs, hedge.maxHedges, retry, stats);
+        const result = hedge === null ? await runAttempt(ctx, needsController) : await hedged(ctx, hedge.delayMs, hedge.maxHedges, retry, stats);
         stats.endpoint = result.endpoint?.origin ?? stats.endpoint;
         if (result.kind === "response") {
           const { response } = result;
@@ -92,6 +94,7 @@ export function forward(options: ForwardOptions): Forward {
       }
     } finally {
       cancelDeadline?.();
+      deadlineLink?.unlink();
     }
 
     async function pause(policy: RetryPolicy, attempt: number, retryAfter: number | null): Promise<void> {
@@ -120,7 +123,7 @@ function withSkipHeader(res: GatewayResponse, stats: ForwardStats): GatewayRespo
 function hedged(ctx: AttemptContext, delayMs: number, maxHedges: number, retry: RetryPolicy | null, stats: ForwardStats): Promise<AttemptResult> {
   const { state } = ctx;
   return new Promise((resolve) => {
-    const running = new Set<AbortController>();
+    const running = new Set<(reason: unknown) => void>();
     let settled = false;
     let hedgesLeft = maxHedges;
     let last: AttemptResult | null = null;
@@ -129,14 +132,17 @@ function hedged(ctx: AttemptContext, delayMs: number, maxHedges: number, retry: 
     const finish = (result: AttemptResult) => {
       settled = true;
       cancelTimer?.();
-      for (const c of running) c.abort(new GatewayError("upstream_reset", "lost the hedge race"));
+      for (const abort of running) abort(new GatewayError("upstream_reset", "lost the hedge race"));
       resolve(result);
     };
     const launch = () => {
-      const abort = new AbortController();
-      running.add(abort);
-      void runAttempt(ctx, abort).then((result) => {
-        running.delete(abort);
+      let abort: (reason: unknown) => void = () => undefined;
+      const attempt = runAttempt(ctx, true, (fn) => (abort = fn));
+      // Counted as running from launch, before the attempt had a chance to expose its abort.
+      const marker = (reason: unknown) => abort(reason);
+      running.add(marker);
+      void attempt.then((result) => {
+        running.delete(marker);
         if (settled) {
           if (result.kind === "response") result.response.body.cancel();
           return;

@@ -67,6 +67,10 @@ export class NodeResponseBody implements ResponseBody {
   /** Starts streaming into the server response (headers must already be written). */
   pipeTo(res: ServerResponse): void {
     this.sink = res;
+    // A client that leaves mid-body must not leave the upstream connection paused forever.
+    res.once("close", () => {
+      if (!this.ended && this.failed === null) this.cancel(new Error("client closed the connection"));
+    });
     if (this.failed) return void res.destroy(this.failed);
     const queue = this.queue;
     this.queue = [];

@@ -78,11 +78,38 @@ export class UndiciTransport implements Transport {
   }
 }
 
+/**
+ * In-flight requests per abort signal. A client connection's signal lives for many requests, so
+ * it gets one listener for its lifetime and requests just join and leave a set (adding and
+ * removing an event listener per request cost more).
+ */
+const inFlight = new WeakMap<AbortSignal, Set<ForwardHandler>>();
+
+function track(signal: AbortSignal, handler: ForwardHandler): void {
+  let set = inFlight.get(signal);
+  if (set === undefined) {
+    const members = (set = new Set());
+    inFlight.set(signal, members);
+    signal.addEventListener("abort", () => {
+      for (const h of members) h.abortNow(signal.reason);
+      members.clear();
+    }, { once: true });
+  }
+  set.add(handler);
+}
+
 /** undici's native (legacy) handler interface: no wrapping, no Readable per response. */
 class ForwardHandler implements Dispatcher.DispatchHandler {
   private abortRequest: ((reason?: unknown) => void) | null = null;
   private body: NodeResponseBody | null = null;
-  private readonly onAbort = () => this.abortRequest?.(this.signal.reason);
+
+  abortNow(reason: unknown): void {
+    this.abortRequest?.(reason);
+  }
+
+  private untrack(): void {
+    inFlight.get(this.signal)?.delete(this);
+  }
 
   constructor(
     private readonly signal: AbortSignal,
@@ -93,7 +120,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   onConnect(abort: (err?: Error) => void): void {
     this.abortRequest = abort as (reason?: unknown) => void;
     if (this.signal.aborted) abort(this.signal.reason as Error);
-    else this.signal.addEventListener("abort", this.onAbort, { once: true });
+    else track(this.signal, this);
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
@@ -114,12 +141,12 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
-    this.signal.removeEventListener("abort", this.onAbort);
+    this.untrack();
     this.body!.end();
   }
 
   onError(err: Error): void {
-    this.signal.removeEventListener("abort", this.onAbort);
+    this.untrack();
     if (this.body !== null) return this.body.fail(err);
     this.reject(toTransportError(err, this.signal));
   }
