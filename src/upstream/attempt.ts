@@ -6,7 +6,6 @@ import type { AttemptOutcome } from "./outlier.js";
 import { TransportError, type Transport, type UpstreamResponse } from "./transport.js";
 import type { UpstreamState } from "./upstream-state.js";
 import type { Random } from "../pipeline/runtime-env.js";
-import { linkedController } from "./abort-link.js";
 
 export type AttemptResult =
   | { readonly kind: "response"; readonly response: UpstreamResponse; readonly endpoint: CompiledEndpoint }
@@ -30,7 +29,7 @@ export interface AttemptContext {
  * `cancellable` gives the attempt its own controller (for timeouts and hedging); `expose`
  * receives a function that aborts this attempt alone.
  */
-export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expose?: (abort: (reason: unknown) => void) => void): Promise<AttemptResult> {
+export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expose?: (abort: (reason: GatewayError) => void) => void): Promise<AttemptResult> {
   const { req, rule, backend, state } = ctx;
   const clock = state.clock;
   const endpoint = chooseEndpoint(backend, state.health.backend(backend.key), clock.now(), ctx.random, ctx.tried);
@@ -49,23 +48,34 @@ export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expo
     return { kind: "failure", error: err instanceof GatewayError ? err : new GatewayError("upstream_reset", "request cancelled while queued"), cause: "other", endpoint };
   }
 
-  // The common case (no timeout, no retry, no hedge) creates no controller at all.
-  const link = cancellable ? linkedController(ctx.requestSignal) : null;
-  const signal = link === null ? (ctx.requestSignal ?? new AbortController().signal) : link.controller.signal;
-  if (link !== null) expose?.((reason) => link.controller.abort(reason));
+  // Per-try timeouts and lost hedges cancel through the transport's hook: no controller per attempt.
+  const signal = ctx.requestSignal ?? new AbortController().signal;
+  let cancelled: GatewayError | null = null;
+  let cancelAttempt: ((reason: unknown) => void) | null = null;
+  const cancel = (reason: GatewayError) => {
+    cancelled ??= reason;
+    cancelAttempt?.(reason);
+  };
+  if (cancellable) expose?.(cancel);
   const timeoutMs = rule.backendTimeoutMs;
   const cancelTimer =
-    link !== null && timeoutMs !== null && timeoutMs > 0
-      ? clock.timer(timeoutMs, () => link.controller.abort(new GatewayError("upstream_timeout", `upstream did not answer within ${timeoutMs} ms`)))
+    cancellable && timeoutMs !== null && timeoutMs > 0
+      ? clock.timer(timeoutMs, () => cancel(new GatewayError("upstream_timeout", `upstream did not answer within ${timeoutMs} ms`)))
       : null;
   try {
-    const response = await ctx.transport.send({ origin: endpoint.origin, method: req.method, path: req.path + req.query, headers: req.headers, body: req.body, signal });
+    const response = await ctx.transport.send({
+      origin: endpoint.origin,
+      method: req.method,
+      path: req.path + req.query,
+      headers: req.headers,
+      body: req.body,
+      signal,
+      ...(cancellable ? { cancelHook: (fn: (reason: unknown) => void) => void (cancelAttempt = fn) } : {}),
+    });
     cancelTimer?.();
-    if (link !== null) {
-      // Aborts must still reach a body that is streaming; detach only when it is done.
-      if (response.body.onSettled) response.body.onSettled(link.unlink);
-    }
-    record(ctx, endpoint, response.status >= 500 ? (response.status >= 502 && response.status <= 504 ? "gateway-error" : "5xx") : "success");
+    // A 5xx the upstream sent counts toward consecutive5xx; "gateway errors" are failures the
+    // gateway saw itself (refused, reset, timed out), so a burst of 503s cannot trip them.
+    record(ctx, endpoint, response.status >= 500 ? "5xx" : "success");
     if (release !== null) {
       const done = release;
       if (response.body.onSettled) response.body.onSettled(done);
@@ -74,11 +84,10 @@ export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expo
     return { kind: "response", response, endpoint };
   } catch (err) {
     cancelTimer?.();
-    link?.unlink();
     release?.();
-    const failure = classify(err, signal, backend.key);
+    const failure = classify(cancelled ?? err, signal, backend.key);
     // Our own aborts (lost hedge, client gone, request deadline) say nothing about the endpoint.
-    if (failure.cause !== "other" || !signal.aborted) record(ctx, endpoint, "gateway-error");
+    if (failure.cause !== "other" || !(signal.aborted || cancelled !== null)) record(ctx, endpoint, "gateway-error");
     return { ...failure, endpoint };
   }
 }
@@ -105,6 +114,6 @@ function classify(err: unknown, signal: AbortSignal, backend: string): { kind: "
         return { kind: "failure", error: new GatewayError("upstream_reset", `backend ${backend} closed the connection`, undefined, { cause: err }), cause: "reset" };
     }
   }
-  if (err instanceof GatewayError) return { kind: "failure", error: err, cause: "other" };
+  if (err instanceof GatewayError) return { kind: "failure", error: err, cause: err.code === "upstream_timeout" ? "timeout" : "other" };
   return { kind: "failure", error: new GatewayError("upstream_reset", `request to backend ${backend} failed`, undefined, { cause: err }), cause: "reset" };
 }

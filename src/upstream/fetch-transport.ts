@@ -38,6 +38,16 @@ export class FetchTransport implements Transport {
     const headers = new Headers();
     for (const [name, value] of request.headers.entries()) headers.append(name, value);
     const body = request.body as WebRequestBody | null;
+    let signal = request.signal;
+    let cancelled: { reason: unknown } | null = null;
+    if (request.cancelHook) {
+      const own = new AbortController();
+      request.cancelHook((reason) => {
+        cancelled ??= { reason };
+        own.abort(reason);
+      });
+      signal = AbortSignal.any([request.signal, own.signal]);
+    }
     let response: Response;
     try {
       response = await this.fetchImpl(request.origin + request.path, {
@@ -45,11 +55,12 @@ export class FetchTransport implements Transport {
         headers,
         body: body === null ? null : ((body.bytes ?? body.stream) as BodyInit | null),
         redirect: "manual",
-        signal: request.signal,
+        signal,
         // Required by Node's fetch for streaming request bodies.
         ...({ duplex: "half" } as Record<string, string>),
       });
     } catch (err) {
+      if (cancelled !== null) throw (cancelled as { reason: unknown }).reason;
       if (request.signal.aborted) throw request.signal.reason;
       const code = ((err as { cause?: { code?: string } }).cause?.code ?? "") as string;
       if (CONNECT_CODES.has(code)) throw new TransportError("connect_failed", `${code}: cannot connect to ${request.origin}`, { cause: err });

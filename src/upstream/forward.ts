@@ -123,7 +123,7 @@ function withSkipHeader(res: GatewayResponse, stats: ForwardStats): GatewayRespo
 function hedged(ctx: AttemptContext, delayMs: number, maxHedges: number, retry: RetryPolicy | null, stats: ForwardStats): Promise<AttemptResult> {
   const { state } = ctx;
   return new Promise((resolve) => {
-    const running = new Set<(reason: unknown) => void>();
+    const running = new Set<(reason: GatewayError) => void>();
     let settled = false;
     let hedgesLeft = maxHedges;
     let last: AttemptResult | null = null;
@@ -136,10 +136,10 @@ function hedged(ctx: AttemptContext, delayMs: number, maxHedges: number, retry: 
       resolve(result);
     };
     const launch = () => {
-      let abort: (reason: unknown) => void = () => undefined;
+      let abort: (reason: GatewayError) => void = () => undefined;
       const attempt = runAttempt(ctx, true, (fn) => (abort = fn));
       // Counted as running from launch, before the attempt had a chance to expose its abort.
-      const marker = (reason: unknown) => abort(reason);
+      const marker = (reason: GatewayError) => abort(reason);
       running.add(marker);
       void attempt.then((result) => {
         running.delete(marker);

@@ -1,4 +1,8 @@
-/** What one attempt did, as far as endpoint health is concerned. */
+/**
+ * What one attempt did, as far as endpoint health is concerned: "5xx" is a status the upstream
+ * sent; "gateway-error" a failure the gateway saw itself (connection refused or reset, timeout).
+ * A gateway error also counts toward the 5xx streak.
+ */
 export type AttemptOutcome = "success" | "5xx" | "gateway-error";
 
 export interface OutlierPolicy {

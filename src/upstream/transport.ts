@@ -11,8 +11,13 @@ export interface UpstreamRequest {
   /** Must include `host`; hop-by-hop headers already removed. */
   readonly headers: HeaderList;
   readonly body: RequestBody | null;
-  /** Aborts the attempt (timeouts, client gone, lost hedge). */
+  /** Aborts the attempt: the client went away, or the request deadline passed. */
   readonly signal: AbortSignal;
+  /**
+   * Called synchronously by `send` with a function that aborts this attempt alone (per-try
+   * timeout, lost hedge). Cheaper than a signal per attempt; `send` then rejects with the reason.
+   */
+  readonly cancelHook?: (cancel: (reason: unknown) => void) => void;
 }
 
 export interface UpstreamResponse {

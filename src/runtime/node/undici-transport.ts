@@ -30,6 +30,7 @@ export class UndiciTransport implements Transport {
     return new Promise((resolve, reject) => {
       const body = request.body as NodeRequestBody | null;
       const handler = new ForwardHandler(request.signal, resolve, reject);
+      request.cancelHook?.((reason) => handler.abortNow(reason));
       this.pool(request.origin).dispatch(
         {
           path: request.path,
@@ -102,8 +103,11 @@ function track(signal: AbortSignal, handler: ForwardHandler): void {
 class ForwardHandler implements Dispatcher.DispatchHandler {
   private abortRequest: ((reason?: unknown) => void) | null = null;
   private body: NodeResponseBody | null = null;
+  private cancelled: { reason: unknown } | null = null;
 
   abortNow(reason: unknown): void {
+    this.cancelled ??= { reason };
+    // Before undici called onConnect there is nothing to abort yet; onConnect checks `cancelled`.
     this.abortRequest?.(reason);
   }
 
@@ -119,7 +123,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onConnect(abort: (err?: Error) => void): void {
     this.abortRequest = abort as (reason?: unknown) => void;
-    if (this.signal.aborted) abort(this.signal.reason as Error);
+    if (this.cancelled !== null) abort(this.cancelled.reason as Error);
+    else if (this.signal.aborted) abort(this.signal.reason as Error);
     else track(this.signal, this);
   }
 
@@ -148,7 +153,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   onError(err: Error): void {
     this.untrack();
     if (this.body !== null) return this.body.fail(err);
-    this.reject(toTransportError(err, this.signal));
+    this.reject(this.cancelled !== null ? this.cancelled.reason : toTransportError(err, this.signal));
   }
 }
 
