@@ -31,7 +31,7 @@ wait_http "http://127.0.0.1:$UP/"
 
 TMP=$(mktemp -d)
 sed "s/UPSTREAM_PORT/$UP/g" bench/policies/bench.yaml > "$TMP/bench.yaml"
-taskset -c 0 node bin/meshgate.js serve --policies "$TMP" --port $MG --admin-port $MGA --no-watch 2>"$TMP/meshgate.log" & PIDS+=($!)
+taskset -c 0 node bin/meshgate.js serve --policies "$TMP" --port $MG --admin-port $MGA --no-watch --access-log off 2>"$TMP/meshgate.log" & PIDS+=($!)
 if ! wait_http "http://127.0.0.1:$MGA/ready"; then echo "meshgate did not start:"; cat "$TMP/meshgate.log"; fi
 
 taskset -c 0 node bench/reference-proxy.js $REF $UP >/dev/null & PIDS+=($!)

@@ -8,6 +8,7 @@ const USAGE = `meshgate — a Gateway API mesh gateway
 Usage:
   meshgate serve (--policies DIR | --store redis://HOST:PORT | --store file:PATH) [--port 8080] [--admin-port 9901]
                  [--host 127.0.0.1] [--trusted-proxies CIDR,...] [--no-watch]
+                 [--access-log stdout|off|PATH] [--otlp-endpoint URL] [--istio-metrics]
   meshgate validate DIR
   meshgate publish --policies DIR (--redis URL | --kv-binding NAME [--local] | --file PATH) [--publisher NAME]
   meshgate rollback [--to VERSION] (--redis URL | --kv-binding NAME [--local] | --file PATH)

@@ -11,6 +11,9 @@ export const SERVE_OPTIONS = {
   host: { type: "string", default: "127.0.0.1" },
   "trusted-proxies": { type: "string" },
   "no-watch": { type: "boolean", default: false },
+  "access-log": { type: "string", default: "stdout" },
+  "otlp-endpoint": { type: "string" },
+  "istio-metrics": { type: "boolean", default: false },
 } as const;
 
 export function parsePort(text: string, flag: string): number {
@@ -29,6 +32,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
     adminPort: parsePort(values["admin-port"], "admin-port"),
     host: values.host,
     watch: !values["no-watch"],
+    accessLog: values["access-log"],
+    istioMetrics: values["istio-metrics"],
+    ...(values["otlp-endpoint"] ? { otlpEndpoint: values["otlp-endpoint"] } : {}),
     ...(values["trusted-proxies"] ? { trustedProxies: values["trusted-proxies"].split(",").map((s) => s.trim()) } : {}),
   });
   await untilSignal(gateway);

@@ -21,6 +21,8 @@ export interface ResponseBody {
    * headers as the end of the exchange.
    */
   onSettled?(fn: () => void): void;
+  /** Bytes delivered so far, where the runtime counts them. */
+  readonly bytes?: number;
 }
 
 /** What a runtime adapter builds for every request before the pipeline runs. */

@@ -5,7 +5,10 @@ import { affinityPoint } from "./affinity.js";
 import { injectFault } from "./fault.js";
 import type { Transport } from "../upstream/transport.js";
 import { pick } from "../upstream/weighted.js";
-import type { GatewayRequest, GatewayResponse } from "./exchange.js";
+import { isResponseBody, type GatewayRequest, type GatewayResponse } from "./exchange.js";
+import type { RequestIds } from "./hygiene/hygiene.js";
+import { responseFlags } from "../telemetry/response-flags.js";
+import type { SpanRecord } from "../telemetry/otlp-exporter.js";
 import { GatewayError, errorBody, errorHeaders, toGatewayError } from "./gateway-error.js";
 import { hygiene, type HygieneOptions } from "./hygiene/hygiene.js";
 import { mirror } from "./mirror.js";
@@ -21,6 +24,8 @@ export interface PipelineOptions extends HygieneOptions {
   readonly upstreams?: UpstreamState;
   /** Called once per request after the response is decided (metrics, access log). */
   readonly observe?: (event: RequestOutcome) => void;
+  /** Receives a server span per request and a client span per upstream attempt (sampled requests). */
+  readonly tracer?: { add(span: SpanRecord): void };
   /** Receives failures the client does not see (mirror errors, internal errors' causes). */
   readonly onError?: (err: unknown, context: string) => void;
 }
@@ -28,7 +33,14 @@ export interface PipelineOptions extends HygieneOptions {
 export interface RequestOutcome {
   readonly request: GatewayRequest;
   readonly requestId: string;
+  readonly ids: RequestIds | null;
   readonly response: GatewayResponse;
+  /** Envoy-style response flag ("-" when none). */
+  readonly flags: string;
+  /** Clock reading when the response (body included, where the runtime can tell) was done. */
+  readonly endTime: number;
+  /** Response body bytes, where known. */
+  readonly responseBytes: number | null;
   readonly snapshot: Snapshot;
   readonly routeId: string | null;
   readonly backend: string | null;
@@ -50,14 +62,16 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
   return async function handleRequest(req, clientSignal) {
     const snapshot = options.snapshot();
-    let requestId = "";
+    let ids: RequestIds | null = null;
+    let flags = "-";
     let routeId: string | null = null;
     let backendKey: string | null = null;
     let response: GatewayResponse;
     let error: GatewayError | null = null;
     const stats: ForwardStats = { attempts: 0, hedges: 0, endpoint: null, retrySkipped: null };
     try {
-      requestId = clean(req); //                                hygiene: hop-by-hop out, forwarding headers and ids in
+      ids = clean(req); //                                       hygiene: hop-by-hop out, forwarding headers and ids in
+      if (options.tracer && ids.sampled) stats.trace = { traceId: ids.traceId, flags: "01", spans: [] }; // trace: one span per attempt
       const match = snapshot.routes.match(req); //               route: Gateway API precedence across all routes
       if (match === null) throw new GatewayError("no_route", `no route for ${req.method} ${req.host}${req.path}`);
       const rule = match.rule;
@@ -66,7 +80,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       if (preflight) return (response = preflight);
       if (rule.fault !== null) {
         const aborted = await injectFault(rule.fault, req, clock, random, clientSignal); // fault: chaos testing
-        if (aborted) return (response = aborted);
+        if (aborted) {
+          flags = "FI";
+          return (response = aborted);
+        }
       }
       for (const filter of rule.requestFilters) filter(req, match); // filters: header modifiers, URL rewrite
       if (rule.redirect !== null) return (response = rule.redirect(req, match)); // redirect is terminal
@@ -83,13 +100,54 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       return response;
     } catch (err) {
       error = toGatewayError(err);
+      flags = responseFlags(error.code);
       if (error.code === "internal") options.onError?.(err, "pipeline");
       else if (error.cause !== undefined) options.onError?.(error.cause, `${error.code} (${error.message})`);
       return (response = { status: error.status, headers: errorHeaders(error), body: errorBody(error) });
     } finally {
       // Which config answered: operators compare this across instances during a rollout.
       response!.headers.append("x-meshgate-config-version", snapshot.version);
-      observe?.({ request: req, requestId, response: response!, snapshot, routeId, backend: backendKey, error, forward: stats });
+      if (observe || options.tracer) {
+        const done = response!;
+        const report = () => {
+          if (options.tracer && stats.trace && ids) recordSpans(options.tracer, ids, req, done, stats, routeId, clock.now());
+          const body = done.body;
+          const bytes = typeof body === "string" ? body.length : body instanceof Uint8Array ? body.byteLength : body === null ? 0 : (body.bytes ?? null);
+          observe?.({ request: req, requestId: ids?.requestId ?? "", ids, response: done, flags, endTime: clock.now(), responseBytes: bytes, snapshot, routeId, backend: backendKey, error, forward: stats });
+        };
+        // Streaming bodies are reported when they finish, so durations and sizes are whole.
+        if (isResponseBody(done.body) && done.body.onSettled) done.body.onSettled(report);
+        else report();
+      }
     }
   };
+}
+
+function recordSpans(tracer: { add(span: SpanRecord): void }, ids: RequestIds, req: GatewayRequest, res: GatewayResponse, stats: ForwardStats, routeId: string | null, now: number): void {
+  const endMs = Date.now();
+  const startMs = endMs - (now - req.startTime);
+  tracer.add({
+    traceId: ids.traceId,
+    spanId: ids.spanId,
+    parentSpanId: ids.parentSpanId,
+    name: `${req.method} ${routeId ?? "no route"}`,
+    kind: 2,
+    startMs,
+    endMs,
+    attributes: { "http.request.method": req.method, "url.path": req.path, "server.address": req.host, "http.response.status_code": res.status, "meshgate.route": routeId ?? "", "meshgate.request_id": ids.requestId },
+    error: res.status >= 500,
+  });
+  for (const a of stats.trace?.spans ?? []) {
+    tracer.add({
+      traceId: ids.traceId,
+      spanId: a.spanId,
+      parentSpanId: ids.spanId,
+      name: `upstream ${req.method}`,
+      kind: 3,
+      startMs: a.startMs,
+      endMs: a.endMs || endMs,
+      attributes: { "server.address": a.endpoint, "http.response.status_code": a.status ?? 0, ...(a.error ? { "error.type": a.error } : {}) },
+      error: a.error !== null || (a.status ?? 0) >= 500,
+    });
+  }
 }

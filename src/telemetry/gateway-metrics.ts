@@ -1,24 +1,85 @@
 import type { RequestOutcome } from "../pipeline/pipeline.js";
 import type { Snapshot } from "../policy/snapshot.js";
+import type { UpstreamState } from "../upstream/upstream-state.js";
 import { Counter, Gauge, Histogram, Registry } from "./metrics.js";
 
 const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const MILLISECONDS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+const BYTES = [128, 1024, 8192, 65536, 524288, 4194304, 33554432];
 
-/** The gateway's own series; issue-specific stages add theirs to the same registry. */
+export interface GatewayMetricsOptions {
+  /** Also emit istio_requests_total & co. with Istio's standard labels, so existing dashboards work. */
+  readonly istio?: boolean;
+  /** source_workload label in Istio mode. Default "meshgate". */
+  readonly workload?: string;
+  readonly now?: () => number;
+}
+
+const ISTIO_LABELS = [
+  "reporter", "source_workload", "source_workload_namespace", "source_principal", "destination_workload", "destination_workload_namespace",
+  "destination_service", "destination_service_name", "destination_service_namespace", "destination_cluster", "request_protocol", "response_code", "response_flags", "connection_security_policy",
+];
+
+/** The gateway's Prometheus series. Request series are recorded when the response is complete. */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly requests = this.registry.register(new Counter("meshgate_requests_total", "Requests handled, by route, backend, status code and gateway error code.", ["route", "backend", "code", "error"]));
-  readonly duration = this.registry.register(new Histogram("meshgate_request_duration_seconds", "Time from request arrival until response headers were ready.", ["route"], SECONDS));
+  readonly requests = this.registry.register(new Counter("meshgate_requests_total", "Requests by route, backend, endpoint, status code and response flag.", ["route", "backend", "endpoint", "code", "flags"]));
+  readonly duration = this.registry.register(new Histogram("meshgate_request_duration_seconds", "Time from request arrival until the response was complete.", ["route", "backend"], SECONDS));
+  readonly requestBytes = this.registry.register(new Histogram("meshgate_request_bytes", "Request body size (Content-Length).", ["route"], BYTES));
+  readonly responseBytes = this.registry.register(new Histogram("meshgate_response_bytes", "Response body size.", ["route"], BYTES));
   readonly config = this.registry.register(new Gauge("meshgate_config_info", "The configuration version in force (value 1).", ["version", "hash"]));
   readonly reloads = this.registry.register(new Counter("meshgate_config_reloads_total", "Configuration reload attempts by result.", ["result"]));
+  readonly retries = this.registry.register(new Counter("meshgate_retries_total", "Retries sent upstream."));
+  readonly hedges = this.registry.register(new Counter("meshgate_hedges_total", "Hedged attempts sent upstream."));
+  readonly retriesSkipped = this.registry.register(new Counter("meshgate_retries_skipped_total", "Retries a policy wanted but a limit (budget, body size) prevented."));
+  readonly ejections = this.registry.register(new Counter("meshgate_ejections_total", "Endpoint ejections by outlier detection."));
+  readonly breakerRejections = this.registry.register(new Counter("meshgate_breaker_rejections_total", "Requests refused by a circuit breaker."));
+  readonly ejected = this.registry.register(new Gauge("meshgate_endpoint_ejected", "1 while an endpoint is out of rotation (ejected or failing health checks).", ["backend", "endpoint"]));
+  private readonly istioRequests: Counter | null;
+  private readonly istioDuration: Histogram | null;
+  private readonly workload: string;
+  private readonly now: () => number;
 
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  constructor(options: GatewayMetricsOptions = {}) {
+    this.now = options.now ?? (() => performance.now());
+    this.workload = options.workload ?? "meshgate";
+    this.istioRequests = options.istio ? this.registry.register(new Counter("istio_requests_total", "Requests (Istio standard metric).", ISTIO_LABELS)) : null;
+    this.istioDuration = options.istio ? this.registry.register(new Histogram("istio_request_duration_milliseconds", "Request duration in ms (Istio standard metric).", ISTIO_LABELS, MILLISECONDS)) : null;
+  }
 
   readonly observe = (o: RequestOutcome): void => {
     const route = o.routeId ?? "";
-    this.requests.inc([route, o.backend ?? "", String(o.response.status), o.error?.code ?? ""]);
-    this.duration.observe([route], (this.now() - o.request.startTime) / 1000);
+    const backend = o.backend ?? "";
+    const code = String(o.response.status);
+    const seconds = (o.endTime - o.request.startTime) / 1000;
+    this.requests.inc([route, backend, o.forward.endpoint ?? "", code, o.flags]);
+    this.duration.observe([route, backend], seconds);
+    if (o.request.body?.length) this.requestBytes.observe([route], o.request.body.length);
+    if (o.responseBytes !== null) this.responseBytes.observe([route], o.responseBytes);
+    if (this.istioRequests && this.istioDuration) {
+      const [ns = "", name = ""] = backend.split("/");
+      const labels = ["source", this.workload, "default", "unknown", name || "unknown", ns || "unknown", name ? `${name}.${ns}.svc.cluster.local` : "unknown", name || "unknown", ns || "unknown", "unknown", "http", code, o.flags, "unknown"];
+      this.istioRequests.inc(labels);
+      this.istioDuration.observe(labels, seconds * 1000);
+    }
   };
+
+  /** Reads retry, hedge, ejection and breaker state at every scrape. */
+  watchUpstreams(state: UpstreamState): void {
+    this.registry.collect(() => {
+      const c = state.counters;
+      this.retries.setTotal([], c.retries);
+      this.hedges.setTotal([], c.hedges);
+      this.retriesSkipped.setTotal([], c.retriesSkipped);
+      this.ejections.setTotal([], c.ejections);
+      this.breakerRejections.setTotal([], c.breakerRejections);
+      this.ejected.reset();
+      const now = state.clock.now();
+      for (const [backend, health] of state.health.entries()) {
+        for (const [endpoint, e] of health.endpoints) this.ejected.set([backend, endpoint], e.healthy(now) ? 0 : 1);
+      }
+    });
+  }
 
   swapped(s: Snapshot): void {
     this.config.reset();

@@ -17,6 +17,11 @@ interface Metric {
 }
 
 export class Counter implements Metric {
+  /** Sets an absolute value (for counters kept elsewhere and read at scrape time). */
+  setTotal(values: Labels, total: number): void {
+    this.series.set(values.join("\u0000"), { values: [...values], count: total });
+  }
+
   private readonly series = new Map<string, { values: Labels; count: number }>();
   constructor(readonly name: string, readonly help: string, readonly labels: Labels = []) {}
 
@@ -84,11 +89,17 @@ export class Histogram implements Metric {
 
 export class Registry {
   private readonly metrics: Metric[] = [];
+  private readonly collectors: (() => void)[] = [];
   register<M extends Metric>(metric: M): M {
     this.metrics.push(metric);
     return metric;
   }
+  /** Runs before every render: for values read from elsewhere (upstream state) at scrape time. */
+  collect(fn: () => void): void {
+    this.collectors.push(fn);
+  }
   render(): string {
+    for (const c of this.collectors) c();
     return this.metrics.map((m) => m.render()).join("");
   }
 }

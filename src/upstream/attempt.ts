@@ -6,6 +6,8 @@ import type { AttemptOutcome } from "./outlier.js";
 import { TransportError, type Transport, type UpstreamResponse } from "./transport.js";
 import type { UpstreamState } from "./upstream-state.js";
 import type { Random } from "../pipeline/runtime-env.js";
+import { randomHex } from "../pipeline/hygiene/hygiene.js";
+import type { AttemptSpan, ForwardStats } from "./forward.js";
 
 export type AttemptResult =
   | { readonly kind: "response"; readonly response: UpstreamResponse; readonly endpoint: CompiledEndpoint }
@@ -22,6 +24,7 @@ export interface AttemptContext {
   readonly tried: Set<string>;
   /** Aborts every attempt of the request (client gone, request timeout). */
   readonly requestSignal: AbortSignal | undefined;
+  readonly trace: ForwardStats["trace"] | null;
 }
 
 /**
@@ -37,6 +40,7 @@ export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expo
   ctx.tried.add(endpoint.origin);
 
   const breaker = state.breaker(backend);
+  let span: AttemptSpan | null = null;
   let release: (() => void) | null = null;
   try {
     if (breaker !== null) {
@@ -63,6 +67,12 @@ export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expo
       ? clock.timer(timeoutMs, () => cancel(new GatewayError("upstream_timeout", `upstream did not answer within ${timeoutMs} ms`)))
       : null;
   try {
+    if (ctx.trace) {
+      // Each attempt is a client span; the upstream sees it as its parent.
+      span = { spanId: randomHex(8), endpoint: endpoint.origin, startMs: Date.now(), endMs: 0, status: null, error: null };
+      ctx.trace.spans.push(span);
+      req.headers.set("traceparent", `00-${ctx.trace.traceId}-${span.spanId}-${ctx.trace.flags}`);
+    }
     const response = await ctx.transport.send({
       origin: endpoint.origin,
       method: req.method,
@@ -73,6 +83,10 @@ export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expo
       ...(cancellable ? { cancelHook: (fn: (reason: unknown) => void) => void (cancelAttempt = fn) } : {}),
     });
     cancelTimer?.();
+    if (span) {
+      span.endMs = Date.now();
+      span.status = response.status;
+    }
     // A 5xx the upstream sent counts toward consecutive5xx; "gateway errors" are failures the
     // gateway saw itself (refused, reset, timed out), so a burst of 503s cannot trip them.
     record(ctx, endpoint, response.status >= 500 ? "5xx" : "success");
@@ -86,6 +100,10 @@ export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expo
     cancelTimer?.();
     release?.();
     const failure = classify(cancelled ?? err, signal, backend.key);
+    if (span) {
+      span.endMs = Date.now();
+      span.error = failure.error.code;
+    }
     // Our own aborts (lost hedge, client gone, request deadline) say nothing about the endpoint.
     if (failure.cause !== "other" || !(signal.aborted || cancelled !== null)) record(ctx, endpoint, "gateway-error");
     return { ...failure, endpoint };

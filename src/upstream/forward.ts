@@ -15,12 +15,24 @@ export interface ForwardOptions {
   readonly random: Random;
 }
 
-/** What forwarding did, for metrics and the access log. */
+/** One upstream attempt, for tracing (recorded only when a trace context is given). */
+export interface AttemptSpan {
+  readonly spanId: string;
+  readonly endpoint: string;
+  readonly startMs: number;
+  endMs: number;
+  status: number | null;
+  error: string | null;
+}
+
+/** What forwarding did, for metrics, the access log and traces. */
 export interface ForwardStats {
   attempts: number;
   hedges: number;
   endpoint: string | null;
   retrySkipped: string | null;
+  /** Set by the pipeline when tracing is on: each attempt then gets its own span and traceparent. */
+  trace?: { readonly traceId: string; readonly flags: string; readonly spans: AttemptSpan[] };
 }
 
 export type Forward = (req: GatewayRequest, rule: CompiledRule, backend: CompiledBackend, clientSignal: AbortSignal | undefined, stats: ForwardStats) => Promise<GatewayResponse>;
@@ -52,7 +64,7 @@ export function forward(options: ForwardOptions): Forward {
     const cancelDeadline = deadline ? clock.timer(rule.requestTimeoutMs!, () => deadline.abort(new GatewayError("request_timeout", `request timed out after ${rule.requestTimeoutMs} ms`))) : null;
     const deadlineLink = deadline === null ? null : linkedController(clientSignal, deadline.signal);
     const requestSignal = deadlineLink === null ? clientSignal : deadlineLink.controller.signal;
-    const ctx: AttemptContext = { req, rule, backend, transport, state, random, tried: new Set(), requestSignal };
+    const ctx: AttemptContext = { req, rule, backend, transport, state, random, tried: new Set(), requestSignal, trace: stats.trace ?? null };
     const needsController = retry !== null || hedge !== null || rule.backendTimeoutMs !== null;
 
     /** May this failure or status be retried now? Records why not when a policy said yes but a limit said no. */

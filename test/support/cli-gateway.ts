@@ -15,7 +15,7 @@ const BIN = join(process.cwd(), "bin", "meshgate.js");
 /** `meshgate serve ARGS` as a real child process on free ports, resolved once /ready answers 200. */
 export async function startCliGateway(args: string[]): Promise<CliGateway> {
   const [port, adminPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, [BIN, "serve", ...args, "--port", String(port), "--admin-port", String(adminPort)], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [BIN, "serve", "--access-log", "off", ...args, "--port", String(port), "--admin-port", String(adminPort)], { stdio: ["ignore", "pipe", "pipe"] });
   let logs = "";
   child.stdout!.on("data", (c: Buffer) => (logs += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (logs += c.toString()));

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startNodeGateway, type NodeGateway } from "../../src/runtime/node/gateway-server.js";
+import { startNodeGateway, type NodeGateway, type NodeGatewayOptions } from "../../src/runtime/node/gateway-server.js";
 import { silentLogger } from "../../src/runtime/node/log.js";
 
 export interface TestGateway {
@@ -15,10 +15,10 @@ export interface TestGateway {
 }
 
 /** A real Node gateway on loopback port 0 over a temporary policy directory. */
-export async function startTestGateway(files: Record<string, string>, options: { watch?: boolean } = {}): Promise<TestGateway> {
+export async function startTestGateway(files: Record<string, string>, options: { watch?: boolean } & Partial<NodeGatewayOptions> = {}): Promise<TestGateway> {
   const dir = await mkdtemp(join(tmpdir(), "meshgate-test-"));
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
-  const gateway = await startNodeGateway({ policies: dir, port: 0, adminPort: 0, logger: silentLogger, watch: options.watch ?? false });
+  const gateway = await startNodeGateway({ accessLog: "off", logger: silentLogger, ...options, policies: dir, port: 0, adminPort: 0, watch: options.watch ?? false });
   return {
     gateway,
     dir,

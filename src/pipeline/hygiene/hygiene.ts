@@ -29,7 +29,18 @@ const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
  * forwarding headers in, a request id and a trace context that every later stage and
  * the access log can rely on.
  */
-export function hygiene(options: HygieneOptions = {}): (req: GatewayRequest) => string {
+/** The request's identity for logs and traces, set by the hygiene stage. */
+export interface RequestIds {
+  readonly requestId: string;
+  readonly traceId: string;
+  /** The gateway's server span for this request (the parent of every upstream attempt). */
+  readonly spanId: string;
+  /** The caller's span, when a valid traceparent came in. */
+  readonly parentSpanId: string | null;
+  readonly sampled: boolean;
+}
+
+export function hygiene(options: HygieneOptions = {}): (req: GatewayRequest) => RequestIds {
   const trusted = new CidrSet(options.trustedProxies ?? ["127.0.0.0/8", "::1/128"]);
   const newRequestId = options.newRequestId ?? (() => crypto.randomUUID());
   const trustCache = new Map<string, boolean>();
@@ -69,9 +80,10 @@ export function hygiene(options: HygieneOptions = {}): (req: GatewayRequest) => 
     const parsed = incoming === undefined ? null : TRACEPARENT.exec(incoming);
     const traceId = parsed ? parsed[1]! : randomHex(16);
     const flags = parsed ? parsed[3]! : "01";
-    headers.set("traceparent", `00-${traceId}-${randomHex(8)}-${flags}`);
+    const spanId = randomHex(8);
+    headers.set("traceparent", `00-${traceId}-${spanId}-${flags}`);
     if (!parsed) headers.delete("tracestate");
-    return requestId;
+    return { requestId, traceId, spanId, parentSpanId: parsed ? parsed[2]! : null, sampled: (parseInt(flags, 16) & 1) === 1 };
   };
 }
 
@@ -83,7 +95,7 @@ const POOL_SIZE = 4096;
 let pool: Uint8Array | null = null;
 let offset = POOL_SIZE;
 
-function randomHex(bytes: number): string {
+export function randomHex(bytes: number): string {
   if (offset + bytes > POOL_SIZE) {
     pool = crypto.getRandomValues(pool ?? new Uint8Array(POOL_SIZE));
     offset = 0;

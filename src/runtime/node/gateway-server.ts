@@ -1,4 +1,8 @@
+import { createWriteStream } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { accessLogEntry } from "../../telemetry/access-log.js";
+import { OtlpExporter } from "../../telemetry/otlp-exporter.js";
+import type { RequestOutcome } from "../../pipeline/pipeline.js";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { adminApp } from "../../admin/admin-app.js";
@@ -30,6 +34,12 @@ export interface NodeGatewayOptions {
   /** Watch the policy directory and hot-reload. Default true. */
   readonly watch?: boolean;
   readonly logger?: Logger;
+  /** "stdout" (default), "off", or a file path: one JSON line per request. */
+  readonly accessLog?: string;
+  /** OTLP/HTTP collector base URL; spans are exported when set. */
+  readonly otlpEndpoint?: string;
+  /** Also emit Istio's standard metrics (istio_requests_total, ...). */
+  readonly istioMetrics?: boolean;
 }
 
 export interface NodeGateway {
@@ -49,7 +59,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const log = options.logger ?? jsonLogger();
   const host = options.host ?? "127.0.0.1";
   const holder = new SnapshotHolder();
-  const metrics = new GatewayMetrics();
+  const metrics = new GatewayMetrics({ istio: options.istioMetrics === true });
   const transport = new UndiciTransport();
   const upstreams = new UpstreamState(systemClock);
   const healthChecker = new HealthChecker(upstreams.health);
@@ -70,11 +80,20 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     throw new Error(holder.lastFailure?.message ?? `no configuration could be loaded from ${options.store?.description ?? options.policies}`);
   }
 
+  metrics.watchUpstreams(upstreams);
+  const accessLog = openAccessLog(options.accessLog ?? "stdout");
+  const tracer = options.otlpEndpoint ? new OtlpExporter({ endpoint: options.otlpEndpoint, onError: (err) => log("warn", "span export failed", { error: String(err) }) }) : null;
+  const flushTimer = tracer ? setInterval(() => void tracer.flush(), 1_000) : null;
+  flushTimer?.unref();
   const pipeline = createPipeline({
     snapshot: () => holder.current(),
     transport,
     upstreams,
-    observe: metrics.observe,
+    ...(tracer ? { tracer } : {}),
+    observe: (o) => {
+      metrics.observe(o);
+      accessLog?.(o);
+    },
     onError: (err, context) => log("error", `${context} failed`, { error: err instanceof Error ? err.message : String(err) }),
     ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
   });
@@ -126,6 +145,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
       draining = true;
       watcher?.close();
       healthChecker.stop();
+      if (flushTimer) clearInterval(flushTimer);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Connections still busy now become idle one by one as their responses finish.
       server.closeIdleConnections();
@@ -137,8 +157,19 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
       admin.closeAllConnections?.();
       await new Promise<void>((resolve) => admin.close(() => resolve()));
       await transport.close();
+      await tracer?.flush();
       await options.store?.close?.();
     },
+  };
+}
+
+/** A writer of access-log lines, or null when logging is off. */
+function openAccessLog(target: string): ((o: RequestOutcome) => void) | null {
+  if (target === "off") return null;
+  const out = target === "stdout" ? process.stdout : createWriteStream(target, { flags: "a" });
+  return (o) => {
+    const wallStart = Date.now() - (performance.now() - o.request.startTime);
+    out.write(`${JSON.stringify(accessLogEntry(o, wallStart))}\n`);
   };
 }
 

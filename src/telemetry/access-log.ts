@@ -1,0 +1,32 @@
+import type { RequestOutcome } from "../pipeline/pipeline.js";
+
+/**
+ * One JSON object per request with the fields Envoy/Istio users look for. Never logs header
+ * values other than the ones listed (no authorization, cookies, API keys or tokens).
+ */
+export function accessLogEntry(o: RequestOutcome, wallClockStart: number): Record<string, unknown> {
+  const req = o.request;
+  return {
+    start_time: new Date(wallClockStart).toISOString(),
+    method: req.method,
+    authority: req.headers.get("host") ?? req.host,
+    path: req.path + req.query,
+    protocol: "HTTP/1.1",
+    response_code: o.response.status,
+    response_flags: o.flags,
+    error_code: o.error?.code ?? null,
+    bytes_received: req.body?.length ?? 0,
+    bytes_sent: o.responseBytes,
+    duration_ms: Math.round((o.endTime - req.startTime) * 1000) / 1000,
+    upstream_host: o.forward.endpoint,
+    upstream_attempts: o.forward.attempts,
+    retry_skipped: o.forward.retrySkipped,
+    route_name: o.routeId,
+    backend: o.backend,
+    downstream_remote_address: req.clientAddress,
+    user_agent: req.headers.get("user-agent") ?? null,
+    request_id: o.requestId,
+    trace_id: o.ids?.traceId ?? null,
+    config_version: o.snapshot.version,
+  };
+}

@@ -1,0 +1,22 @@
+import type { GatewayErrorCode } from "../pipeline/gateway-error.js";
+
+/** Envoy-style response flags, so Envoy/Istio users read access logs and metrics as they are used to. */
+const FLAGS: Partial<Record<GatewayErrorCode | "fault_injected", string>> = {
+  no_route: "NR",
+  backend_not_found: "NC",
+  no_backend: "NC",
+  upstream_unavailable: "UF",
+  upstream_reset: "UR",
+  upstream_bad_response: "UPE",
+  upstream_timeout: "UT",
+  request_timeout: "UT",
+  backend_overloaded: "UO",
+  bad_request: "DPE",
+  headers_too_large: "DPE",
+  fault_injected: "FI",
+};
+
+export function responseFlags(code: string | null): string {
+  if (code === null) return "-";
+  return FLAGS[code as GatewayErrorCode] ?? "-";
+}
