@@ -2,12 +2,16 @@ import { Hono } from "hono";
 import type { SnapshotHolder } from "../config/snapshot-holder.js";
 import { formatPolicyIssue } from "../policy/issues.js";
 import type { Registry } from "../telemetry/metrics.js";
+import type { UpstreamState } from "../upstream/upstream-state.js";
+import { explain, type ExplainInput } from "./explain.js";
 
 export interface AdminOptions {
   readonly holder: SnapshotHolder;
   readonly metrics: Registry;
   /** True while shutting down: readiness fails so load balancers stop sending traffic. */
   readonly draining?: () => boolean;
+  /** Live endpoint health for /explain and the dashboard. */
+  readonly upstreams?: UpstreamState;
 }
 
 /** The admin API: readiness, liveness, metrics and the config in force. */
@@ -36,6 +40,25 @@ export function adminApp(options: AdminOptions): Hono {
       routes: [...new Set(s.routes.entries.map((e) => e.rule.id))],
       backends: [...s.backends.values()].map((b) => ({ name: b.key, endpoints: b.endpoints.map((e) => e.origin) })),
     });
+  });
+  app.on(["GET", "POST"], "/explain", async (c) => {
+    if (!holder.ready) return c.json({ error: { code: "not_ready", message: "no configuration loaded" } }, 503);
+    let input: ExplainInput;
+    if (c.req.method === "POST") {
+      const body = (await c.req.json().catch(() => null)) as Partial<ExplainInput> | null;
+      if (body === null || typeof body.url !== "string") return c.json({ error: { code: "bad_request", message: 'POST a JSON body {"method","url","headers"}' } }, 400);
+      input = { method: body.method ?? "GET", url: body.url, headers: body.headers ?? {} };
+    } else {
+      const url = c.req.query("url");
+      if (!url) return c.json({ error: { code: "bad_request", message: "give ?url=...&method=GET&header=name:value" } }, 400);
+      const headers = Object.fromEntries(c.req.queries("header")?.map((h) => [h.slice(0, h.indexOf(":")).trim(), h.slice(h.indexOf(":") + 1).trim()]) ?? []);
+      input = { method: c.req.query("method") ?? "GET", url, headers };
+    }
+    try {
+      return c.json(explain(holder.current(), input, options.upstreams, options.upstreams?.clock.now() ?? 0));
+    } catch (err) {
+      return c.json({ error: { code: "bad_request", message: (err as Error).message } }, 400);
+    }
   });
   app.notFound((c) => c.json({ error: { code: "no_route", message: `no admin endpoint ${c.req.path}` } }, 404));
   return app;

@@ -1,6 +1,7 @@
 import { serveCommand } from "./serve.js";
 import { validateCommand } from "./validate.js";
 import { demoCommand } from "./demo.js";
+import { explainCommand } from "./explain.js";
 import { historyCommand, publishCommand, rollbackCommand } from "./publish.js";
 
 const USAGE = `meshgate — a Gateway API mesh gateway
@@ -10,6 +11,7 @@ Usage:
                  [--host 127.0.0.1] [--trusted-proxies CIDR,...] [--no-watch]
                  [--access-log stdout|off|PATH] [--otlp-endpoint URL] [--istio-metrics]
   meshgate validate DIR
+  meshgate explain --policies DIR [METHOD] URL [-H 'name: value' ...]
   meshgate publish --policies DIR (--redis URL | --kv-binding NAME [--local] | --file PATH) [--publisher NAME]
   meshgate rollback [--to VERSION] (--redis URL | --kv-binding NAME [--local] | --file PATH)
   meshgate history (--redis URL | --kv-binding NAME [--local] | --file PATH)
@@ -27,6 +29,8 @@ export async function main(argv: string[]): Promise<number> {
       return validateCommand(rest);
     case "demo":
       return demoCommand(rest);
+    case "explain":
+      return explainCommand(rest);
     case "publish":
       return publishCommand(rest);
     case "rollback":

@@ -20,7 +20,7 @@ export function compileMatch(match: HTTPRouteMatch): CompiledMatch {
 }
 
 function valueMatcher(name: string, type: "Exact" | "RegularExpression", value: string): ValueMatcher {
-  if (type === "Exact") return { name, test: (v) => v === value };
+  if (type === "Exact") return { name, type, value, test: (v) => v === value };
   const re = new RegExp(`^(?:${value})$`);
-  return { name, test: (v) => v !== undefined && re.test(v) };
+  return { name, type, value, test: (v) => v !== undefined && re.test(v) };
 }

@@ -5,6 +5,8 @@ import type { PathMatcher } from "./path-match.js";
 
 export interface ValueMatcher {
   readonly name: string;
+  readonly type: "Exact" | "RegularExpression";
+  readonly value: string;
   test(value: string | undefined): boolean;
 }
 

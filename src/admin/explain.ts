@@ -1,0 +1,148 @@
+import { HeaderList } from "../pipeline/header-list.js";
+import type { GatewayRequest } from "../pipeline/exchange.js";
+import { normalizeHost } from "../policy/compile/hostnames.js";
+import type { RouteEntry } from "../policy/compile/route-table.js";
+import type { CompiledBackend, CompiledRule, Snapshot } from "../policy/snapshot.js";
+import type { UpstreamState } from "../upstream/upstream-state.js";
+
+export interface ExplainInput {
+  readonly method: string;
+  readonly url: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The decision trail for one request, computed from the same compiled snapshot the gateway
+ * serves: which rule matches and why the others do not, which policies apply, where traffic
+ * would go and with what weights and health. Nothing is sent anywhere.
+ */
+export function explain(snapshot: Snapshot, input: ExplainInput, upstreams?: UpstreamState, now = 0): Record<string, unknown> {
+  const url = new URL(input.url);
+  const headers = HeaderList.fromEntries(Object.entries(input.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const));
+  const authority = headers.get("host") ?? url.host;
+  const { host, port } = normalizeHost(authority);
+  const req: GatewayRequest = {
+    method: input.method.toUpperCase(),
+    scheme: url.protocol === "https:" ? "https" : "http",
+    host,
+    hostPort: port,
+    listenerPort: port ?? (url.protocol === "https:" ? 443 : 80),
+    path: url.pathname,
+    query: url.search,
+    headers,
+    body: null,
+    clientAddress: "",
+    startTime: 0,
+  };
+  const candidates = snapshot.routes.candidates(host);
+  const query = new URLSearchParams(req.query);
+  let matched: RouteEntry | null = null;
+  const considered = candidates.map((entry) => {
+    const describe = describeEntry(entry);
+    if (matched !== null) return { ...describe, result: "not evaluated: a rule with higher precedence matched" };
+    const reason = mismatch(entry, req, query);
+    if (reason === null) {
+      matched = entry;
+      return { ...describe, result: "matched" };
+    }
+    return { ...describe, result: `no match: ${reason}` };
+  });
+  const others = snapshot.routes.entries.length - candidates.length;
+  const trail: Record<string, unknown> = {
+    config: { version: snapshot.version, hash: snapshot.hash },
+    request: { method: req.method, host, port, path: req.path, query: req.query, headers: Object.fromEntries(headers.entries()) },
+    routing: {
+      considered,
+      ...(others > 0 ? { skipped: `${others} match(es) of routes whose hostnames do not cover ${host}` } : {}),
+    },
+  };
+  if (matched === null) return { ...trail, outcome: { status: 404, error: "no_route" } };
+  const rule = (matched as RouteEntry).rule;
+  return {
+    ...trail,
+    rule: ruleFacts(rule),
+    identity: "no identity policy applies (none configured)",
+    authorization: "no authorization policy applies (none configured): allowed",
+    rateLimit: "no rate limit applies (none configured)",
+    ...(rule.redirect !== null ? { outcome: { kind: "terminal filter (redirect or unsupported extension)", response: describeTerminal(rule, req, matched) } } : { balance: balance(rule, upstreams, now) }),
+  };
+}
+
+function describeEntry(e: RouteEntry): Record<string, unknown> {
+  return {
+    route: `${e.rule.route.namespace}/${e.rule.route.name}`,
+    rule: e.rule.id,
+    match: e.age.match,
+    hostname: e.hostPattern ?? "(any)",
+    path: `${e.path.type} ${e.path.value}`,
+    ...(e.method ? { method: e.method } : {}),
+    ...(e.headers.length > 0 ? { headers: e.headers.map((h) => `${h.name} ${h.type === "Exact" ? "==" : "~"} ${h.value}`) } : {}),
+    ...(e.query.length > 0 ? { queryParams: e.query.map((q) => `${q.name} ${q.type === "Exact" ? "==" : "~"} ${q.value}`) } : {}),
+  };
+}
+
+function mismatch(e: RouteEntry, req: GatewayRequest, query: URLSearchParams): string | null {
+  if (e.method !== null && e.method !== req.method) return `method ${req.method} is not ${e.method}`;
+  if (!e.path.test(req.path)) return `path ${req.path} does not match ${e.path.type} ${e.path.value}`;
+  for (const h of e.headers) {
+    const v = req.headers.getJoined(h.name);
+    if (!h.test(v)) return `header ${h.name} is ${v === undefined ? "absent" : JSON.stringify(v)}, wanted ${h.type === "Exact" ? JSON.stringify(h.value) : `/${h.value}/`}`;
+  }
+  for (const q of e.query) {
+    const v = query.get(q.name) ?? undefined;
+    if (!q.test(v)) return `query parameter ${q.name} is ${v === undefined ? "absent" : JSON.stringify(v)}, wanted ${q.type === "Exact" ? JSON.stringify(q.value) : `/${q.value}/`}`;
+  }
+  return null;
+}
+
+function ruleFacts(rule: CompiledRule): Record<string, unknown> {
+  return {
+    id: rule.id,
+    trafficPolicy: rule.trafficPolicy,
+    timeouts: { requestMs: rule.requestTimeoutMs, perAttemptMs: rule.backendTimeoutMs },
+    retry: rule.retry ? { attempts: rule.retry.attempts, codes: [...rule.retry.codes], budget: rule.retry.budget, nonIdempotent: rule.retry.nonIdempotent } : null,
+    hedge: rule.hedge,
+    fault: rule.fault,
+    sessionAffinity: rule.affinity,
+    mirrors: rule.mirrors.map((m) => ({ backend: m.backend?.key ?? null, percent: m.fraction * 100 })),
+    cors: rule.preflight !== null,
+    filters: { request: rule.requestFilters.length, response: rule.responseFilters.length },
+  };
+}
+
+function describeTerminal(rule: CompiledRule, req: GatewayRequest, entry: RouteEntry): Record<string, unknown> {
+  const res = rule.redirect!(req, { entry, rule });
+  return { status: res.status, location: res.headers.get("location") ?? null };
+}
+
+function balance(rule: CompiledRule, upstreams: UpstreamState | undefined, now: number): Record<string, unknown> {
+  const total = rule.backendRefs.reduce((s, r) => s + r.weight, 0);
+  return {
+    backendRefs: rule.backendRefs.map((r) => ({
+      backend: r.key,
+      weight: r.weight,
+      share: total === 0 ? 0 : Math.round((r.weight / total) * 10_000) / 100,
+      resolved: r.backend !== null,
+      ...(r.backend === null ? { outcome: "500 backend_not_found for this share" } : { endpoints: endpoints(r.backend, upstreams, now) }),
+    })),
+    chosenBy: rule.affinity ? `hash of ${rule.affinity.header ? `header ${rule.affinity.header}` : `cookie ${rule.affinity.cookie}`} into the weights (random without it)` : "weighted random",
+    ...(total === 0 ? { outcome: "500 no_backend: no backendRef has weight above zero" } : {}),
+  };
+}
+
+function endpoints(backend: CompiledBackend, upstreams: UpstreamState | undefined, now: number): Record<string, unknown>[] {
+  const health = upstreams?.health.backend(backend.key);
+  return backend.endpoints.map((e) => {
+    const h = health?.endpoints.get(e.origin);
+    return {
+      url: e.origin,
+      weight: e.weight,
+      priority: e.priority,
+      ...(e.zone ? { zone: e.zone } : {}),
+      ...(e.cluster ? { cluster: e.cluster } : {}),
+      healthy: h === undefined ? true : h.healthy(now),
+      ...(h && now < h.ejectedUntil ? { ejectedForMs: Math.round(h.ejectedUntil - now) } : {}),
+      ...(h && !h.activeHealthy ? { healthCheck: "failing" } : {}),
+    };
+  });
+}
