@@ -4,10 +4,14 @@ import { formatPolicyIssue } from "../policy/issues.js";
 import type { Registry } from "../telemetry/metrics.js";
 import type { UpstreamState } from "../upstream/upstream-state.js";
 import { explain, type ExplainInput } from "./explain.js";
+import { Dashboard } from "./dashboard.js";
+import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
 
 export interface AdminOptions {
   readonly holder: SnapshotHolder;
   readonly metrics: Registry;
+  /** The gateway's metrics object, for the dashboard's per-route traffic. */
+  readonly gatewayMetrics?: GatewayMetrics;
   /** True while shutting down: readiness fails so load balancers stop sending traffic. */
   readonly draining?: () => boolean;
   /** Live endpoint health for /explain and the dashboard. */
@@ -41,6 +45,11 @@ export function adminApp(options: AdminOptions): Hono {
       backends: [...s.backends.values()].map((b) => ({ name: b.key, endpoints: b.endpoints.map((e) => e.origin) })),
     });
   });
+  app.get("/dashboard", (c) => {
+    if (!holder.ready || !options.gatewayMetrics) return c.text("no configuration loaded yet", 503);
+    return c.html(Dashboard({ snapshot: holder.current(), metrics: options.gatewayMetrics, upstreams: options.upstreams, reloadError: holder.lastFailure?.message ?? null }));
+  });
+  app.get("/", (c) => c.redirect("/dashboard"));
   app.on(["GET", "POST"], "/explain", async (c) => {
     if (!holder.ready) return c.json({ error: { code: "not_ready", message: "no configuration loaded" } }, 503);
     let input: ExplainInput;

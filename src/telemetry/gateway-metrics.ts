@@ -35,6 +35,8 @@ export class GatewayMetrics {
   readonly ejections = this.registry.register(new Counter("meshgate_ejections_total", "Endpoint ejections by outlier detection."));
   readonly breakerRejections = this.registry.register(new Counter("meshgate_breaker_rejections_total", "Requests refused by a circuit breaker."));
   readonly ejected = this.registry.register(new Gauge("meshgate_endpoint_ejected", "1 while an endpoint is out of rotation (ejected or failing health checks).", ["backend", "endpoint"]));
+  /** Per route, per backend: what the dashboard shows next to the configured weights. */
+  readonly traffic = new Map<string, Map<string, { requests: number; errors: number; seconds: number }>>();
   private readonly istioRequests: Counter | null;
   private readonly istioDuration: Histogram | null;
   private readonly workload: string;
@@ -56,6 +58,13 @@ export class GatewayMetrics {
     this.duration.observe([route, backend], seconds);
     if (o.request.body?.length) this.requestBytes.observe([route], o.request.body.length);
     if (o.responseBytes !== null) this.responseBytes.observe([route], o.responseBytes);
+    let byBackend = this.traffic.get(route);
+    if (byBackend === undefined) this.traffic.set(route, (byBackend = new Map()));
+    let t = byBackend.get(backend);
+    if (t === undefined) byBackend.set(backend, (t = { requests: 0, errors: 0, seconds: 0 }));
+    t.requests++;
+    if (o.response.status >= 500) t.errors++;
+    t.seconds += seconds;
     if (this.istioRequests && this.istioDuration) {
       const [ns = "", name = ""] = backend.split("/");
       const labels = ["source", this.workload, "default", "unknown", name || "unknown", ns || "unknown", name ? `${name}.${ns}.svc.cluster.local` : "unknown", name || "unknown", ns || "unknown", "unknown", "http", code, o.flags, "unknown"];

@@ -51,7 +51,7 @@ function createIsolate(env: WorkerEnv): Isolate {
       clientAddress: (req) => req.headers.get("cf-connecting-ip") ?? "",
       onError: (err, context) => console.error(JSON.stringify({ level: "error", message: `${context} failed`, error: String(err), cause: String((err as { cause?: unknown }).cause ?? "") })),
     }),
-    admin: adminApp({ holder, metrics: metrics.registry }),
+    admin: adminApp({ holder, metrics: metrics.registry, gatewayMetrics: metrics }),
     checkedAt: 0,
   };
 }
