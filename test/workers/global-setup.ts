@@ -1,16 +1,33 @@
+import { createServer, type Server } from "node:http";
 import type { TestProject } from "vitest/node";
+import "../shared/provided-context.js";
 import { startUpstream, type TestUpstream } from "../support/upstream.js";
 
-import "../shared/provided-context.js";
-
 let upstream: TestUpstream | undefined;
+let collector: Server | undefined;
 
-/** A real Node upstream on loopback that the Worker under test (in workerd) forwards to. */
+/**
+ * Real loopback servers the Worker under test (in workerd) talks to: an upstream it forwards to,
+ * and an OTLP collector that keeps what it receives (GET /received returns it).
+ */
 export async function setup(project: TestProject): Promise<void> {
   upstream = await startUpstream("node-upstream");
   project.provide("upstreamPort", upstream.port);
+  const received: unknown[] = [];
+  collector = createServer((req, res) => {
+    if (req.method === "GET" && req.url === "/received") return res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(received));
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", () => {
+      if (req.url === "/v1/traces") received.push(JSON.parse(body));
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+  });
+  await new Promise<void>((r) => collector!.listen(0, "127.0.0.1", r));
+  project.provide("collectorPort", (collector.address() as { port: number }).port);
 }
 
 export async function teardown(): Promise<void> {
   await upstream?.close();
+  await new Promise((r) => (collector ? collector.close(r) : r(undefined)));
 }

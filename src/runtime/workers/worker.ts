@@ -6,6 +6,9 @@ import { createGateway } from "../../index.js";
 import { GatewayError, errorBody } from "../../pipeline/gateway-error.js";
 import { GatewayMetrics } from "../../telemetry/gateway-metrics.js";
 import { KvStore, type KvBinding } from "./kv-store.js";
+import { OtlpExporter } from "../../telemetry/otlp-exporter.js";
+import { accessLogEntry } from "../../telemetry/access-log.js";
+import { analyticsPoint } from "../../telemetry/analytics-point.js";
 
 /** Bindings and variables from wrangler.toml. */
 export interface WorkerEnv {
@@ -16,6 +19,17 @@ export interface WorkerEnv {
   readonly MESHGATE_ADMIN_TOKEN?: string;
   /** Default "/__meshgate". */
   readonly MESHGATE_ADMIN_PATH?: string;
+  /** OTLP/HTTP collector base URL: spans are exported in batches through waitUntil. */
+  readonly MESHGATE_OTLP_ENDPOINT?: string;
+  /** "on" writes one JSON access-log line per request with console.log (Workers Logs / Logpush). */
+  readonly MESHGATE_ACCESS_LOG?: string;
+  /** Workers Analytics Engine dataset binding: one data point per request when bound. */
+  readonly MESHGATE_ANALYTICS?: AnalyticsDataset;
+}
+
+/** What meshgate uses of an Analytics Engine dataset binding. */
+export interface AnalyticsDataset {
+  writeDataPoint(point: { blobs?: string[]; doubles?: number[]; indexes?: string[] }): void;
 }
 
 interface WaitUntil {
@@ -29,7 +43,9 @@ interface Isolate {
   readonly gateway: Hono;
   readonly admin: Hono;
   readonly metrics: GatewayMetrics;
+  readonly tracer: OtlpExporter | null;
   checkedAt: number;
+  flushedAt: number;
 }
 
 let isolate: Isolate | null = null;
@@ -37,6 +53,9 @@ let isolate: Isolate | null = null;
 function createIsolate(env: WorkerEnv): Isolate {
   const holder = new SnapshotHolder();
   const metrics = new GatewayMetrics();
+  const tracer = env.MESHGATE_OTLP_ENDPOINT ? new OtlpExporter({ endpoint: env.MESHGATE_OTLP_ENDPOINT, onError: (err) => console.error(JSON.stringify({ level: "warn", message: "span export failed", error: String(err) })) }) : null;
+  const accessLog = env.MESHGATE_ACCESS_LOG === "on";
+  const analytics = env.MESHGATE_ANALYTICS;
   holder.onSwap((s) => {
     metrics.swapped(s);
     console.log(JSON.stringify({ level: "info", message: "configuration loaded", version: s.version, hash: s.hash }));
@@ -45,9 +64,16 @@ function createIsolate(env: WorkerEnv): Isolate {
     holder,
     metrics,
     reloader: new BundleReloader(new KvStore(env.POLICIES, "POLICIES"), holder),
+    tracer,
+    flushedAt: 0,
     gateway: createGateway({
       snapshot: () => holder.current(),
-      observe: metrics.observe,
+      ...(tracer ? { tracer } : {}),
+      observe: (o) => {
+        metrics.observe(o);
+        if (accessLog) console.log(JSON.stringify(accessLogEntry(o, Date.now() - (performance.now() - o.request.startTime))));
+        analytics?.writeDataPoint(analyticsPoint(o));
+      },
       clientAddress: (req) => req.headers.get("cf-connecting-ip") ?? "",
       onError: (err, context) => console.error(JSON.stringify({ level: "error", message: `${context} failed`, error: String(err), cause: String((err as { cause?: unknown }).cause ?? "") })),
     }),
@@ -89,7 +115,13 @@ export default {
       const err = new GatewayError("no_config", "no policy bundle has been published to KV yet");
       return new Response(errorBody(err), { status: err.status, headers: { "content-type": "application/json" } });
     }
-    return state.gateway.fetch(request);
+    const response = await state.gateway.fetch(request);
+    // Spans leave in batches after the response, never in its way.
+    if (state.tracer && state.tracer.pending > 0 && (state.tracer.pending >= 64 || Date.now() - state.flushedAt >= 1_000)) {
+      state.flushedAt = Date.now();
+      ctx.waitUntil(state.tracer.flush());
+    }
+    return response;
   },
 };
 
