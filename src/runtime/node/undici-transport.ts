@@ -4,6 +4,7 @@ import { HeaderList } from "../../pipeline/header-list.js";
 import { TransportError, type Transport, type UpstreamRequest, type UpstreamResponse } from "../../upstream/transport.js";
 import { NodeRequestBody, bufferBody } from "./node-body.js";
 import { NodeResponseBody } from "./node-response-body.js";
+import { onAbort } from "../../upstream/abort-link.js";
 
 export interface UndiciTransportOptions {
   /** Max connections per upstream origin. Default: unlimited (undici's default). */
@@ -79,31 +80,12 @@ export class UndiciTransport implements Transport {
   }
 }
 
-/**
- * In-flight requests per abort signal. A client connection's signal lives for many requests, so
- * it gets one listener for its lifetime and requests just join and leave a set (adding and
- * removing an event listener per request cost more).
- */
-const inFlight = new WeakMap<AbortSignal, Set<ForwardHandler>>();
-
-function track(signal: AbortSignal, handler: ForwardHandler): void {
-  let set = inFlight.get(signal);
-  if (set === undefined) {
-    const members = (set = new Set());
-    inFlight.set(signal, members);
-    signal.addEventListener("abort", () => {
-      for (const h of members) h.abortNow(signal.reason);
-      members.clear();
-    }, { once: true });
-  }
-  set.add(handler);
-}
-
 /** undici's native (legacy) handler interface: no wrapping, no Readable per response. */
 class ForwardHandler implements Dispatcher.DispatchHandler {
   private abortRequest: ((reason?: unknown) => void) | null = null;
   private body: NodeResponseBody | null = null;
   private cancelled: { reason: unknown } | null = null;
+  private leave: (() => void) | null = null;
 
   abortNow(reason: unknown): void {
     this.cancelled ??= { reason };
@@ -112,7 +94,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   private untrack(): void {
-    inFlight.get(this.signal)?.delete(this);
+    this.leave?.();
   }
 
   constructor(
@@ -125,7 +107,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.abortRequest = abort as (reason?: unknown) => void;
     if (this.cancelled !== null) abort(this.cancelled.reason as Error);
     else if (this.signal.aborted) abort(this.signal.reason as Error);
-    else track(this.signal, this);
+    else this.leave = onAbort(this.signal, (reason) => this.abortNow(reason));
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
