@@ -49,6 +49,9 @@ spec:
         - type: CORS
           cors: { allowOrigins: ["https://app.example.com", "https://*.trusted.dev"], allowMethods: [GET, POST], allowHeaders: [x-token], exposeHeaders: [x-upstream], maxAge: 600, allowCredentials: true }
       backendRefs: [{ name: main, port: 80 }]
+    - matches: [{ path: { value: /cors-any } }]
+      filters: [{ type: CORS, cors: { allowOrigins: ["*"], allowMethods: ["*"], allowHeaders: ["*"], allowCredentials: true } }]
+      backendRefs: [{ name: main, port: 80 }]
 `;
 
 beforeAll(async () => {
@@ -203,15 +206,25 @@ describe("RequestMirror", () => {
 });
 
 describe("CORS", () => {
+  it("echoes origin, method and headers for wildcards when credentials are allowed (Gateway API conformance)", async () => {
+    const res = await send("/cors-any", ["Origin", "https://other.foo.com", "Access-Control-Request-Method", "PUT", "Access-Control-Request-Headers", "x-header-1, x-header-2"], "OPTIONS");
+    expect(res.status).toBe(200);
+    expect(res.headers["access-control-allow-origin"]).toBe("https://other.foo.com");
+    expect(res.headers["access-control-allow-methods"]).toBe("PUT");
+    expect(res.headers["access-control-allow-headers"]).toBe("x-header-1, x-header-2");
+    expect(res.headers["access-control-allow-credentials"]).toBe("true");
+  });
+
   it("answers an allowed preflight itself", async () => {
     const before = main.received.length;
     const res = await send("/cors", ["Origin", "https://app.example.com", "Access-Control-Request-Method", "POST"], "OPTIONS");
-    expect(res.status).toBe(204);
+    expect(res.status).toBe(200);
     expect(res.headers["access-control-allow-origin"]).toBe("https://app.example.com");
     expect(res.headers["access-control-allow-methods"]).toBe("GET, POST");
     expect(res.headers["access-control-allow-headers"]).toBe("x-token");
     expect(res.headers["access-control-allow-credentials"]).toBe("true");
     expect(res.headers["access-control-max-age"]).toBe("600");
+    expect(res.headers["access-control-expose-headers"]).toBe("x-upstream");
     expect(main.received.length).toBe(before);
   });
 

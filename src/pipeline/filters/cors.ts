@@ -19,6 +19,7 @@ export interface CompiledCors {
 export function cors(options: CorsOptions): CompiledCors {
   const allowOrigin = originMatcher(options.allowOrigins ?? []);
   const credentials = options.allowCredentials === true;
+  const anyMethod = (options.allowMethods ?? []).includes("*");
   const methods = (options.allowMethods ?? []).join(", ");
   const allowHeaders = (options.allowHeaders ?? []).join(", ");
   const expose = (options.exposeHeaders ?? []).join(", ");
@@ -35,14 +36,18 @@ export function cors(options: CorsOptions): CompiledCors {
     const headers = new HeaderList(["vary", "Origin", "content-length", "0"]);
     if (allowOrigin(origin)) {
       headers.append("access-control-allow-origin", originValue(origin));
-      if (methods !== "") headers.append("access-control-allow-methods", methods);
+      // "*" is not honoured by browsers for credentialed requests: echo what was asked instead.
+      const allowMethods = anyMethod ? requested : methods;
+      if (allowMethods !== "") headers.append("access-control-allow-methods", allowMethods);
       const requestedHeaders = req.headers.get("access-control-request-headers");
       const echo = allowHeaders === "*" && requestedHeaders !== undefined ? requestedHeaders : allowHeaders;
       if (echo !== "") headers.append("access-control-allow-headers", echo);
+      if (expose !== "") headers.append("access-control-expose-headers", expose);
       if (credentials) headers.append("access-control-allow-credentials", "true");
       headers.append("access-control-max-age", maxAge);
     }
-    return { status: 204, headers, body: null };
+    // 200, as Envoy answers and the Gateway API conformance suite expects.
+    return { status: 200, headers, body: null };
   };
 
   const response: ResponseFilter = function corsHeaders(res, req) {
