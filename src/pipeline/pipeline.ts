@@ -11,10 +11,13 @@ import { responseFlags } from "../telemetry/response-flags.js";
 import type { SpanRecord } from "../telemetry/otlp-exporter.js";
 import { GatewayError, errorBody, errorHeaders, toGatewayError } from "./gateway-error.js";
 import { hygiene, type HygieneOptions } from "./hygiene/hygiene.js";
+import { normalizePath, type PathNormalizationOptions } from "./hygiene/normalize-path.js";
 import { mirror } from "./mirror.js";
 import { systemClock, systemRandom, type Clock, type Random } from "./runtime-env.js";
 
 export interface PipelineOptions extends HygieneOptions {
+  /** How request paths are normalized before routing (and sent upstream). */
+  readonly pathNormalization?: PathNormalizationOptions;
   /** Returns the snapshot in force; read once per request so a swap never splits one. */
   readonly snapshot: () => Snapshot;
   readonly transport: Transport;
@@ -72,6 +75,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     try {
       ids = clean(req); //                                       hygiene: hop-by-hop out, forwarding headers and ids in
       if (options.tracer && ids.sampled) stats.trace = { traceId: ids.traceId, flags: "01", spans: [] }; // trace: one span per attempt
+      req.path = normalizePath(req.path, options.pathNormalization); // path: one spelling per path, for routing, rules and upstream
       const match = snapshot.routes.match(req); //               route: Gateway API precedence across all routes
       if (match === null) throw new GatewayError("no_route", `no route for ${req.method} ${req.host}${req.path}`);
       const rule = match.rule;

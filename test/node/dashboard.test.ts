@@ -56,8 +56,12 @@ spec:
 
     for (let i = 0; i < 300; i++) await (await fetch(`${gw.url}/shop`)).arrayBuffer();
 
-    // The page refreshes itself every 2 s; wait for the new numbers rather than reloading.
-    await page.waitForFunction(() => document.querySelector('tr[data-backend="default/stable"] .requests')?.textContent !== "0", undefined, { timeout: 5_000 });
+    // The page refreshes itself every 2 s (maybe mid-traffic): wait for a render with all 300.
+    await page.waitForFunction(
+      () => ["stable", "canary"].reduce((sum, b) => sum + Number(document.querySelector(`tr[data-backend="default/${b}"] .requests`)?.textContent ?? 0), 0) === 300,
+      undefined,
+      { timeout: 6_000 },
+    );
     const stableCount = Number(await row("stable").locator(".requests").textContent());
     const canaryCount = Number(await row("canary").locator(".requests").textContent());
     expect(stableCount + canaryCount).toBe(300);
