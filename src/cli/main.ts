@@ -2,6 +2,7 @@ import { serveCommand } from "./serve.js";
 import { validateCommand } from "./validate.js";
 import { demoCommand } from "./demo.js";
 import { explainCommand } from "./explain.js";
+import { apikeyCommand } from "./apikey.js";
 import { historyCommand, publishCommand, rollbackCommand } from "./publish.js";
 
 const USAGE = `meshgate — a Gateway API mesh gateway
@@ -10,11 +11,14 @@ Usage:
   meshgate serve (--policies DIR | --store redis://HOST:PORT | --store file:PATH) [--port 8080] [--admin-port 9901]
                  [--host 127.0.0.1] [--trusted-proxies CIDR,...] [--no-watch]
                  [--access-log stdout|off|PATH] [--otlp-endpoint URL] [--istio-metrics]
+                 [--tls-cert FILE --tls-key FILE [--client-ca FILE [--client-auth strict|permissive]]]
+                 [--key-store redis://HOST:PORT]
   meshgate validate DIR
   meshgate explain --policies DIR [METHOD] URL [-H 'name: value' ...]
   meshgate publish --policies DIR (--redis URL | --kv-binding NAME [--local] | --file PATH) [--publisher NAME]
   meshgate rollback [--to VERSION] (--redis URL | --kv-binding NAME [--local] | --file PATH)
   meshgate history (--redis URL | --kv-binding NAME [--local] | --file PATH)
+  meshgate apikey create --consumer NAME [--expires ISO-TIME] [--metadata k=v ...] [--redis URL [--prefix P]]
   meshgate demo [--port 8080] [--admin-port 9901]      serve policies/ with the Bookinfo demo upstreams
   meshgate help | version
 `;
@@ -37,6 +41,8 @@ export async function main(argv: string[]): Promise<number> {
       return rollbackCommand(rest);
     case "history":
       return historyCommand(rest);
+    case "apikey":
+      return apikeyCommand(rest);
     case "version":
     case "--version":
       process.stdout.write(`${await version()}\n`);

@@ -1,6 +1,8 @@
 import { parseArgs } from "node:util";
 import { configStore } from "./targets.js";
-import { startNodeGateway, type NodeGateway } from "../runtime/node/gateway-server.js";
+import { startNodeGateway, type ListenerTls, type NodeGateway } from "../runtime/node/gateway-server.js";
+import { readFileSync } from "node:fs";
+import { RedisApiKeyStore } from "../runtime/node/redis-key-store.js";
 
 export const SERVE_OPTIONS = {
   policies: { type: "string" },
@@ -14,6 +16,11 @@ export const SERVE_OPTIONS = {
   "access-log": { type: "string", default: "stdout" },
   "otlp-endpoint": { type: "string" },
   "istio-metrics": { type: "boolean", default: false },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "client-ca": { type: "string" },
+  "client-auth": { type: "string" },
+  "key-store": { type: "string" },
 } as const;
 
 export function parsePort(text: string, flag: string): number {
@@ -36,6 +43,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     istioMetrics: values["istio-metrics"],
     ...(values["otlp-endpoint"] ? { otlpEndpoint: values["otlp-endpoint"] } : {}),
     ...(values["trusted-proxies"] ? { trustedProxies: values["trusted-proxies"].split(",").map((s) => s.trim()) } : {}),
+    ...tlsOptions(values),
+    ...keyStoreOptions(values["key-store"] ?? (values.store?.startsWith("redis") ? values.store : undefined), values.prefix),
   });
   await untilSignal(gateway);
   return 0;
@@ -59,4 +68,29 @@ export function untilSignal(gateway: NodeGateway, onClose?: () => Promise<void>)
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
   });
+}
+
+function tlsOptions(values: { "tls-cert"?: string | undefined; "tls-key"?: string | undefined; "client-ca"?: string | undefined; "client-auth"?: string | undefined }): { tls?: ListenerTls } {
+  const { "tls-cert": cert, "tls-key": key, "client-ca": ca, "client-auth": mode } = values;
+  if (cert === undefined && key === undefined) {
+    if (ca !== undefined || mode !== undefined) throw new Error("--client-ca and --client-auth need --tls-cert and --tls-key");
+    return {};
+  }
+  if (cert === undefined || key === undefined) throw new Error("HTTPS needs both --tls-cert and --tls-key");
+  if (mode !== undefined && mode !== "strict" && mode !== "permissive") throw new Error(`--client-auth must be strict or permissive, got "${mode}"`);
+  if (mode !== undefined && ca === undefined) throw new Error("--client-auth needs --client-ca (the CAs client certificates are verified against)");
+  const read = (file: string, flag: string) => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch (err) {
+      throw new Error(`--${flag} ${file}: ${(err as Error).message}`);
+    }
+  };
+  return { tls: { cert: read(cert, "tls-cert"), key: read(key, "tls-key"), ...(ca ? { clientCa: read(ca, "client-ca"), clientAuth: (mode ?? "permissive") as "strict" | "permissive" } : {}) } };
+}
+
+function keyStoreOptions(url: string | undefined, prefix: string | undefined): { apiKeyStore?: RedisApiKeyStore } {
+  if (url === undefined) return {};
+  if (!url.startsWith("redis://") && !url.startsWith("rediss://")) throw new Error(`--key-store must be a redis:// URL, got "${url}"`);
+  return { apiKeyStore: new RedisApiKeyStore(url, prefix ?? "meshgate") };
 }

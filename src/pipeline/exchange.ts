@@ -1,4 +1,5 @@
 import type { HeaderList } from "./header-list.js";
+import type { PeerCertificate } from "./identity/principal.js";
 
 /**
  * A request body as the runtime holds it. The core never reads bytes; it only asks
@@ -43,6 +44,8 @@ export interface GatewayRequest {
   readonly headers: HeaderList;
   body: RequestBody | null;
   readonly clientAddress: string;
+  /** The TLS client certificate, when the client presented one (Node HTTPS, Workers mTLS). */
+  readonly peerCertificate?: PeerCertificate | null;
   /** Clock reading (ms) when the request arrived. */
   readonly startTime: number;
 }

@@ -13,6 +13,10 @@ import { GatewayError, errorBody, errorHeaders, toGatewayError } from "./gateway
 import { hygiene, type HygieneOptions } from "./hygiene/hygiene.js";
 import { normalizePath, type PathNormalizationOptions } from "./hygiene/normalize-path.js";
 import { mirror } from "./mirror.js";
+import { JwksRegistry } from "./identity/jwks-registry.js";
+import type { ApiKeyStore } from "./identity/api-keys.js";
+import { SecurityStage, type SecurityResult } from "./identity/security-stage.js";
+import type { CompiledSecurity } from "../policy/snapshot.js";
 import { systemClock, systemRandom, type Clock, type Random } from "./runtime-env.js";
 
 export interface PipelineOptions extends HygieneOptions {
@@ -29,6 +33,12 @@ export interface PipelineOptions extends HygieneOptions {
   readonly observe?: (event: RequestOutcome) => void;
   /** Receives a server span per request and a client span per upstream attempt (sampled requests). */
   readonly tracer?: { add(span: SpanRecord): void };
+  /** Remote JWKS cache shared across snapshots; the Node runtime passes one that honours custom CAs. */
+  readonly jwks?: JwksRegistry;
+  /** Per-key API key lookups for policies with `apiKey.keyStore: true`. */
+  readonly apiKeyStore?: ApiKeyStore | null;
+  /** Wall-clock ms for token and key expiry. Default Date.now. */
+  readonly wallClock?: () => number;
   /** Receives failures the client does not see (mirror errors, internal errors' causes). */
   readonly onError?: (err: unknown, context: string) => void;
 }
@@ -49,9 +59,17 @@ export interface RequestOutcome {
   readonly backend: string | null;
   readonly error: GatewayError | null;
   readonly forward: ForwardStats;
+  /** Who called and what authorization decided, when a SecurityPolicy applied. */
+  readonly security: SecurityResult | null;
 }
 
-export type Pipeline = (req: GatewayRequest, clientSignal?: AbortSignal) => Promise<GatewayResponse>;
+export interface Pipeline {
+  (req: GatewayRequest, clientSignal?: AbortSignal): Promise<GatewayResponse>;
+  /** Readies a freshly loaded snapshot (fetches JWKS key sets) before traffic needs it. */
+  prepare(snapshot: Snapshot): void;
+}
+
+const XFCC = "x-forwarded-client-cert";
 
 /** The request path, top to bottom, one stage per line. */
 export function createPipeline(options: PipelineOptions): Pipeline {
@@ -62,8 +80,15 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const send = forward({ transport: options.transport, state: upstreams, random });
   const sendMirror = mirror({ transport: options.transport, random, onError: options.onError });
   const observe = options.observe;
+  const securityDeps = { jwks: options.jwks ?? new JwksRegistry(undefined, undefined, options.onError), apiKeyStore: options.apiKeyStore ?? null, now: options.wallClock ?? Date.now };
+  const securityStages = new WeakMap<CompiledSecurity, SecurityStage>();
+  const securityStage = (compiled: CompiledSecurity) => {
+    let stage = securityStages.get(compiled);
+    if (stage === undefined) securityStages.set(compiled, (stage = new SecurityStage(compiled, securityDeps)));
+    return stage;
+  };
 
-  return async function handleRequest(req, clientSignal) {
+  const handleRequest = async function handleRequest(req: GatewayRequest, clientSignal?: AbortSignal): Promise<GatewayResponse> {
     const snapshot = options.snapshot();
     let ids: RequestIds | null = null;
     let flags = "-";
@@ -71,17 +96,21 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     let backendKey: string | null = null;
     let response: GatewayResponse;
     let error: GatewayError | null = null;
+    let security: SecurityResult | null = null;
     const stats: ForwardStats = { attempts: 0, hedges: 0, endpoint: null, retrySkipped: null };
     try {
       ids = clean(req); //                                       hygiene: hop-by-hop out, forwarding headers and ids in
       if (options.tracer && ids.sampled) stats.trace = { traceId: ids.traceId, flags: "01", spans: [] }; // trace: one span per attempt
       req.path = normalizePath(req.path, options.pathNormalization); // path: one spelling per path, for routing, rules and upstream
+      const forwardedCert = req.headers.get(XFCC);
+      req.headers.deleteAll(snapshot.identityHeaders); //          identity headers come from the gateway only, never the client
       const match = snapshot.routes.match(req); //               route: Gateway API precedence across all routes
       if (match === null) throw new GatewayError("no_route", `no route for ${req.method} ${req.host}${req.path}`);
       const rule = match.rule;
       routeId = rule.id;
       const preflight = rule.preflight?.(req); //                cors: preflights answered here
       if (preflight) return (response = preflight);
+      if (rule.security !== null) security = await securityStage(rule.security).run(req, forwardedCert); // identity + authorization
       if (rule.fault !== null) {
         const aborted = await injectFault(rule.fault, req, clock, random, clientSignal); // fault: chaos testing
         if (aborted) {
@@ -106,7 +135,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       error = toGatewayError(err);
       flags = responseFlags(error.code);
       if (error.code === "internal") options.onError?.(err, "pipeline");
-      else if (error.cause !== undefined) options.onError?.(error.cause, `${error.code} (${error.message})`);
+      // Client errors (bad tokens, denied requests) are the access log's business, not the error log's.
+      else if (error.cause !== undefined && error.status >= 500) options.onError?.(error.cause, `${error.code} (${error.message})`);
       return (response = { status: error.status, headers: errorHeaders(error), body: errorBody(error) });
     } finally {
       // Which config answered: operators compare this across instances during a rollout.
@@ -117,7 +147,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           if (options.tracer && stats.trace && ids) recordSpans(options.tracer, ids, req, done, stats, routeId, clock.now());
           const body = done.body;
           const bytes = typeof body === "string" ? body.length : body instanceof Uint8Array ? body.byteLength : body === null ? 0 : (body.bytes ?? null);
-          observe?.({ request: req, requestId: ids?.requestId ?? "", ids, response: done, flags, endTime: clock.now(), responseBytes: bytes, snapshot, routeId, backend: backendKey, error, forward: stats });
+          observe?.({ request: req, requestId: ids?.requestId ?? "", ids, response: done, flags, endTime: clock.now(), responseBytes: bytes, snapshot, routeId, backend: backendKey, error, forward: stats, security });
         };
         // Streaming bodies are reported when they finish, so durations and sizes are whole.
         if (isResponseBody(done.body) && done.body.onSettled) done.body.onSettled(report);
@@ -125,6 +155,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       }
     }
   };
+  return Object.assign(handleRequest, {
+    prepare(snapshot: Snapshot) {
+      securityDeps.jwks.newEpoch();
+      for (const compiled of snapshot.securityPolicies) securityStage(compiled).prefetch();
+    },
+  });
 }
 
 function recordSpans(tracer: { add(span: SpanRecord): void }, ids: RequestIds, req: GatewayRequest, res: GatewayResponse, stats: ForwardStats, routeId: string | null, now: number): void {

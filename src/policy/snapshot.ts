@@ -5,6 +5,9 @@ import type { RouteMatch } from "./compile/route-table.js";
 import type { WeightedChoice } from "../upstream/weighted.js";
 import type { OutlierPolicy } from "../upstream/outlier.js";
 import type { BreakerLimits } from "../upstream/circuit-breaker.js";
+import type { SecurityPolicy } from "./schema/index.js";
+import type { Authorization } from "../pipeline/authorize/authorization.js";
+import type { CidrSet } from "../pipeline/hygiene/cidr.js";
 
 /** Mutates the request on its way upstream (header modifier, URL rewrite). */
 export type RequestFilter = (req: GatewayRequest, match: RouteMatch) => void;
@@ -101,6 +104,17 @@ export interface AffinityPolicy {
   readonly cookie: string | null;
 }
 
+/** A SecurityPolicy as the pipeline needs it; its runtime parts (key sets, caches) are built per pipeline. */
+export interface CompiledSecurity {
+  /** "namespace/name" */
+  readonly name: string;
+  readonly spec: SecurityPolicy["spec"];
+  readonly authorization: Authorization | null;
+  readonly dryRun: boolean;
+  /** Peers whose x-forwarded-client-cert is believed; null: nobody's. */
+  readonly forwardedCertificateFrom: CidrSet | null;
+}
+
 /** One HTTPRoute rule, compiled: everything a request needs after it matched. */
 export interface CompiledRule {
   /** "namespace/name/rule-name-or-index" */
@@ -124,6 +138,8 @@ export interface CompiledRule {
   readonly affinity: AffinityPolicy | null;
   /** "namespace/name" of the TrafficPolicy applied, for /config and explain. */
   readonly trafficPolicy: string | null;
+  /** Identity and authorization for this rule (route rule > route > gateway-wide policy). */
+  readonly security: CompiledSecurity | null;
 }
 
 export interface SnapshotSource {
@@ -142,5 +158,9 @@ export interface Snapshot {
   readonly routes: RouteTable;
   readonly backends: ReadonlyMap<string, CompiledBackend>;
   readonly warnings: readonly PolicyIssue[];
+  /** Identity headers the gateway writes: removed from every incoming request, whatever its route. */
+  readonly identityHeaders: ReadonlySet<string>;
+  /** Every SecurityPolicy in force, so key sets can be fetched as soon as the snapshot loads. */
+  readonly securityPolicies: readonly CompiledSecurity[];
   readonly counts: { readonly routes: number; readonly rules: number; readonly backends: number };
 }

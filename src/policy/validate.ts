@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { PolicyIssue } from "./issues.js";
 import type { RawDocument } from "./parse.js";
-import { API_GATEWAY, API_MESHGATE, backendSchema, httpRouteSchema, trafficPolicySchema, type Backend, type HTTPRoute, type TrafficPolicy } from "./schema/index.js";
+import { API_GATEWAY, API_MESHGATE, backendSchema, httpRouteSchema, securityPolicySchema, trafficPolicySchema, type Backend, type HTTPRoute, type SecurityPolicy, type TrafficPolicy } from "./schema/index.js";
 
 /** A validated document with its origin, ready to compile. */
 export interface Located<T> {
@@ -14,6 +14,7 @@ export interface PolicySet {
   readonly routes: readonly Located<HTTPRoute>[];
   readonly backends: readonly Located<Backend>[];
   readonly trafficPolicies: readonly Located<TrafficPolicy>[];
+  readonly securityPolicies: readonly Located<SecurityPolicy>[];
   readonly issues: readonly PolicyIssue[];
 }
 
@@ -29,6 +30,7 @@ export function validateDocuments(documents: readonly RawDocument[]): PolicySet 
   const routes: Located<HTTPRoute>[] = [];
   const backends: Located<Backend>[] = [];
   const trafficPolicies: Located<TrafficPolicy>[] = [];
+  const securityPolicies: Located<SecurityPolicy>[] = [];
   const seen = new Map<string, RawDocument>();
 
   for (const raw of documents) {
@@ -49,7 +51,7 @@ export function validateDocuments(documents: readonly RawDocument[]): PolicySet 
       issues.push({ ...at, severity: "warning", path: ["kind"], message: `${kind} documents are not used by meshgate yet; ignored` });
       continue;
     }
-    let parsed: { kind: "route"; doc: HTTPRoute } | { kind: "backend"; doc: Backend } | { kind: "traffic"; doc: TrafficPolicy } | null = null;
+    let parsed: { kind: "route"; doc: HTTPRoute } | { kind: "backend"; doc: Backend } | { kind: "traffic"; doc: TrafficPolicy } | { kind: "security"; doc: SecurityPolicy } | null = null;
     if (type === `${API_GATEWAY}/HTTPRoute`) {
       const doc = check(httpRouteSchema, value, at, issues);
       if (doc) parsed = { kind: "route", doc };
@@ -59,8 +61,11 @@ export function validateDocuments(documents: readonly RawDocument[]): PolicySet 
     } else if (type === `${API_MESHGATE}/TrafficPolicy`) {
       const doc = check(trafficPolicySchema, value, at, issues);
       if (doc) parsed = { kind: "traffic", doc };
+    } else if (type === `${API_MESHGATE}/SecurityPolicy`) {
+      const doc = check(securityPolicySchema, value, at, issues);
+      if (doc) parsed = { kind: "security", doc };
     } else {
-      issues.push({ ...at, severity: "error", path: ["kind"], message: `unknown kind ${kind} in ${apiVersion} (known: ${API_GATEWAY} HTTPRoute, ${API_MESHGATE} Backend and TrafficPolicy)` });
+      issues.push({ ...at, severity: "error", path: ["kind"], message: `unknown kind ${kind} in ${apiVersion} (known: ${API_GATEWAY} HTTPRoute, ${API_MESHGATE} Backend, TrafficPolicy and SecurityPolicy)` });
       continue;
     }
     if (parsed === null) continue;
@@ -73,9 +78,10 @@ export function validateDocuments(documents: readonly RawDocument[]): PolicySet 
     seen.set(key, raw);
     if (parsed.kind === "route") routes.push({ ...at, doc: parsed.doc });
     else if (parsed.kind === "backend") backends.push({ ...at, doc: parsed.doc });
-    else trafficPolicies.push({ ...at, doc: parsed.doc });
+    else if (parsed.kind === "traffic") trafficPolicies.push({ ...at, doc: parsed.doc });
+    else securityPolicies.push({ ...at, doc: parsed.doc });
   }
-  return { routes, backends, trafficPolicies, issues };
+  return { routes, backends, trafficPolicies, securityPolicies, issues };
 }
 
 function check<S extends z.ZodType>(schema: S, value: unknown, at: { file: string; index: number }, issues: PolicyIssue[]): z.output<S> | null {

@@ -25,6 +25,8 @@ export function accessLogEntry(o: RequestOutcome, wallClockStart: number): Recor
     backend: o.backend,
     downstream_remote_address: req.clientAddress,
     user_agent: req.headers.get("user-agent") ?? null,
+    principal: o.security?.principal?.id ?? null,
+    authorization: o.security?.decision ? { policy: o.security.policy, allowed: o.security.decision.allowed, rule: o.security.decision.rule, dry_run_denied: o.security.dryRunDenied } : null,
     request_id: o.requestId,
     trace_id: o.ids?.traceId ?? null,
     config_version: o.snapshot.version,

@@ -16,7 +16,11 @@ const FLAGS: Partial<Record<GatewayErrorCode | "fault_injected", string>> = {
   fault_injected: "FI",
 };
 
+/** Authentication and authorization refusals all read as Envoy's "unauthorized" flag. */
+const UNAUTHORIZED = /^(jwt_|api_key_|client_certificate_|access_denied|unauthenticated|forbidden)/;
+
 export function responseFlags(code: string | null): string {
   if (code === null) return "-";
+  if (UNAUTHORIZED.test(code)) return "UAEX";
   return FLAGS[code as GatewayErrorCode] ?? "-";
 }

@@ -6,12 +6,14 @@ import { weightedChoice } from "../../upstream/weighted.js";
 import { compileFilters } from "./compile-filters.js";
 import { compileMatch } from "./compile-match.js";
 import type { TrafficLookup } from "./compile-traffic.js";
+import type { SecurityLookup } from "./compile-security.js";
 import type { RouteEntry } from "./route-table.js";
 
 export interface RuleContext {
   readonly backends: ReadonlyMap<string, CompiledBackend>;
   readonly issues: PolicyIssue[];
   readonly traffic: TrafficLookup;
+  readonly security: SecurityLookup;
 }
 
 interface BackendRefLike {
@@ -88,6 +90,7 @@ function compileRule(located: Located<HTTPRoute>, rule: HTTPRouteRule, ruleIndex
     fault: traffic?.fault ?? null,
     affinity: traffic?.affinity ?? null,
     trafficPolicy: traffic?.name ?? null,
+    security: ctx.security(route, rule.name),
   };
 }
 

@@ -6,6 +6,7 @@ import { validateDocuments } from "../validate.js";
 import { compileBackend } from "./compile-backend.js";
 import { compileRoute } from "./compile-rule.js";
 import { trafficLookup } from "./compile-traffic.js";
+import { compileSecurity } from "./compile-security.js";
 import { RouteTable, type RouteEntry } from "./route-table.js";
 
 /**
@@ -26,8 +27,9 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
   const entries: RouteEntry[] = [];
   let rules = 0;
   const traffic = trafficLookup(set.trafficPolicies, set.routes, issues);
+  const security = compileSecurity(set.securityPolicies, set.routes, issues);
   for (const route of set.routes) {
-    entries.push(...compileRoute(route, { backends, issues, traffic }));
+    entries.push(...compileRoute(route, { backends, issues, traffic, security: security.lookup }));
     rules += route.doc.spec.rules.length;
   }
   const hash = await sourcesHash(sources);
@@ -39,6 +41,8 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
     routes: new RouteTable(entries),
     backends,
     warnings: issues,
+    identityHeaders: security.identityHeaders,
+    securityPolicies: security.all,
     counts: { routes: set.routes.length, rules, backends: backends.size },
   });
 }

@@ -8,3 +8,4 @@ export { metadataSchema, type ObjectMeta } from "./meta.js";
 export { durationSchema, parseDuration } from "./duration.js";
 export { trafficPolicySchema, type TrafficPolicy, type TrafficRetry } from "./traffic-policy.js";
 export { targetRefSchema, type TargetRef } from "./target-ref.js";
+export { securityPolicySchema, ASYMMETRIC_ALGORITHMS, type SecurityPolicy, type JwtProviderSpec, type ApiKeySpec, type AuthorizationRuleSpec, type ExtractFrom } from "./security-policy.js";

@@ -1,5 +1,6 @@
 import { createWriteStream } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import { accessLogEntry } from "../../telemetry/access-log.js";
 import { OtlpExporter } from "../../telemetry/otlp-exporter.js";
 import type { RequestOutcome } from "../../pipeline/pipeline.js";
@@ -20,6 +21,9 @@ import { UndiciTransport } from "./undici-transport.js";
 import { HealthChecker } from "./health-checker.js";
 import { UpstreamState } from "../../upstream/upstream-state.js";
 import { systemClock } from "../../pipeline/runtime-env.js";
+import { JwksRegistry } from "../../pipeline/identity/jwks-registry.js";
+import type { ApiKeyStore } from "../../pipeline/identity/api-keys.js";
+import { nodeJwksFetcher } from "./jwks-fetcher.js";
 
 export interface NodeGatewayOptions {
   /** Directory (or single file) of policy documents; or give `store`. */
@@ -40,6 +44,24 @@ export interface NodeGatewayOptions {
   readonly otlpEndpoint?: string;
   /** Also emit Istio's standard metrics (istio_requests_total, ...). */
   readonly istioMetrics?: boolean;
+  /** Serve HTTPS (and verify client certificates when `clientCa` is given). */
+  readonly tls?: ListenerTls;
+  /** Per-key API key lookups (`apiKey.keyStore: true` policies). */
+  readonly apiKeyStore?: ApiKeyStore & { close?(): Promise<void> };
+}
+
+export interface ListenerTls {
+  /** PEM server certificate chain and key. */
+  readonly cert: string;
+  readonly key: string;
+  /** PEM CA bundle client certificates are verified against. */
+  readonly clientCa?: string;
+  /**
+   * strict: the TLS handshake requires a valid client certificate (Istio STRICT).
+   * permissive (default with clientCa): a certificate is asked for and verified, but a client
+   * without a valid one still connects; policies decide (SecurityPolicy clientCertificate).
+   */
+  readonly clientAuth?: "strict" | "permissive";
 }
 
 export interface NodeGateway {
@@ -64,6 +86,8 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const upstreams = new UpstreamState(systemClock);
   const healthChecker = new HealthChecker(upstreams.health);
   let draining = false;
+  const jwks = new JwksRegistry(nodeJwksFetcher, Date.now, (err, context) => log("warn", `${context}: fetch failed`, { error: err instanceof Error ? err.message : String(err) }));
+  let prepare: ((s: Snapshot) => void) | null = null;
 
   const reload = options.store ? storeReloader(options.store, holder, metrics, log) : dirReloader(policyDir(options), holder, metrics, log);
 
@@ -71,6 +95,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     metrics.swapped(s);
     transport.retain(originsOf(s));
     healthChecker.apply(s);
+    prepare?.(s);
     log("info", "configuration loaded", { version: s.version, routes: s.counts.routes, rules: s.counts.rules, backends: s.counts.backends });
     for (const w of s.warnings) log("warn", "policy warning", { file: w.file, document: w.index, field: w.path.join("."), message: w.message });
   });
@@ -95,10 +120,24 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
       accessLog?.(o);
     },
     onError: (err, context) => log("error", `${context} failed`, { error: err instanceof Error ? err.message : String(err) }),
+    jwks,
+    apiKeyStore: options.apiKeyStore ?? null,
     ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
   });
 
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 });
+  prepare = (s) => pipeline.prepare(s);
+  pipeline.prepare(holder.current());
+
+  const serverOptions = { keepAliveTimeout: 65_000, requestTimeout: 0 };
+  const tls = options.tls;
+  const server: Server = tls
+    ? createTlsServer({
+        ...serverOptions,
+        cert: tls.cert,
+        key: tls.key,
+        ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: tls.clientAuth === "strict" } : {}),
+      })
+    : createServer(serverOptions);
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
     const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
@@ -108,7 +147,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   });
   await listen(server, options.port, host);
   const port = (server.address() as AddressInfo).port;
-  const handler = nodeHandler(pipeline, { scheme: "http", listenerPort: port });
+  const handler = nodeHandler(pipeline, { scheme: tls ? "https" : "http", listenerPort: port });
   server.on("request", (req, res) => {
     if (draining) res.shouldKeepAlive = false;
     try {
@@ -159,6 +198,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
       await transport.close();
       await tracer?.flush();
       await options.store?.close?.();
+      await options.apiKeyStore?.close?.();
     },
   };
 }

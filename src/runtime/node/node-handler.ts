@@ -7,6 +7,7 @@ import type { Pipeline } from "../../pipeline/pipeline.js";
 import { normalizeHost } from "../../policy/compile/hostnames.js";
 import { NodeRequestBody } from "./node-body.js";
 import { NodeResponseBody } from "./node-response-body.js";
+import { peerCertificate } from "./peer-certificate.js";
 
 export interface NodeHandlerOptions {
   readonly scheme: "http" | "https";
@@ -48,6 +49,7 @@ export function nodeHandler(pipeline: Pipeline, options: NodeHandlerOptions): (r
       headers,
       body: hasBody ? new NodeRequestBody(req, null, length === undefined ? null : Number(length)) : null,
       clientAddress: req.socket.remoteAddress ?? "",
+      peerCertificate: options.scheme === "https" ? peerCertificate(req.socket) : null,
       startTime,
     };
     pipeline(gwReq, connectionSignal(req.socket)).then(

@@ -1,0 +1,44 @@
+import { Authorization } from "../../pipeline/authorize/authorization.js";
+import { CidrSet } from "../../pipeline/hygiene/cidr.js";
+import type { PolicyIssue } from "../issues.js";
+import type { HTTPRoute, SecurityPolicy } from "../schema/index.js";
+import type { CompiledSecurity } from "../snapshot.js";
+import type { Located } from "../validate.js";
+import { attachmentLookup } from "./attachment.js";
+
+export type SecurityLookup = (route: HTTPRoute, ruleName: string | undefined) => CompiledSecurity | null;
+
+/** Headers meshgate writes by default; never accepted from a client even where no policy applies. */
+const DEFAULT_IDENTITY_HEADERS = ["x-meshgate-principal", "x-meshgate-consumer", "x-meshgate-client-cert-id", "x-forwarded-client-cert"];
+
+export interface SecurityCompilation {
+  readonly lookup: SecurityLookup;
+  readonly all: readonly CompiledSecurity[];
+  readonly identityHeaders: ReadonlySet<string>;
+}
+
+export function compileSecurity(policies: readonly Located<SecurityPolicy>[], routes: readonly Located<HTTPRoute>[], issues: PolicyIssue[]): SecurityCompilation {
+  const find = attachmentLookup("SecurityPolicy", policies, routes, issues, { gatewayWide: true });
+  const compiled = new Map<Located<SecurityPolicy>, CompiledSecurity>();
+  const identityHeaders = new Set(DEFAULT_IDENTITY_HEADERS);
+  for (const p of policies) {
+    const spec = p.doc.spec;
+    compiled.set(p, {
+      name: `${p.doc.metadata.namespace}/${p.doc.metadata.name}`,
+      spec,
+      authorization: spec.authorization ? new Authorization(spec.authorization.rules) : null,
+      dryRun: spec.authorization?.dryRun ?? false,
+      forwardedCertificateFrom: spec.clientCertificate && spec.clientCertificate.forwardedCertificateFrom.length > 0 ? new CidrSet(spec.clientCertificate.forwardedCertificateFrom) : null,
+    });
+    for (const name of Object.values(spec.upstreamHeaders)) if (name !== null) identityHeaders.add(name);
+    for (const provider of spec.jwt?.providers ?? []) for (const { header } of provider.claimToHeaders) identityHeaders.add(header);
+  }
+  return {
+    lookup: (route, ruleName) => {
+      const chosen = find(route, ruleName);
+      return chosen === null ? null : compiled.get(chosen)!;
+    },
+    all: [...compiled.values()],
+    identityHeaders,
+  };
+}

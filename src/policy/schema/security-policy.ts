@@ -1,0 +1,175 @@
+import { z } from "zod";
+import { headerNameSchema } from "./common.js";
+import { durationSchema } from "./duration.js";
+import { metadataSchema } from "./meta.js";
+import { targetRefSchema } from "./target-ref.js";
+import { CidrSet } from "../../pipeline/hygiene/cidr.js";
+
+export const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
+const SYMMETRIC_ALGORITHMS = ["HS256", "HS384", "HS512"] as const;
+
+const lowerHeader = headerNameSchema.transform((h) => h.toLowerCase());
+const name = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { message: "must be a lower-case DNS label such as auth0 or internal-keys" });
+
+const cidrList = z.array(z.string()).superRefine((list, ctx) => {
+  list.forEach((cidr, i) => {
+    try {
+      new CidrSet([cidr]);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", path: [i], message: (err as Error).message });
+    }
+  });
+});
+
+/** Where a credential is read from; the first place that has one wins. */
+const extractFromSchema = z
+  .object({
+    headers: z.array(z.object({ name: lowerHeader, valuePrefix: z.string().default("") })).default([]),
+    cookies: z.array(z.string().min(1)).default([]),
+    params: z.array(z.string().min(1)).default([]),
+  })
+  .refine((e) => e.headers.length + e.cookies.length + e.params.length > 0, { message: "extractFrom needs at least one header, cookie or param" });
+
+const jwkSchema = z.looseObject({ kty: z.string(), kid: z.string().optional(), alg: z.string().optional(), use: z.string().optional() });
+
+const jwtProviderSchema = z
+  .object({
+    name,
+    issuer: z.string().min(1),
+    /** Empty: the `aud` claim is not checked. */
+    audiences: z.array(z.string().min(1)).default([]),
+    remoteJWKS: z
+      .object({
+        uri: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }),
+        /** PEM CA bundle for the JWKS host (Node only; Workers use the platform's roots). */
+        ca: z.string().optional(),
+        timeout: durationSchema.default(5_000),
+        /** A key set older than this is refreshed in the background; requests keep using it meanwhile. */
+        cacheDuration: durationSchema.default(300_000),
+        /** An unknown `kid` triggers a refetch at most this often, so forged kids cannot flood the JWKS host. */
+        minRefetchInterval: durationSchema.default(15_000),
+      })
+      .optional(),
+    localJWKS: z.object({ keys: z.array(jwkSchema).min(1) }).optional(),
+    /** Accepted `alg` values. Default: asymmetric algorithms only (HS* must be listed explicitly, with local keys). */
+    algorithms: z.array(z.enum([...ASYMMETRIC_ALGORITHMS, ...SYMMETRIC_ALGORITHMS])).min(1).default([...ASYMMETRIC_ALGORITHMS]),
+    /** Default: `Authorization: Bearer <token>`. */
+    extractFrom: extractFromSchema.optional(),
+    clockSkew: durationSchema.default(30_000),
+    /** Every listed claim must be present and, when it is a string or array, hold one of the values. */
+    requiredClaims: z.array(z.object({ name: z.string().min(1), values: z.array(z.string()).min(1) })).default([]),
+    /** Claims copied to request headers for the upstream (strings as is, other values as JSON). */
+    claimToHeaders: z.array(z.object({ claim: z.string().min(1), header: lowerHeader })).default([]),
+    /** Send the original token upstream. Default false: it is removed. */
+    forwardToken: z.boolean().default(false),
+    maxTokenBytes: z.number().int().min(256).max(65_536).default(8_192),
+  })
+  .superRefine((p, ctx) => {
+    if ((p.remoteJWKS === undefined) === (p.localJWKS === undefined)) ctx.addIssue({ code: "custom", path: ["remoteJWKS"], message: "a provider needs exactly one of remoteJWKS or localJWKS" });
+    const symmetric = p.algorithms.filter((a) => a.startsWith("HS"));
+    if (symmetric.length > 0 && p.remoteJWKS !== undefined) ctx.addIssue({ code: "custom", path: ["algorithms"], message: `${symmetric.join(", ")} need a shared secret: use localJWKS, never a remote key set` });
+  });
+
+const SHA256_ENTRY = /^sha256:[0-9a-f]{64}$/;
+
+const apiKeySchema = z.object({
+  /** Default: the `x-api-key` header. */
+  extractFrom: extractFromSchema.optional(),
+  keys: z
+    .array(
+      z.object({
+        consumer: z.string().min(1).max(253),
+        /** `sha256:<hex>` of the key; the key itself is never stored (see `meshgate apikey create`). */
+        hash: z.string().regex(SHA256_ENTRY, { message: 'must be "sha256:" followed by 64 lower-case hex digits' }),
+        metadata: z.record(z.string(), z.string()).default({}),
+        expiresAt: z.iso.datetime({ offset: true }).optional(),
+      }),
+    )
+    .default([]),
+  /** Also look keys up one by one in the deployment's key store (KV binding API_KEYS / Redis), for large key sets. */
+  keyStore: z.boolean().default(false),
+  forwardKey: z.boolean().default(false),
+});
+
+const clientCertificateSchema = z.object({
+  /** Without a verified client certificate the request answers 401. */
+  required: z.boolean().default(true),
+  /** Peers (proxies that terminate TLS) whose x-forwarded-client-cert header is believed. Default: nobody. */
+  forwardedCertificateFrom: cidrList.default([]),
+});
+
+const claimMatchSchema = z.object({ name: z.string().min(1), values: z.array(z.string()).min(1) });
+const headerMatchSchema = z.object({ name: lowerHeader, values: z.array(z.string()).min(1) });
+
+const authorizationRuleSchema = z.object({
+  name,
+  action: z.enum(["ALLOW", "DENY"]),
+  /** All present fields must match (AND); within a list any value matches (OR). */
+  authenticated: z.boolean().optional(),
+  /** Principal ids (JWT `iss/sub`, API-key consumer, certificate SPIFFE ID or subject); `*` wildcards allowed. */
+  principals: z.array(z.string().min(1)).optional(),
+  consumers: z.array(z.string().min(1)).optional(),
+  claims: z.array(claimMatchSchema).optional(),
+  sourceCIDRs: cidrList.optional(),
+  methods: z.array(z.string().regex(/^[A-Z]+$/, { message: "must be an upper-case HTTP method" })).optional(),
+  /** Normalized paths: exact, or a prefix ending in `/*`. */
+  paths: z.array(z.string().startsWith("/")).optional(),
+  hosts: z.array(z.string().min(1).transform((h) => h.toLowerCase())).optional(),
+  headers: z.array(headerMatchSchema).optional(),
+});
+
+/** Header names the gateway writes for the upstream; the client's own copies are removed first. */
+const upstreamHeadersSchema = z
+  .object({
+    principal: lowerHeader.nullable().default("x-meshgate-principal"),
+    consumer: lowerHeader.nullable().default("x-meshgate-consumer"),
+    certificate: lowerHeader.nullable().default("x-meshgate-client-cert-id"),
+  })
+  .default({ principal: "x-meshgate-principal", consumer: "x-meshgate-consumer", certificate: "x-meshgate-client-cert-id" });
+
+/** meshgate.dev/v1alpha1 SecurityPolicy: who is calling (identity) and may they (authorization). */
+export const securityPolicySchema = z.object({
+  apiVersion: z.literal("meshgate.dev/v1alpha1"),
+  kind: z.literal("SecurityPolicy"),
+  metadata: metadataSchema,
+  spec: z
+    .object({
+      targetRefs: z.array(targetRefSchema).min(1, { message: "a SecurityPolicy needs at least one targetRef" }).max(16),
+      jwt: z
+        .object({
+          providers: z.array(jwtProviderSchema).min(1).max(16),
+          /** A request without a token passes on (unauthenticated) instead of 401; a bad token is still 401. */
+          optional: z.boolean().default(false),
+        })
+        .optional(),
+      apiKey: apiKeySchema.extend({ optional: z.boolean().default(false) }).optional(),
+      clientCertificate: clientCertificateSchema.optional(),
+      authorization: z
+        .object({
+          rules: z.array(authorizationRuleSchema).min(1).max(256),
+          /** Decisions are logged and counted, never enforced. */
+          dryRun: z.boolean().default(false),
+        })
+        .optional(),
+      upstreamHeaders: upstreamHeadersSchema,
+    })
+    .superRefine((spec, ctx) => {
+      const names = new Set<string>();
+      spec.jwt?.providers.forEach((p, i) => {
+        if (names.has(p.name)) ctx.addIssue({ code: "custom", path: ["jwt", "providers", i, "name"], message: `duplicate provider name ${p.name}` });
+        names.add(p.name);
+      });
+      const rules = new Set<string>();
+      spec.authorization?.rules.forEach((r, i) => {
+        if (rules.has(r.name)) ctx.addIssue({ code: "custom", path: ["authorization", "rules", i, "name"], message: `duplicate rule name ${r.name}` });
+        rules.add(r.name);
+      });
+      if (!spec.jwt && !spec.apiKey && !spec.clientCertificate && !spec.authorization) ctx.addIssue({ code: "custom", path: [], message: "a SecurityPolicy needs at least one of jwt, apiKey, clientCertificate or authorization" });
+    }),
+});
+
+export type SecurityPolicy = z.output<typeof securityPolicySchema>;
+export type JwtProviderSpec = NonNullable<SecurityPolicy["spec"]["jwt"]>["providers"][number];
+export type ApiKeySpec = NonNullable<SecurityPolicy["spec"]["apiKey"]>;
+export type AuthorizationRuleSpec = NonNullable<SecurityPolicy["spec"]["authorization"]>["rules"][number];
+export type ExtractFrom = z.output<typeof extractFromSchema>;

@@ -1,0 +1,64 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from "jose";
+
+export interface SigningKey {
+  readonly kid: string;
+  readonly alg: "RS256" | "ES256";
+  readonly privateKey: CryptoKey;
+  readonly jwk: JWK;
+}
+
+export async function signingKey(kid: string, alg: "RS256" | "ES256" = "RS256"): Promise<SigningKey> {
+  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+  return { kid, alg, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: "sig" } };
+}
+
+/** Signs a token with sensible defaults (1 h expiry); pass claims to override. */
+export function sign(key: SigningKey, claims: JWTPayload & { iss: string }, header: Record<string, unknown> = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ iat: now, exp: now + 3600, sub: "alice", ...claims }).setProtectedHeader({ alg: key.alg, kid: key.kid, ...header }).sign(key.privateKey);
+}
+
+/** A JWKS endpoint on loopback whose key set and availability the test controls. */
+export interface JwksServer {
+  readonly url: string;
+  keys: JWK[];
+  /** When true, every request answers 503 (the IdP is down). */
+  down: boolean;
+  readonly fetches: number;
+  close(): Promise<void>;
+}
+
+export async function startJwksServer(keys: JWK[]): Promise<JwksServer> {
+  const state = { keys, down: false, fetches: 0 };
+  const server: Server = createServer((req, res) => {
+    state.fetches++;
+    if (state.down) {
+      res.writeHead(503).end("down");
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: state.keys }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
+  return {
+    url,
+    get keys() {
+      return state.keys;
+    },
+    set keys(k) {
+      state.keys = k;
+    },
+    get down() {
+      return state.down;
+    },
+    set down(d) {
+      state.down = d;
+    },
+    get fetches() {
+      return state.fetches;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
