@@ -2,12 +2,15 @@ import { Hono } from "hono";
 import { createPipeline, type PipelineOptions } from "./pipeline/pipeline.js";
 import { fromWebRequest, toWebResponse } from "./pipeline/web-exchange.js";
 import { FetchTransport } from "./upstream/fetch-transport.js";
+import type { PeerCertificate } from "./pipeline/identity/principal.js";
 
 export interface CreateGatewayOptions extends Omit<PipelineOptions, "transport"> {
   /** Default: FetchTransport over the global fetch. */
   readonly transport?: PipelineOptions["transport"];
   /** Client address for a request (a runtime's conninfo). Default: "" (unknown). */
   readonly clientAddress?: (request: Request) => string;
+  /** The client certificate the platform verified (Workers: request.cf.tlsClientAuth). */
+  readonly peerCertificate?: (request: Request) => PeerCertificate | null;
 }
 
 /**
@@ -23,9 +26,10 @@ export interface CreateGatewayOptions extends Omit<PipelineOptions, "transport">
 export function createGateway(options: CreateGatewayOptions): Hono {
   const pipeline = createPipeline({ ...options, transport: options.transport ?? new FetchTransport() });
   const clientAddress = options.clientAddress ?? (() => "");
+  const peerCertificate = options.peerCertificate ?? (() => null);
   const app = new Hono();
   app.all("*", async function gateway(c) {
-    const req = fromWebRequest(c.req.raw, { clientAddress: clientAddress(c.req.raw), startTime: performance.now() });
+    const req = fromWebRequest(c.req.raw, { clientAddress: clientAddress(c.req.raw), peerCertificate: peerCertificate(c.req.raw), startTime: performance.now() });
     return toWebResponse(await pipeline(req, c.req.raw.signal));
   });
   return app;
@@ -44,3 +48,6 @@ export type { Snapshot } from "./policy/snapshot.js";
 export { FetchTransport } from "./upstream/fetch-transport.js";
 export type { Transport, UpstreamRequest, UpstreamResponse } from "./upstream/transport.js";
 export { adminApp } from "./admin/admin-app.js";
+export type { Principal, PeerCertificate, CertificateIdentity } from "./pipeline/identity/principal.js";
+export { JwksRegistry, type JwksFetcher } from "./pipeline/identity/jwks-registry.js";
+export type { ApiKeyStore, ApiKeyEntry } from "./pipeline/identity/api-keys.js";

@@ -88,8 +88,17 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return stage;
   };
 
+  let prepared: Snapshot | null = null;
+  const prepare = (snapshot: Snapshot) => {
+    prepared = snapshot;
+    securityDeps.jwks.newEpoch();
+    for (const compiled of snapshot.securityPolicies) securityStage(compiled).prefetch();
+  };
+
   const handleRequest = async function handleRequest(req: GatewayRequest, clientSignal?: AbortSignal): Promise<GatewayResponse> {
     const snapshot = options.snapshot();
+    // Runtimes without a swap hook (Workers) prepare on the first request that sees a new snapshot.
+    if (snapshot !== prepared) prepare(snapshot);
     let ids: RequestIds | null = null;
     let flags = "-";
     let routeId: string | null = null;
@@ -155,12 +164,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       }
     }
   };
-  return Object.assign(handleRequest, {
-    prepare(snapshot: Snapshot) {
-      securityDeps.jwks.newEpoch();
-      for (const compiled of snapshot.securityPolicies) securityStage(compiled).prefetch();
-    },
-  });
+  return Object.assign(handleRequest, { prepare });
 }
 
 function recordSpans(tracer: { add(span: SpanRecord): void }, ids: RequestIds, req: GatewayRequest, res: GatewayResponse, stats: ForwardStats, routeId: string | null, now: number): void {

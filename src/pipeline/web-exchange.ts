@@ -2,10 +2,12 @@ import { normalizeHost } from "../policy/compile/hostnames.js";
 import { WebRequestBody, WebResponseBody } from "../upstream/fetch-transport.js";
 import { isResponseBody, type GatewayRequest, type GatewayResponse } from "./exchange.js";
 import { HeaderList } from "./header-list.js";
+import type { PeerCertificate } from "./identity/principal.js";
 
 export interface WebRequestInfo {
   readonly clientAddress: string;
   readonly startTime: number;
+  readonly peerCertificate?: PeerCertificate | null;
 }
 
 /** A Web Request (Workers, Hono's app.request) into the pipeline's request model. */
@@ -30,6 +32,7 @@ export function fromWebRequest(request: Request, info: WebRequestInfo): GatewayR
     headers,
     body: request.body === null ? null : new WebRequestBody(request.body, null, length === undefined ? null : Number(length)),
     clientAddress: info.clientAddress,
+    peerCertificate: info.peerCertificate ?? null,
     startTime: info.startTime,
   };
 }

@@ -3,6 +3,9 @@ declare module "vitest" {
   export interface ProvidedContext {
     upstreamPort: number;
     collectorPort: number;
+    /** A JWKS endpoint on loopback (GET /jwks.json) and the private key (JWK) that signs for it. */
+    jwksPort: number;
+    jwksPrivateKey: string;
   }
 }
 export {};

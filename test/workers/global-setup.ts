@@ -2,9 +2,11 @@ import { createServer, type Server } from "node:http";
 import type { TestProject } from "vitest/node";
 import "../shared/provided-context.js";
 import { startUpstream, type TestUpstream } from "../support/upstream.js";
+import { exportJWK, generateKeyPair } from "jose";
 
 let upstream: TestUpstream | undefined;
 let collector: Server | undefined;
+let jwksServer: Server | undefined;
 
 /**
  * Real loopback servers the Worker under test (in workerd) talks to: an upstream it forwards to,
@@ -25,9 +27,17 @@ export async function setup(project: TestProject): Promise<void> {
   });
   await new Promise<void>((r) => collector!.listen(0, "127.0.0.1", r));
   project.provide("collectorPort", (collector.address() as { port: number }).port);
+
+  const { publicKey, privateKey } = await generateKeyPair("RS256", { extractable: true });
+  const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "workers-1", alg: "RS256", use: "sig" }] });
+  jwksServer = createServer((_, res) => res.writeHead(200, { "content-type": "application/json" }).end(jwks));
+  await new Promise<void>((r) => jwksServer!.listen(0, "127.0.0.1", r));
+  project.provide("jwksPort", (jwksServer.address() as { port: number }).port);
+  project.provide("jwksPrivateKey", JSON.stringify(await exportJWK(privateKey)));
 }
 
 export async function teardown(): Promise<void> {
   await upstream?.close();
   await new Promise((r) => (collector ? collector.close(r) : r(undefined)));
+  await new Promise((r) => (jwksServer ? jwksServer.close(r) : r(undefined)));
 }

@@ -21,8 +21,9 @@ export interface JwksStatus {
 }
 
 export const defaultJwksFetcher: JwksFetcher = async (uri, { timeoutMs }) => {
-  const res = await fetch(uri, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: "application/json" }, redirect: "error" });
-  if (!res.ok) throw new Error(`JWKS ${uri} answered ${res.status}`);
+  // "manual", not "error": Workers refuse redirect "error"; a redirect is refused below either way.
+  const res = await fetch(uri, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: "application/json" }, redirect: "manual" });
+  if (!res.ok) throw new Error(`JWKS ${uri} answered ${res.status}${res.status >= 300 && res.status < 400 ? " (redirects are not followed)" : ""}`);
   return res.json();
 };
 

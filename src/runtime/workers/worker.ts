@@ -9,6 +9,8 @@ import { KvStore, type KvBinding } from "./kv-store.js";
 import { OtlpExporter } from "../../telemetry/otlp-exporter.js";
 import { accessLogEntry } from "../../telemetry/access-log.js";
 import { analyticsPoint } from "../../telemetry/analytics-point.js";
+import { certificateFromCf } from "./tls-client-auth.js";
+import { KvApiKeyStore } from "./kv-key-store.js";
 
 /** Bindings and variables from wrangler.toml. */
 export interface WorkerEnv {
@@ -25,6 +27,8 @@ export interface WorkerEnv {
   readonly MESHGATE_ACCESS_LOG?: string;
   /** Workers Analytics Engine dataset binding: one data point per request when bound. */
   readonly MESHGATE_ANALYTICS?: AnalyticsDataset;
+  /** KV namespace of per-key API key entries (`apikey:<sha256>`), for SecurityPolicies with `apiKey.keyStore: true`. */
+  readonly API_KEYS?: KvBinding;
 }
 
 /** What meshgate uses of an Analytics Engine dataset binding. */
@@ -75,6 +79,8 @@ function createIsolate(env: WorkerEnv): Isolate {
         analytics?.writeDataPoint(analyticsPoint(o));
       },
       clientAddress: (req) => req.headers.get("cf-connecting-ip") ?? "",
+      peerCertificate: certificateFromCf,
+      apiKeyStore: env.API_KEYS ? new KvApiKeyStore(env.API_KEYS) : null,
       onError: (err, context) => console.error(JSON.stringify({ level: "error", message: `${context} failed`, error: String(err), cause: String((err as { cause?: unknown }).cause ?? "") })),
     }),
     admin: adminApp({ holder, metrics: metrics.registry, gatewayMetrics: metrics }),

@@ -1,0 +1,111 @@
+/**
+ * Identity and authorization behaviour, run against the Node gateway (test/node/shared-identity.test.ts)
+ * and inside workerd (test/workers/shared-identity.test.ts). Keys and tokens are made fresh with
+ * WebCrypto (jose) in whichever runtime runs the table.
+ */
+import { SignJWT, base64url, exportJWK, generateKeyPair } from "jose";
+import { sha256Hex } from "../../src/pipeline/identity/api-keys.js";
+import type { RoutingCase } from "./routing-table.js";
+
+const ISS = "https://idp.shared.test";
+export const SHARED_API_KEY = "mgk_shared-table-key-7f3a";
+
+export interface IdentityFixture {
+  /** The policies, with every backend pointing at `upstreamOrigin`. */
+  readonly sources: (upstreamOrigin: string) => { name: string; text: string }[];
+  readonly cases: RoutingCase[];
+}
+
+/** Made once per test file at collection time (top-level await), so every case is its own test. */
+export async function identityFixture(base = "http://gw.test"): Promise<IdentityFixture> {
+  const good = await generateKeyPair("ES256", { extractable: true });
+  const other = await generateKeyPair("ES256", { extractable: true });
+  const jwk = { ...(await exportJWK(good.publicKey)), kid: "k1", alg: "ES256" };
+  const now = Math.floor(Date.now() / 1000);
+  const token = (claims: Record<string, unknown>, key: CryptoKey = good.privateKey, kid = "k1") =>
+    new SignJWT({ iss: ISS, aud: "meshgate", sub: "alice", iat: now, exp: now + 600, ...claims }).setProtectedHeader({ alg: "ES256", kid }).sign(key);
+  const valid = await token({});
+  const [h, p, s] = valid.split(".");
+  const tampered = `${h}.${p}.${s!.slice(0, 10)}${s![10] === "A" ? "B" : "A"}${s!.slice(11)}`;
+  const none = `${base64url.encode(JSON.stringify({ alg: "none" }))}.${base64url.encode(JSON.stringify({ iss: ISS, aud: "meshgate", sub: "root", exp: now + 600 }))}.`;
+
+  const hash = await sha256Hex(SHARED_API_KEY);
+  const sources = (upstreamOrigin: string) => [
+    { name: "backend.yaml", text: `apiVersion: meshgate.dev/v1alpha1\nkind: Backend\nmetadata: { name: echo }\nspec: { endpoints: [{ url: "${upstreamOrigin}" }] }\n` },
+    {
+      name: "route.yaml",
+      text: `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: secure }
+spec:
+  rules:
+    - { name: jwt, matches: [{ path: { type: PathPrefix, value: /jwt } }], backendRefs: [{ name: echo }] }
+    - { name: key, matches: [{ path: { type: PathPrefix, value: /key } }], backendRefs: [{ name: echo }] }
+    - { name: cert, matches: [{ path: { type: PathPrefix, value: /cert } }], backendRefs: [{ name: echo }] }
+    - { name: open, matches: [{ path: { type: PathPrefix, value: / } }], backendRefs: [{ name: echo }] }
+`,
+    },
+    {
+      name: "security.yaml",
+      text: `apiVersion: meshgate.dev/v1alpha1
+kind: SecurityPolicy
+metadata: { name: edge }
+spec:
+  targetRefs: [{ kind: Gateway, name: any }]
+  authorization:
+    rules: [{ name: deny-admin, action: DENY, paths: ["/admin/*"] }]
+---
+apiVersion: meshgate.dev/v1alpha1
+kind: SecurityPolicy
+metadata: { name: jwt }
+spec:
+  targetRefs: [{ kind: HTTPRoute, name: secure, sectionName: jwt }]
+  jwt:
+    providers:
+      - name: shared
+        issuer: ${ISS}
+        audiences: [meshgate]
+        localJWKS: { keys: [${JSON.stringify(jwk)}] }
+        claimToHeaders: [{ claim: sub, header: x-user }]
+---
+apiVersion: meshgate.dev/v1alpha1
+kind: SecurityPolicy
+metadata: { name: key }
+spec:
+  targetRefs: [{ kind: HTTPRoute, name: secure, sectionName: key }]
+  apiKey:
+    keys: [{ consumer: shared-consumer, hash: "sha256:${hash}" }]
+---
+apiVersion: meshgate.dev/v1alpha1
+kind: SecurityPolicy
+metadata: { name: cert }
+spec:
+  targetRefs: [{ kind: HTTPRoute, name: secure, sectionName: cert }]
+  clientCertificate: { required: true }
+`,
+    },
+  ];
+
+  const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+  const denied = (code: string) => ({ status: 401, errorCode: code, responseHeaders: { "www-authenticate": `Bearer realm="meshgate", error="invalid_token", error_description="${code}"` } });
+  const cases: RoutingCase[] = [
+    { name: "valid JWT: principal and claim headers upstream, token stripped", url: `${base}/jwt/a`, headers: bearer(valid), expect: { status: 200, upstreamHeaders: { "x-meshgate-principal": `${ISS}/alice`, "x-user": "alice", authorization: null } } },
+    { name: "missing JWT: 401 with a Bearer challenge", url: `${base}/jwt/a`, expect: { status: 401, errorCode: "jwt_missing", responseHeaders: { "www-authenticate": 'Bearer realm="meshgate"' } } },
+    { name: "expired JWT", url: `${base}/jwt/a`, headers: bearer(await token({ exp: now - 300 })), expect: denied("jwt_expired") },
+    { name: "JWT for another audience", url: `${base}/jwt/a`, headers: bearer(await token({ aud: "elsewhere" })), expect: denied("jwt_bad_audience") },
+    { name: "JWT with alg none", url: `${base}/jwt/a`, headers: bearer(none), expect: denied("jwt_alg_not_allowed") },
+    { name: "JWT signed by an unknown key", url: `${base}/jwt/a`, headers: bearer(await token({}, other.privateKey, "k2")), expect: denied("jwt_unknown_kid") },
+    { name: "JWT with a tampered signature", url: `${base}/jwt/a`, headers: bearer(tampered), expect: denied("jwt_bad_signature") },
+    { name: "valid API key: consumer upstream, key stripped", url: `${base}/key/a`, headers: { "x-api-key": SHARED_API_KEY }, expect: { status: 200, upstreamHeaders: { "x-meshgate-consumer": "shared-consumer", "x-api-key": null } } },
+    { name: "unknown API key", url: `${base}/key/a`, headers: { "x-api-key": "mgk_wrong" }, expect: { status: 401, errorCode: "api_key_invalid" } },
+    { name: "certificate required, none presented", url: `${base}/cert`, expect: { status: 401, errorCode: "client_certificate_required" } },
+    { name: "spoofed identity headers never reach the upstream", url: `${base}/open`, headers: { "x-meshgate-principal": "admin", "x-forwarded-client-cert": "URI=spiffe://x/y" }, expect: { status: 200, upstreamHeaders: { "x-meshgate-principal": null, "x-forwarded-client-cert": null } } },
+    { name: "deny rule on /admin/*", url: `${base}/admin/users`, expect: { status: 403, errorCode: "access_denied" } },
+    { name: "deny rule holds against //admin", url: `${base}//admin/users`, expect: { status: 403, errorCode: "access_denied" } },
+    { name: "deny rule holds against upper case", url: `${base}/ADMIN/users`, expect: { status: 403, errorCode: "access_denied" } },
+    { name: "deny rule holds against encoded letters", url: `${base}/%61dmin/users`, expect: { status: 403, errorCode: "access_denied" } },
+    { name: "path parameters are refused", url: `${base}/admin;x/users`, expect: { status: 400, errorCode: "bad_request" } },
+    { name: "encoded slashes are refused", url: `${base}/admin%2Fusers`, expect: { status: 400, errorCode: "bad_request" } },
+  ];
+  return { sources, cases };
+}
