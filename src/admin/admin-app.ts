@@ -4,6 +4,7 @@ import { formatPolicyIssue } from "../policy/issues.js";
 import type { Registry } from "../telemetry/metrics.js";
 import type { UpstreamState } from "../upstream/upstream-state.js";
 import { explain, type ExplainInput } from "./explain.js";
+import type { SecurityDeps } from "../pipeline/identity/security-stage.js";
 import { Dashboard } from "./dashboard.js";
 import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
 
@@ -14,6 +15,8 @@ export interface AdminOptions {
   readonly gatewayMetrics?: GatewayMetrics;
   /** True while shutting down: readiness fails so load balancers stop sending traffic. */
   readonly draining?: () => boolean;
+  /** The gateway's key sets and key store, so /explain verifies credentials as traffic is. */
+  readonly security?: SecurityDeps;
   /** Live endpoint health for /explain and the dashboard. */
   readonly upstreams?: UpstreamState;
 }
@@ -64,7 +67,7 @@ export function adminApp(options: AdminOptions): Hono {
       input = { method: c.req.query("method") ?? "GET", url, headers };
     }
     try {
-      return c.json(explain(holder.current(), input, options.upstreams, options.upstreams?.clock.now() ?? 0));
+      return c.json(await explain(holder.current(), input, { ...(options.upstreams ? { upstreams: options.upstreams, now: options.upstreams.clock.now() } : {}), ...(options.security ? { security: options.security } : {}) }));
     } catch (err) {
       return c.json({ error: { code: "bad_request", message: (err as Error).message } }, 400);
     }

@@ -4,11 +4,25 @@ import { normalizeHost } from "../policy/compile/hostnames.js";
 import type { RouteEntry } from "../policy/compile/route-table.js";
 import type { CompiledBackend, CompiledRule, Snapshot } from "../policy/snapshot.js";
 import type { UpstreamState } from "../upstream/upstream-state.js";
+import { normalizePath } from "../pipeline/hygiene/normalize-path.js";
+import { GatewayError } from "../pipeline/gateway-error.js";
+import { JwksRegistry } from "../pipeline/identity/jwks-registry.js";
+import { AccessDenied, SecurityStage, type SecurityDeps, type SecurityResult } from "../pipeline/identity/security-stage.js";
 
 export interface ExplainInput {
   readonly method: string;
   readonly url: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** The client address authorization sees (sourceCIDRs). Default 127.0.0.1. */
+  readonly clientAddress?: string;
+}
+
+export interface ExplainContext {
+  /** Live endpoint health. */
+  readonly upstreams?: UpstreamState;
+  readonly now?: number;
+  /** Key sets and key store to verify credentials with (the gateway's own, when served by it). */
+  readonly security?: SecurityDeps;
 }
 
 /**
@@ -16,7 +30,8 @@ export interface ExplainInput {
  * serves: which rule matches and why the others do not, which policies apply, where traffic
  * would go and with what weights and health. Nothing is sent anywhere.
  */
-export function explain(snapshot: Snapshot, input: ExplainInput, upstreams?: UpstreamState, now = 0): Record<string, unknown> {
+export async function explain(snapshot: Snapshot, input: ExplainInput, context: ExplainContext = {}): Promise<Record<string, unknown>> {
+  const { upstreams, now = 0 } = context;
   const url = new URL(input.url);
   const headers = HeaderList.fromEntries(Object.entries(input.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const));
   const authority = headers.get("host") ?? url.host;
@@ -31,9 +46,16 @@ export function explain(snapshot: Snapshot, input: ExplainInput, upstreams?: Ups
     query: url.search,
     headers,
     body: null,
-    clientAddress: "",
+    clientAddress: input.clientAddress ?? "127.0.0.1",
     startTime: 0,
   };
+  try {
+    req.path = normalizePath(req.path);
+  } catch (err) {
+    return { config: { version: snapshot.version, hash: snapshot.hash }, request: { method: req.method, host, path: url.pathname }, outcome: { status: 400, error: (err as GatewayError).code, message: (err as Error).message } };
+  }
+  const forwardedCert = headers.get("x-forwarded-client-cert");
+  headers.deleteAll(snapshot.identityHeaders);
   const candidates = snapshot.routes.candidates(host);
   const query = new URLSearchParams(req.query);
   let matched: RouteEntry | null = null;
@@ -58,11 +80,12 @@ export function explain(snapshot: Snapshot, input: ExplainInput, upstreams?: Ups
   };
   if (matched === null) return { ...trail, outcome: { status: 404, error: "no_route" } };
   const rule = (matched as RouteEntry).rule;
+  const security = await explainSecurity(rule, req, forwardedCert, context.security);
+  if (security.outcome) return { ...trail, rule: ruleFacts(rule), ...security.trail, outcome: security.outcome };
   return {
     ...trail,
     rule: ruleFacts(rule),
-    identity: "no identity policy applies (none configured)",
-    authorization: "no authorization policy applies (none configured): allowed",
+    ...security.trail,
     rateLimit: "no rate limit applies (none configured)",
     ...(rule.redirect !== null ? { outcome: { kind: "terminal filter (redirect or unsupported extension)", response: describeTerminal(rule, req, matched) } } : { balance: balance(rule, upstreams, now) }),
   };
@@ -145,4 +168,25 @@ function endpoints(backend: CompiledBackend, upstreams: UpstreamState | undefine
       ...(h && !h.activeHealthy ? { healthCheck: "failing" } : {}),
     };
   });
+}
+
+/** Runs the rule's SecurityPolicy exactly as the gateway would, and reports identity and the decision. */
+async function explainSecurity(rule: CompiledRule, req: GatewayRequest, forwardedCert: string | undefined, deps: SecurityDeps | undefined): Promise<{ trail: Record<string, unknown>; outcome?: Record<string, unknown> }> {
+  const compiled = rule.security;
+  if (compiled === null) return { trail: { identity: "no SecurityPolicy applies: anonymous", authorization: "no SecurityPolicy applies: allowed" } };
+  const spec = compiled.spec;
+  const methods = [spec.clientCertificate ? `clientCertificate (${spec.clientCertificate.required ? "required" : "optional"})` : null, spec.jwt ? `jwt (${spec.jwt.providers.map((p) => p.name).join(", ")}${spec.jwt.optional ? ", optional" : ""})` : null, spec.apiKey ? `apiKey${spec.apiKey.optional ? " (optional)" : ""}` : null].filter((m) => m !== null);
+  const stage = new SecurityStage(compiled, deps ?? { jwks: new JwksRegistry(), apiKeyStore: null, now: Date.now });
+  const policy = { name: compiled.name, methods, authorizationRules: spec.authorization?.rules.map((r) => `${r.action} ${r.name}`) ?? [], dryRun: compiled.dryRun };
+  const describe = (r: SecurityResult) => ({
+    identity: { policy, principal: r.principal ? { id: r.principal.id, kind: r.principal.kind, consumer: r.principal.consumer?.name ?? null, certificate: r.principal.certificate?.id ?? null } : null },
+    authorization: r.decision ? { allowed: r.decision.allowed, rule: r.decision.rule, reason: r.decision.reason, dryRun: compiled.dryRun } : "no authorization rules: allowed",
+  });
+  try {
+    return { trail: describe(await stage.run(req, forwardedCert)) };
+  } catch (err) {
+    if (err instanceof AccessDenied) return { trail: describe(err.result), outcome: { status: err.status, error: err.code, message: err.message } };
+    if (err instanceof GatewayError) return { trail: { identity: { policy, principal: null }, authorization: "not reached: identity failed" }, outcome: { status: err.status, error: err.code, message: err.message } };
+    throw err;
+  }
 }

@@ -3,6 +3,8 @@ import { explain } from "../admin/explain.js";
 import { compileSnapshot } from "../policy/compile/compile-snapshot.js";
 import { PolicyError, formatPolicyIssue } from "../policy/issues.js";
 import { readPolicyDir } from "../runtime/node/policy-dir.js";
+import { JwksRegistry } from "../pipeline/identity/jwks-registry.js";
+import { nodeJwksFetcher } from "../runtime/node/jwks-fetcher.js";
 
 /** `meshgate explain --policies DIR METHOD URL [-H 'name: value' ...]`: the decision trail, offline. */
 export async function explainCommand(argv: string[]): Promise<number> {
@@ -24,7 +26,7 @@ export async function explainCommand(argv: string[]): Promise<number> {
   const sources = await readPolicyDir(values.policies);
   try {
     const snapshot = await compileSnapshot(sources, { location: values.policies, files: sources.map((s) => s.name) });
-    process.stdout.write(`${JSON.stringify(explain(snapshot, { method, url, headers }), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(await explain(snapshot, { method, url, headers }, { security: { jwks: new JwksRegistry(nodeJwksFetcher), apiKeyStore: null, now: Date.now } }), null, 2)}\n`);
     return 0;
   } catch (err) {
     if (!(err instanceof PolicyError)) throw err;

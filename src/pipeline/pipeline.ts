@@ -15,7 +15,7 @@ import { normalizePath, type PathNormalizationOptions } from "./hygiene/normaliz
 import { mirror } from "./mirror.js";
 import { JwksRegistry } from "./identity/jwks-registry.js";
 import type { ApiKeyStore } from "./identity/api-keys.js";
-import { SecurityStage, type SecurityResult } from "./identity/security-stage.js";
+import { AccessDenied, SecurityStage, type SecurityResult } from "./identity/security-stage.js";
 import type { CompiledSecurity } from "../policy/snapshot.js";
 import { systemClock, systemRandom, type Clock, type Random } from "./runtime-env.js";
 
@@ -142,6 +142,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       return response;
     } catch (err) {
       error = toGatewayError(err);
+      if (err instanceof AccessDenied) security = err.result;
       flags = responseFlags(error.code);
       if (error.code === "internal") options.onError?.(err, "pipeline");
       // Client errors (bad tokens, denied requests) are the access log's business, not the error log's.

@@ -34,6 +34,8 @@ export class GatewayMetrics {
   readonly retriesSkipped = this.registry.register(new Counter("meshgate_retries_skipped_total", "Retries a policy wanted but a limit (budget, body size) prevented."));
   readonly ejections = this.registry.register(new Counter("meshgate_ejections_total", "Endpoint ejections by outlier detection."));
   readonly breakerRejections = this.registry.register(new Counter("meshgate_breaker_rejections_total", "Requests refused by a circuit breaker."));
+  readonly authFailures = this.registry.register(new Counter("meshgate_auth_failures_total", "Requests refused by identity or authorization, by route and reason (the error code).", ["route", "reason"]));
+  readonly authzDecisions = this.registry.register(new Counter("meshgate_authorization_decisions_total", "Authorization decisions by policy, deciding rule and result (allow, deny, dry_run_deny).", ["policy", "rule", "result"]));
   readonly ejected = this.registry.register(new Gauge("meshgate_endpoint_ejected", "1 while an endpoint is out of rotation (ejected or failing health checks).", ["backend", "endpoint"]));
   /** Per route, per backend: what the dashboard shows next to the configured weights. */
   readonly traffic = new Map<string, Map<string, { requests: number; errors: number; seconds: number }>>();
@@ -58,6 +60,9 @@ export class GatewayMetrics {
     this.duration.observe([route, backend], seconds);
     if (o.request.body?.length) this.requestBytes.observe([route], o.request.body.length);
     if (o.responseBytes !== null) this.responseBytes.observe([route], o.responseBytes);
+    if ((o.response.status === 401 || o.response.status === 403 || o.error?.code === "jwks_unavailable" || o.error?.code === "key_store_unavailable") && o.error) this.authFailures.inc([route, o.error.code]);
+    const decision = o.security?.decision;
+    if (decision) this.authzDecisions.inc([o.security!.policy, decision.rule ?? "(default)", decision.allowed ? "allow" : o.security!.dryRunDenied ? "dry_run_deny" : "deny"]);
     let byBackend = this.traffic.get(route);
     if (byBackend === undefined) this.traffic.set(route, (byBackend = new Map()));
     let t = byBackend.get(backend);

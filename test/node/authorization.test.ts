@@ -208,3 +208,41 @@ describe("API keys", () => {
     for (const key of [ALICE_KEY, ALICE_OLD_KEY, BOB_KEY, STORED_KEY]) expect(text).not.toContain(key);
   });
 });
+
+describe("metrics", () => {
+  it("count auth failures by reason and authorization decisions by rule", async () => {
+    const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    expect(text).toContain('meshgate_auth_failures_total{route="default/keys/rule-0",reason="api_key_expired"} 1\n');
+    expect(text).toContain('meshgate_auth_failures_total{route="default/keys/rule-0",reason="api_key_missing"} 1\n');
+    expect(text).toContain('meshgate_authorization_decisions_total{policy="default/shadow",rule="(default)",result="dry_run_deny"} 1\n');
+    expect(text).toContain('meshgate_authorization_decisions_total{policy="default/keys",rule="gold-only-writes",result="deny"} 1\n');
+    expect(text).toMatch(/meshgate_authorization_decisions_total\{policy="default\/edge",rule="deny-admin",result="deny"\} 12\n/);
+  });
+});
+
+describe("explain agrees with the gateway", () => {
+  const explain = async (url: string, headers: Record<string, string> = {}, method = "GET") =>
+    (await (await fetch(`${gw.adminUrl}/explain`, { method: "POST", body: JSON.stringify({ method, url, headers }) })).json()) as Record<string, any>;
+
+  it("for a request denied by a path rule, however the path is spelled", async () => {
+    const trail = await explain("http://any.test//%61dmin/./users");
+    expect(trail.request.path).toBe("/admin/users");
+    expect(trail.outcome).toEqual({ status: 403, error: "access_denied", message: "denied by rule deny-admin of SecurityPolicy default/edge" });
+    expect(trail.authorization).toMatchObject({ allowed: false, rule: "deny-admin" });
+    const real = await send("//%61dmin/./users");
+    expect([real.status, real.json().error.message]).toEqual([403, trail.outcome.message]);
+  });
+
+  it("for an API key: the same principal and decision", async () => {
+    const trail = await explain("http://any.test/keys/a", { "x-api-key": ALICE_KEY }, "POST");
+    expect(trail.identity.principal).toEqual({ id: "alice", kind: "apiKey", consumer: "alice", certificate: null });
+    expect(trail.authorization).toMatchObject({ allowed: true, rule: "known-consumers" });
+    expect(trail.outcome).toBeUndefined();
+    expect((await send("/keys/a", { "x-api-key": ALICE_KEY }, "POST")).status).toBe(200);
+  });
+
+  it("for an expired key: the same 401", async () => {
+    const trail = await explain("http://any.test/keys/a", { "x-api-key": BOB_KEY });
+    expect(trail.outcome).toMatchObject({ status: 401, error: "api_key_expired" });
+  });
+});

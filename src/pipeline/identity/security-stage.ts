@@ -90,8 +90,9 @@ export class SecurityStage {
 
     const decision = this.security.authorization?.decide(principal, req) ?? null;
     const denied = decision !== null && !decision.allowed;
-    if (denied && !this.security.dryRun) throw new GatewayError("access_denied", `${decision.reason} of SecurityPolicy ${this.security.name}`);
-    return { policy: this.security.name, principal, decision, dryRunDenied: denied };
+    const result = { policy: this.security.name, principal, decision, dryRunDenied: denied && this.security.dryRun };
+    if (denied && !this.security.dryRun) throw new AccessDenied(`${decision.reason} of SecurityPolicy ${this.security.name}`, result);
+    return result;
   }
 
   /** The first configured location holding a token, across this policy's providers. */
@@ -116,6 +117,16 @@ export class SecurityStage {
     const challenge: [string, string][] = [["www-authenticate", `ClientCertificate realm="meshgate"`]];
     if (peer !== null) throw new GatewayError("client_certificate_invalid", `client certificate was not accepted: ${peer.error ?? "not verified"}`, challenge);
     throw new GatewayError("client_certificate_required", "this route requires a client certificate", challenge);
+  }
+}
+
+/** A 403 from authorization, carrying who was refused and by which rule (for logs and metrics). */
+export class AccessDenied extends GatewayError {
+  constructor(
+    message: string,
+    readonly result: SecurityResult,
+  ) {
+    super("access_denied", message);
   }
 }
 

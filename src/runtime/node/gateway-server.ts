@@ -158,7 +158,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     }
   });
 
-  const admin = createAdaptorServer({ fetch: adminApp({ holder, metrics: metrics.registry, gatewayMetrics: metrics, draining: () => draining, upstreams }).fetch }) as Server;
+  const admin = createAdaptorServer({ fetch: adminApp({ holder, metrics: metrics.registry, gatewayMetrics: metrics, draining: () => draining, upstreams, security: { jwks, apiKeyStore: options.apiKeyStore ?? null, now: Date.now } }).fetch }) as Server;
   await listen(admin, options.adminPort, host);
   const adminPort = (admin.address() as AddressInfo).port;
 
