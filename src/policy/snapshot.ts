@@ -6,6 +6,7 @@ import type { WeightedChoice } from "../upstream/weighted.js";
 import type { OutlierPolicy } from "../upstream/outlier.js";
 import type { BreakerLimits } from "../upstream/circuit-breaker.js";
 import type { SecurityPolicy } from "./schema/index.js";
+import type { UpstreamTls } from "../upstream/transport.js";
 import type { Authorization } from "../pipeline/authorize/authorization.js";
 import type { CidrSet } from "../pipeline/hygiene/cidr.js";
 
@@ -53,6 +54,8 @@ export interface CompiledBackend {
   readonly outlier: OutlierPolicy;
   readonly breaker: BreakerLimits | null;
   readonly healthCheck: HealthCheckPolicy | null;
+  /** TLS to https endpoints (CA, server name, client certificate), or null for defaults. */
+  readonly tls: UpstreamTls | null;
 }
 
 export interface CompiledBackendRef {

@@ -75,6 +75,7 @@ export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expo
     }
     const response = await ctx.transport.send({
       origin: endpoint.origin,
+      tls: backend.tls,
       method: req.method,
       path: req.path + req.query,
       headers: req.headers,

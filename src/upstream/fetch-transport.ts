@@ -32,7 +32,21 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "tra
  */
 export class FetchTransport implements Transport {
   // Wrapped: Workers throw "Illegal invocation" when fetch is called detached from globalThis.
-  constructor(private readonly fetchImpl: typeof fetch = (input, init) => fetch(input, init)) {}
+  constructor(
+    private readonly fetchImpl: typeof fetch = (input, init) => fetch(input, init),
+    /** Named fetchers (Workers `mtls_certificates` bindings) a Backend's tls.clientCertificate.binding selects. */
+    private readonly bindings: (name: string) => { fetch: typeof fetch } | undefined = () => undefined,
+  ) {}
+
+  /** Upstream mTLS on Workers: the request goes out through the certificate binding's own fetch. */
+  private fetcherFor(request: UpstreamRequest): typeof fetch {
+    const cc = request.tls?.clientCertificate;
+    if (cc === undefined) return this.fetchImpl;
+    if (!("binding" in cc)) throw new TransportError("connect_failed", "this runtime presents client certificates only through an mtls_certificates binding (tls.clientCertificate.binding)");
+    const binding = this.bindings(cc.binding);
+    if (binding === undefined) throw new TransportError("connect_failed", `no mtls_certificates binding named ${cc.binding} in this Worker`);
+    return (input, init) => binding.fetch(input, init);
+  }
 
   async send(request: UpstreamRequest): Promise<UpstreamResponse> {
     const headers = new Headers();
@@ -48,9 +62,10 @@ export class FetchTransport implements Transport {
       });
       signal = AbortSignal.any([request.signal, own.signal]);
     }
+    const fetcher = this.fetcherFor(request);
     let response: Response;
     try {
-      response = await this.fetchImpl(request.origin + request.path, {
+      response = await fetcher(request.origin + request.path, {
         method: request.method,
         headers,
         body: body === null ? null : ((body.bytes ?? body.stream) as BodyInit | null),

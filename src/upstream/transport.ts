@@ -1,10 +1,28 @@
 import type { HeaderList } from "../pipeline/header-list.js";
 import type { RequestBody, ResponseBody } from "../pipeline/exchange.js";
 
+/** A Backend's TLS settings for https endpoints (and upstream mTLS). */
+export interface UpstreamTls {
+  /** Stable identity of these settings: pools are per origin and TLS settings. */
+  readonly id: string;
+  readonly ca?: string | undefined;
+  readonly caFile?: string | undefined;
+  readonly serverName?: string | undefined;
+  readonly insecureSkipVerify: boolean;
+  readonly clientCertificate?: { readonly cert: string; readonly key: string } | { readonly certFile: string; readonly keyFile: string } | { readonly binding: string } | undefined;
+}
+
+/** The connection pool an attempt uses: one per origin, and per TLS settings when a Backend has them. */
+export function poolKey(origin: string, tls: UpstreamTls | null | undefined): string {
+  return tls ? `${origin}\u0000${tls.id}` : origin;
+}
+
 /** One attempt to one endpoint, as the forward stage hands it to the runtime. */
 export interface UpstreamRequest {
   /** `http://host:port` or `https://host:port` of the chosen endpoint. */
   readonly origin: string;
+  /** The Backend's TLS settings, when it has any. */
+  readonly tls?: UpstreamTls | null;
   readonly method: string;
   /** Path plus query. */
   readonly path: string;

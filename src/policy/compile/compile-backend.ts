@@ -32,6 +32,7 @@ export function compileBackend(backend: Backend): CompiledBackend {
       ? { consecutive5xx: od.consecutive5xx, consecutiveGatewayErrors: od.consecutiveGatewayErrors, baseEjectionMs: od.baseEjectionTime, maxEjectionMs: od.maxEjectionTime, maxEjectionPercent: od.maxEjectionPercent }
       : GATEWAY_ERROR_DEFAULTS,
     breaker: cb ? { maxRequests: cb.maxRequests, maxPendingRequests: cb.maxPendingRequests } : null,
+    tls: backend.spec.tls ? { id: JSON.stringify(backend.spec.tls), ...backend.spec.tls } : null,
     healthCheck: hc ? { path: hc.path, intervalMs: hc.interval, timeoutMs: hc.timeout, healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold } : null,
   };
 }

@@ -20,13 +20,19 @@ const endpointSchema = z.object({
   priority: z.number().int().min(0).max(16).default(0),
 });
 
-const tlsSchema = z.object({
-  ca: z.string().optional(),
-  caFile: z.string().optional(),
-  serverName: z.string().optional(),
-  insecureSkipVerify: z.boolean().default(false),
-  clientCertificate: z.union([z.object({ certFile: z.string(), keyFile: z.string() }), z.object({ cert: z.string(), key: z.string() })]).optional(),
-});
+/** TLS to the upstream (https endpoints): its CA, the name to verify, and a client certificate for mTLS. */
+const tlsSchema = z
+  .object({
+    /** PEM CA bundle (inline) or a file path (Node); default: the system roots. */
+    ca: z.string().optional(),
+    caFile: z.string().optional(),
+    /** Name to verify the upstream certificate against (and SNI). Default: the endpoint host. */
+    serverName: z.string().optional(),
+    insecureSkipVerify: z.boolean().default(false),
+    /** Node: PEM inline or files. Workers: the name of an `mtls_certificates` binding. */
+    clientCertificate: z.union([z.object({ certFile: z.string(), keyFile: z.string() }), z.object({ cert: z.string(), key: z.string() }), z.object({ binding: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be a Workers binding name" }) })]).optional(),
+  })
+  .refine((t) => t.ca === undefined || t.caFile === undefined, { message: "give ca or caFile, not both", path: ["caFile"] });
 
 export const backendSchema = z.object({
   apiVersion: z.literal("meshgate.dev/v1alpha1"),

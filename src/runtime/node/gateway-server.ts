@@ -24,6 +24,7 @@ import { systemClock } from "../../pipeline/runtime-env.js";
 import { JwksRegistry } from "../../pipeline/identity/jwks-registry.js";
 import type { ApiKeyStore } from "../../pipeline/identity/api-keys.js";
 import { nodeJwksFetcher } from "./jwks-fetcher.js";
+import { poolKey } from "../../upstream/transport.js";
 
 export interface NodeGatewayOptions {
   /** Directory (or single file) of policy documents; or give `store`. */
@@ -220,7 +221,7 @@ function policyDir(options: NodeGatewayOptions): string {
 
 function originsOf(s: Snapshot): Set<string> {
   const out = new Set<string>();
-  for (const b of s.backends.values()) for (const e of b.endpoints) out.add(e.origin);
+  for (const b of s.backends.values()) for (const e of b.endpoints) out.add(poolKey(e.origin, b.tls));
   return out;
 }
 

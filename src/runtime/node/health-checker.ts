@@ -1,4 +1,5 @@
-import { request } from "undici";
+import { Agent, request, type Dispatcher } from "undici";
+import { connectOptions } from "./undici-transport.js";
 import type { Snapshot } from "../../policy/snapshot.js";
 import type { HealthRegistry } from "../../upstream/outlier.js";
 
@@ -13,16 +14,25 @@ export class HealthChecker {
 
   constructor(private readonly health: HealthRegistry) {}
 
+  private agents: Agent[] = [];
+
   apply(snapshot: Snapshot): void {
     this.stop();
     for (const backend of snapshot.backends.values()) {
       const hc = backend.healthCheck;
       if (hc === null) continue;
+      // Probes use the Backend's TLS settings, so mTLS upstreams can be health checked too.
+      let dispatcher: Dispatcher | undefined;
+      try {
+        if (backend.tls) this.agents.push((dispatcher = new Agent({ connect: connectOptions(backend.tls) })));
+      } catch {
+        dispatcher = undefined; // unreadable files: the forward path reports them; probes then fail
+      }
       const state = this.health.backend(backend.key);
       for (const endpoint of backend.endpoints) {
         const key = `${backend.key}\u0000${endpoint.origin}`;
         const probe = async () => {
-          const ok = await check(endpoint.origin + hc.path, hc.timeoutMs);
+          const ok = await check(endpoint.origin + hc.path, hc.timeoutMs, dispatcher);
           // Positive streak counts successes, negative counts failures.
           const prev = this.streaks.get(key) ?? 0;
           const streak = ok ? Math.max(prev, 0) + 1 : Math.min(prev, 0) - 1;
@@ -42,12 +52,14 @@ export class HealthChecker {
   stop(): void {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    for (const a of this.agents) void a.close().catch(() => undefined);
+    this.agents = [];
   }
 }
 
-async function check(url: string, timeoutMs: number): Promise<boolean> {
+async function check(url: string, timeoutMs: number, dispatcher: Dispatcher | undefined): Promise<boolean> {
   try {
-    const res = await request(url, { method: "GET", headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs), headers: { "user-agent": "meshgate-health-check" } });
+    const res = await request(url, { ...(dispatcher ? { dispatcher } : {}), method: "GET", headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs), headers: { "user-agent": "meshgate-health-check" } });
     await res.body.dump();
     return res.statusCode >= 200 && res.statusCode < 400;
   } catch {

@@ -1,7 +1,8 @@
 import { Pool, type Dispatcher } from "undici";
 import type { RequestBody } from "../../pipeline/exchange.js";
 import { HeaderList } from "../../pipeline/header-list.js";
-import { TransportError, type Transport, type UpstreamRequest, type UpstreamResponse } from "../../upstream/transport.js";
+import { readFileSync } from "node:fs";
+import { TransportError, poolKey, type Transport, type UpstreamRequest, type UpstreamResponse, type UpstreamTls } from "../../upstream/transport.js";
 import { NodeRequestBody, bufferBody } from "./node-body.js";
 import { NodeResponseBody } from "./node-response-body.js";
 import { onAbort } from "../../upstream/abort-link.js";
@@ -32,7 +33,13 @@ export class UndiciTransport implements Transport {
       const body = request.body as NodeRequestBody | null;
       const handler = new ForwardHandler(request.signal, resolve, reject);
       request.cancelHook?.((reason) => handler.abortNow(reason));
-      this.pool(request.origin).dispatch(
+      let pool: Pool;
+      try {
+        pool = this.pool(request.origin, request.tls ?? null);
+      } catch (err) {
+        return reject(new TransportError("connect_failed", (err as Error).message, { cause: err }));
+      }
+      pool.dispatch(
         {
           path: request.path,
           method: request.method as Dispatcher.HttpMethod,
@@ -63,10 +70,12 @@ export class UndiciTransport implements Transport {
     await Promise.allSettled(pools.map((p) => p.close()));
   }
 
-  private pool(origin: string): Pool {
-    let pool = this.pools.get(origin);
+  private pool(origin: string, tls: UpstreamTls | null): Pool {
+    const key = poolKey(origin, tls);
+    let pool = this.pools.get(key);
     if (pool === undefined) {
       pool = new Pool(origin, {
+        ...(tls && origin.startsWith("https:") ? { connect: connectOptions(tls) } : {}),
         connections: this.options.connectionsPerOrigin ?? null,
         connectTimeout: this.options.connectTimeoutMs ?? 10_000,
         keepAliveTimeout: this.options.keepAliveTimeoutMs ?? 4_000,
@@ -74,7 +83,7 @@ export class UndiciTransport implements Transport {
         headersTimeout: 0,
         bodyTimeout: 0,
       });
-      this.pools.set(origin, pool);
+      this.pools.set(key, pool);
     }
     return pool;
   }
@@ -145,4 +154,23 @@ function toTransportError(err: Error, signal: AbortSignal): unknown {
   if (CONNECT_CODES.has(code)) return new TransportError("connect_failed", `${code}: ${err.message}`, { cause: err });
   if (code.startsWith("HPE_") || code === "UND_ERR_INFO") return new TransportError("bad_response", err.message, { cause: err });
   return new TransportError("reset", `${code || err.name}: ${err.message}`, { cause: err });
+}
+
+/** A Backend's TLS settings as undici connect options; files are read when the pool is made (each reload). */
+export function connectOptions(tls: UpstreamTls): { ca?: string; cert?: string; key?: string; servername?: string; rejectUnauthorized: boolean } {
+  const read = (file: string, field: string) => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch (err) {
+      throw new Error(`Backend tls.${field} ${file} cannot be read: ${(err as Error).message}`);
+    }
+  };
+  const cc = tls.clientCertificate;
+  if (cc && "binding" in cc) throw new Error(`Backend tls.clientCertificate.binding (${cc.binding}) is a Workers mtls_certificates binding; on Node give cert/key or certFile/keyFile`);
+  return {
+    rejectUnauthorized: !tls.insecureSkipVerify,
+    ...(tls.ca ? { ca: tls.ca } : tls.caFile ? { ca: read(tls.caFile, "caFile") } : {}),
+    ...(tls.serverName ? { servername: tls.serverName } : {}),
+    ...(cc && "cert" in cc ? { cert: cc.cert, key: cc.key } : cc && "certFile" in cc ? { cert: read(cc.certFile, "clientCertificate.certFile"), key: read(cc.keyFile, "clientCertificate.keyFile") } : {}),
+  };
 }

@@ -11,6 +11,7 @@ import { accessLogEntry } from "../../telemetry/access-log.js";
 import { analyticsPoint } from "../../telemetry/analytics-point.js";
 import { certificateFromCf } from "./tls-client-auth.js";
 import { KvApiKeyStore } from "./kv-key-store.js";
+import { FetchTransport } from "../../upstream/fetch-transport.js";
 
 /** Bindings and variables from wrangler.toml. */
 export interface WorkerEnv {
@@ -80,6 +81,10 @@ function createIsolate(env: WorkerEnv): Isolate {
       },
       clientAddress: (req) => req.headers.get("cf-connecting-ip") ?? "",
       peerCertificate: certificateFromCf,
+      transport: new FetchTransport(undefined, (name) => {
+        const binding = (env as unknown as Record<string, unknown>)[name];
+        return typeof binding === "object" && binding !== null && typeof (binding as { fetch?: unknown }).fetch === "function" ? (binding as { fetch: typeof fetch }) : undefined;
+      }),
       apiKeyStore: env.API_KEYS ? new KvApiKeyStore(env.API_KEYS) : null,
       onError: (err, context) => console.error(JSON.stringify({ level: "error", message: `${context} failed`, error: String(err), cause: String((err as { cause?: unknown }).cause ?? "") })),
     }),
