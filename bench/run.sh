@@ -10,7 +10,7 @@ DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-3}
 CONNS=${BENCH_CONNECTIONS:-50}
 ROUNDS=${BENCH_ROUNDS:-2}
-TARGETS=${BENCH_TARGETS:-"direct nginx reference meshgate meshgate-full meshgate-resilience"}
+TARGETS=${BENCH_TARGETS:-"direct nginx reference meshgate meshgate-full meshgate-resilience meshgate-jwt"}
 UP=19500; MG=19501; MGA=19502; REF=19503; NGX=19504
 OUT=bench/results; RAW=$OUT/raw
 mkdir -p "$RAW"; rm -f "$RAW"/*.txt
@@ -31,6 +31,7 @@ wait_http "http://127.0.0.1:$UP/"
 
 TMP=$(mktemp -d)
 sed "s/UPSTREAM_PORT/$UP/g" bench/policies/bench.yaml > "$TMP/bench.yaml"
+TOKEN=$(node bench/jwt-fixture.js "$TMP")
 taskset -c 0 node bin/meshgate.js serve --policies "$TMP" --port $MG --admin-port $MGA --no-watch --access-log off 2>"$TMP/meshgate.log" & PIDS+=($!)
 if ! wait_http "http://127.0.0.1:$MGA/ready"; then echo "meshgate did not start:"; cat "$TMP/meshgate.log"; fi
 
@@ -64,17 +65,21 @@ url_for() {
     meshgate) echo "http://127.0.0.1:$MG/plain" ;;
     meshgate-full) echo "http://127.0.0.1:$MG/full" ;;
     meshgate-resilience) echo "http://127.0.0.1:$MG/resilient" ;;
+    meshgate-jwt) echo "http://127.0.0.1:$MG/jwt" ;;
   esac
 }
 
 for round in $(seq 1 "$ROUNDS"); do
   for t in $TARGETS; do
     url=$(url_for "$t")
-    # Every target gets the header the /full route matches on, so all requests are alike.
-    if ! curl -fs -o /dev/null -H "x-bench: 1" "$url"; then echo "skip $t: $url not answering" >&2; continue; fi
-    taskset -c 1 wrk -t1 -c"$CONNS" -d"${WARMUP}s" -H "x-bench: 1" "$url" >/dev/null
+    # Every target gets the header the /full route matches on, so all requests are alike;
+    # the JWT route also gets its token (verified once, then served from the verified-token cache).
+    auth="x-bench-auth: none"
+    [ "$t" = meshgate-jwt ] && auth="authorization: Bearer $TOKEN"
+    if ! curl -fs -o /dev/null -H "x-bench: 1" -H "$auth" "$url"; then echo "skip $t: $url not answering" >&2; continue; fi
+    taskset -c 1 wrk -t1 -c"$CONNS" -d"${WARMUP}s" -H "x-bench: 1" -H "$auth" "$url" >/dev/null
     echo "round $round: $t"
-    taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -H "x-bench: 1" "$url" > "$RAW/$t-$round.txt"
+    taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -H "x-bench: 1" -H "$auth" "$url" > "$RAW/$t-$round.txt"
   done
 done
 
