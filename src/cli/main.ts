@@ -12,7 +12,7 @@ Usage:
                  [--host 127.0.0.1] [--trusted-proxies CIDR,...] [--no-watch]
                  [--access-log stdout|off|PATH] [--otlp-endpoint URL] [--istio-metrics]
                  [--tls-cert FILE --tls-key FILE [--client-ca FILE [--client-auth strict|permissive]]]
-                 [--key-store redis://HOST:PORT]
+                 [--key-store redis://HOST:PORT] [--ratelimit-store redis://HOST:PORT]
   meshgate validate DIR
   meshgate explain --policies DIR [METHOD] URL [-H 'name: value' ...]
   meshgate publish --policies DIR (--redis URL | --kv-binding NAME [--local] | --file PATH) [--publisher NAME]

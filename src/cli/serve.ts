@@ -3,6 +3,7 @@ import { configStore } from "./targets.js";
 import { startNodeGateway, type ListenerTls, type NodeGateway } from "../runtime/node/gateway-server.js";
 import { readFileSync } from "node:fs";
 import { RedisApiKeyStore } from "../runtime/node/redis-key-store.js";
+import { RedisLimiterStore } from "../runtime/node/redis-limiter-store.js";
 
 export const SERVE_OPTIONS = {
   policies: { type: "string" },
@@ -21,6 +22,7 @@ export const SERVE_OPTIONS = {
   "client-ca": { type: "string" },
   "client-auth": { type: "string" },
   "key-store": { type: "string" },
+  "ratelimit-store": { type: "string" },
 } as const;
 
 export function parsePort(text: string, flag: string): number {
@@ -45,6 +47,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     ...(values["trusted-proxies"] ? { trustedProxies: values["trusted-proxies"].split(",").map((s) => s.trim()) } : {}),
     ...tlsOptions(values),
     ...keyStoreOptions(values["key-store"] ?? (values.store?.startsWith("redis") ? values.store : undefined), values.prefix),
+    ...rateLimitStoreOptions(values["ratelimit-store"] ?? (values.store?.startsWith("redis") ? values.store : undefined), values.prefix),
   });
   await untilSignal(gateway);
   return 0;
@@ -93,4 +96,10 @@ function keyStoreOptions(url: string | undefined, prefix: string | undefined): {
   if (url === undefined) return {};
   if (!url.startsWith("redis://") && !url.startsWith("rediss://")) throw new Error(`--key-store must be a redis:// URL, got "${url}"`);
   return { apiKeyStore: new RedisApiKeyStore(url, prefix ?? "meshgate") };
+}
+
+function rateLimitStoreOptions(url: string | undefined, prefix: string | undefined): { rateLimitStore?: RedisLimiterStore } {
+  if (url === undefined) return {};
+  if (!url.startsWith("redis://") && !url.startsWith("rediss://")) throw new Error(`--ratelimit-store must be a redis:// URL, got "${url}"`);
+  return { rateLimitStore: new RedisLimiterStore(url, prefix ?? "meshgate") };
 }

@@ -37,6 +37,7 @@ export const ERROR_STATUS = {
   backend_overloaded: 503,
   no_config: 503,
   jwks_unavailable: 503,
+  rate_limit_unavailable: 503,
   key_store_unavailable: 503,
   upstream_timeout: 504,
   request_timeout: 504,

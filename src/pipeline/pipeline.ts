@@ -17,6 +17,8 @@ import { JwksRegistry } from "./identity/jwks-registry.js";
 import type { ApiKeyStore } from "./identity/api-keys.js";
 import { AccessDenied, SecurityStage, type SecurityResult } from "./identity/security-stage.js";
 import type { CompiledSecurity } from "../policy/snapshot.js";
+import { applyRateLimit, RateLimited, type LimiterStores, type RateLimitResult } from "../ratelimit/rate-limit-stage.js";
+import { MemoryLimiterStore } from "../ratelimit/memory-store.js";
 import { systemClock, systemRandom, type Clock, type Random } from "./runtime-env.js";
 
 export interface PipelineOptions extends HygieneOptions {
@@ -37,6 +39,8 @@ export interface PipelineOptions extends HygieneOptions {
   readonly jwks?: JwksRegistry;
   /** Per-key API key lookups for policies with `apiKey.keyStore: true`. */
   readonly apiKeyStore?: ApiKeyStore | null;
+  /** Rate-limit stores: `local` defaults to this process's memory; `global` to none. */
+  readonly limiters?: Partial<LimiterStores>;
   /** Wall-clock ms for token and key expiry. Default Date.now. */
   readonly wallClock?: () => number;
   /** Receives failures the client does not see (mirror errors, internal errors' causes). */
@@ -61,6 +65,8 @@ export interface RequestOutcome {
   readonly forward: ForwardStats;
   /** Who called and what authorization decided, when a SecurityPolicy applied. */
   readonly security: SecurityResult | null;
+  /** Which rate-limit rule applied and what it decided. */
+  readonly rateLimit: RateLimitResult | null;
 }
 
 export interface Pipeline {
@@ -88,6 +94,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return stage;
   };
 
+  const limiters: LimiterStores = { local: options.limiters?.local ?? new MemoryLimiterStore(clock), global: options.limiters?.global ?? null, ...(options.limiters?.binding ? { binding: options.limiters.binding } : {}) };
   let prepared: Snapshot | null = null;
   const prepare = (snapshot: Snapshot) => {
     prepared = snapshot;
@@ -106,6 +113,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     let response: GatewayResponse;
     let error: GatewayError | null = null;
     let security: SecurityResult | null = null;
+    let rateLimit: RateLimitResult | null = null;
     const stats: ForwardStats = { attempts: 0, hedges: 0, endpoint: null, retrySkipped: null };
     try {
       ids = clean(req); //                                       hygiene: hop-by-hop out, forwarding headers and ids in
@@ -120,6 +128,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       const preflight = rule.preflight?.(req); //                cors: preflights answered here
       if (preflight) return (response = preflight);
       if (rule.security !== null) security = await securityStage(rule.security).run(req, forwardedCert); // identity + authorization
+      if (rule.rateLimit !== null) rateLimit = await applyRateLimit(rule.rateLimit, security?.principal ?? null, req, limiters, clock); // rate limit
       if (rule.fault !== null) {
         const aborted = await injectFault(rule.fault, req, clock, random, clientSignal); // fault: chaos testing
         if (aborted) {
@@ -143,6 +152,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     } catch (err) {
       error = toGatewayError(err);
       if (err instanceof AccessDenied) security = err.result;
+      if (err instanceof RateLimited) rateLimit = err.result;
       flags = responseFlags(error.code);
       if (error.code === "internal") options.onError?.(err, "pipeline");
       // Client errors (bad tokens, denied requests) are the access log's business, not the error log's.
@@ -151,13 +161,14 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     } finally {
       // Which config answered: operators compare this across instances during a rollout.
       response!.headers.append("x-meshgate-config-version", snapshot.version);
+      if (rateLimit !== null && rateLimit.outcome === "allowed") for (const [name, value] of rateLimit.headers) response!.headers.append(name, value);
       if (observe || options.tracer) {
         const done = response!;
         const report = () => {
           if (options.tracer && stats.trace && ids) recordSpans(options.tracer, ids, req, done, stats, routeId, clock.now());
           const body = done.body;
           const bytes = typeof body === "string" ? body.length : body instanceof Uint8Array ? body.byteLength : body === null ? 0 : (body.bytes ?? null);
-          observe?.({ request: req, requestId: ids?.requestId ?? "", ids, response: done, flags, endTime: clock.now(), responseBytes: bytes, snapshot, routeId, backend: backendKey, error, forward: stats, security });
+          observe?.({ request: req, requestId: ids?.requestId ?? "", ids, response: done, flags, endTime: clock.now(), responseBytes: bytes, snapshot, routeId, backend: backendKey, error, forward: stats, security, rateLimit });
         };
         // Streaming bodies are reported when they finish, so durations and sizes are whole.
         if (isResponseBody(done.body) && done.body.onSettled) done.body.onSettled(report);

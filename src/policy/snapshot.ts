@@ -7,6 +7,7 @@ import type { OutlierPolicy } from "../upstream/outlier.js";
 import type { BreakerLimits } from "../upstream/circuit-breaker.js";
 import type { SecurityPolicy } from "./schema/index.js";
 import type { UpstreamTls } from "../upstream/transport.js";
+import type { CompiledRateLimit } from "../ratelimit/compiled.js";
 import type { Authorization } from "../pipeline/authorize/authorization.js";
 import type { CidrSet } from "../pipeline/hygiene/cidr.js";
 
@@ -143,6 +144,8 @@ export interface CompiledRule {
   readonly trafficPolicy: string | null;
   /** Identity and authorization for this rule (route rule > route > gateway-wide policy). */
   readonly security: CompiledSecurity | null;
+  /** Request limits for this rule (route rule > route > gateway-wide policy). */
+  readonly rateLimit: CompiledRateLimit | null;
 }
 
 export interface SnapshotSource {

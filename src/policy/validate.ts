@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { PolicyIssue } from "./issues.js";
 import type { RawDocument } from "./parse.js";
-import { API_GATEWAY, API_MESHGATE, backendSchema, httpRouteSchema, securityPolicySchema, trafficPolicySchema, type Backend, type HTTPRoute, type SecurityPolicy, type TrafficPolicy } from "./schema/index.js";
+import { API_GATEWAY, API_MESHGATE, backendSchema, httpRouteSchema, rateLimitPolicySchema, securityPolicySchema, trafficPolicySchema, type Backend, type HTTPRoute, type RateLimitPolicy, type SecurityPolicy, type TrafficPolicy } from "./schema/index.js";
 
 /** A validated document with its origin, ready to compile. */
 export interface Located<T> {
@@ -15,6 +15,7 @@ export interface PolicySet {
   readonly backends: readonly Located<Backend>[];
   readonly trafficPolicies: readonly Located<TrafficPolicy>[];
   readonly securityPolicies: readonly Located<SecurityPolicy>[];
+  readonly rateLimitPolicies: readonly Located<RateLimitPolicy>[];
   readonly issues: readonly PolicyIssue[];
 }
 
@@ -31,6 +32,7 @@ export function validateDocuments(documents: readonly RawDocument[]): PolicySet 
   const backends: Located<Backend>[] = [];
   const trafficPolicies: Located<TrafficPolicy>[] = [];
   const securityPolicies: Located<SecurityPolicy>[] = [];
+  const rateLimitPolicies: Located<RateLimitPolicy>[] = [];
   const seen = new Map<string, RawDocument>();
 
   for (const raw of documents) {
@@ -51,7 +53,7 @@ export function validateDocuments(documents: readonly RawDocument[]): PolicySet 
       issues.push({ ...at, severity: "warning", path: ["kind"], message: `${kind} documents are not used by meshgate yet; ignored` });
       continue;
     }
-    let parsed: { kind: "route"; doc: HTTPRoute } | { kind: "backend"; doc: Backend } | { kind: "traffic"; doc: TrafficPolicy } | { kind: "security"; doc: SecurityPolicy } | null = null;
+    let parsed: { kind: "route"; doc: HTTPRoute } | { kind: "backend"; doc: Backend } | { kind: "traffic"; doc: TrafficPolicy } | { kind: "security"; doc: SecurityPolicy } | { kind: "rateLimit"; doc: RateLimitPolicy } | null = null;
     if (type === `${API_GATEWAY}/HTTPRoute`) {
       const doc = check(httpRouteSchema, value, at, issues);
       if (doc) parsed = { kind: "route", doc };
@@ -64,8 +66,11 @@ export function validateDocuments(documents: readonly RawDocument[]): PolicySet 
     } else if (type === `${API_MESHGATE}/SecurityPolicy`) {
       const doc = check(securityPolicySchema, value, at, issues);
       if (doc) parsed = { kind: "security", doc };
+    } else if (type === `${API_MESHGATE}/RateLimitPolicy`) {
+      const doc = check(rateLimitPolicySchema, value, at, issues);
+      if (doc) parsed = { kind: "rateLimit", doc };
     } else {
-      issues.push({ ...at, severity: "error", path: ["kind"], message: `unknown kind ${kind} in ${apiVersion} (known: ${API_GATEWAY} HTTPRoute, ${API_MESHGATE} Backend, TrafficPolicy and SecurityPolicy)` });
+      issues.push({ ...at, severity: "error", path: ["kind"], message: `unknown kind ${kind} in ${apiVersion} (known: ${API_GATEWAY} HTTPRoute, ${API_MESHGATE} Backend, TrafficPolicy, SecurityPolicy and RateLimitPolicy)` });
       continue;
     }
     if (parsed === null) continue;
@@ -79,9 +84,10 @@ export function validateDocuments(documents: readonly RawDocument[]): PolicySet 
     if (parsed.kind === "route") routes.push({ ...at, doc: parsed.doc });
     else if (parsed.kind === "backend") backends.push({ ...at, doc: parsed.doc });
     else if (parsed.kind === "traffic") trafficPolicies.push({ ...at, doc: parsed.doc });
-    else securityPolicies.push({ ...at, doc: parsed.doc });
+    else if (parsed.kind === "security") securityPolicies.push({ ...at, doc: parsed.doc });
+    else rateLimitPolicies.push({ ...at, doc: parsed.doc });
   }
-  return { routes, backends, trafficPolicies, securityPolicies, issues };
+  return { routes, backends, trafficPolicies, securityPolicies, rateLimitPolicies, issues };
 }
 
 function check<S extends z.ZodType>(schema: S, value: unknown, at: { file: string; index: number }, issues: PolicyIssue[]): z.output<S> | null {

@@ -27,6 +27,7 @@ export function accessLogEntry(o: RequestOutcome, wallClockStart: number): Recor
     user_agent: req.headers.get("user-agent") ?? null,
     principal: o.security?.principal?.id ?? null,
     authorization: o.security?.decision ? { policy: o.security.policy, allowed: o.security.decision.allowed, rule: o.security.decision.rule, dry_run_denied: o.security.dryRunDenied } : null,
+    rate_limit: o.rateLimit ? { policy: o.rateLimit.policy, rule: o.rateLimit.rule, result: o.rateLimit.outcome, ...(o.rateLimit.error ? { error: o.rateLimit.error } : {}) } : null,
     request_id: o.requestId,
     trace_id: o.ids?.traceId ?? null,
     config_version: o.snapshot.version,

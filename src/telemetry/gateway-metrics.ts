@@ -36,6 +36,7 @@ export class GatewayMetrics {
   readonly breakerRejections = this.registry.register(new Counter("meshgate_breaker_rejections_total", "Requests refused by a circuit breaker."));
   readonly authFailures = this.registry.register(new Counter("meshgate_auth_failures_total", "Requests refused by identity or authorization, by route and reason (the error code).", ["route", "reason"]));
   readonly authzDecisions = this.registry.register(new Counter("meshgate_authorization_decisions_total", "Authorization decisions by policy, deciding rule and result (allow, deny, dry_run_deny).", ["policy", "rule", "result"]));
+  readonly rateLimitDecisions = this.registry.register(new Counter("meshgate_ratelimit_decisions_total", "Rate-limit decisions by policy, rule and result (allowed, limited, shadow_limited, store_error_open, store_error_closed).", ["policy", "rule", "result"]));
   readonly ejected = this.registry.register(new Gauge("meshgate_endpoint_ejected", "1 while an endpoint is out of rotation (ejected or failing health checks).", ["backend", "endpoint"]));
   /** Per route, per backend: what the dashboard shows next to the configured weights. */
   readonly traffic = new Map<string, Map<string, { requests: number; errors: number; seconds: number }>>();
@@ -63,6 +64,7 @@ export class GatewayMetrics {
     if ((o.response.status === 401 || o.response.status === 403 || o.error?.code === "jwks_unavailable" || o.error?.code === "key_store_unavailable") && o.error) this.authFailures.inc([route, o.error.code]);
     const decision = o.security?.decision;
     if (decision) this.authzDecisions.inc([o.security!.policy, decision.rule ?? "(default)", decision.allowed ? "allow" : o.security!.dryRunDenied ? "dry_run_deny" : "deny"]);
+    if (o.rateLimit) this.rateLimitDecisions.inc([o.rateLimit.policy, o.rateLimit.rule, o.rateLimit.outcome]);
     let byBackend = this.traffic.get(route);
     if (byBackend === undefined) this.traffic.set(route, (byBackend = new Map()));
     let t = byBackend.get(backend);

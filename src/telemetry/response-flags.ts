@@ -14,6 +14,8 @@ const FLAGS: Partial<Record<GatewayErrorCode | "fault_injected", string>> = {
   bad_request: "DPE",
   headers_too_large: "DPE",
   fault_injected: "FI",
+  rate_limited: "RL",
+  rate_limit_unavailable: "RLSE",
 };
 
 /** Authentication and authorization refusals all read as Envoy's "unauthorized" flag. */

@@ -1,8 +1,7 @@
 import type { AuthorizationRuleSpec } from "../../policy/schema/index.js";
 import type { GatewayRequest } from "../exchange.js";
-import { CidrSet } from "../hygiene/cidr.js";
 import type { Principal } from "../identity/principal.js";
-import { claimValue } from "../identity/jwt-verifier.js";
+import { compileConditions, type Condition } from "./conditions.js";
 
 export interface AuthorizationDecision {
   readonly allowed: boolean;
@@ -10,8 +9,6 @@ export interface AuthorizationDecision {
   readonly rule: string | null;
   readonly reason: string;
 }
-
-type Condition = (principal: Principal | null, req: GatewayRequest) => boolean;
 
 interface CompiledAuthzRule {
   readonly name: string;
@@ -42,74 +39,6 @@ export class Authorization {
 }
 
 function compileRule(spec: AuthorizationRuleSpec, foldCase: boolean): CompiledAuthzRule {
-  const conditions: Condition[] = [];
-  if (spec.authenticated !== undefined) {
-    const want = spec.authenticated;
-    conditions.push((p) => (p !== null) === want);
-  }
-  if (spec.principals) {
-    const patterns = spec.principals.map(globPattern);
-    conditions.push((p) => p !== null && principalIds(p).some((id) => patterns.some((re) => re.test(id))));
-  }
-  if (spec.consumers) {
-    const names = new Set(spec.consumers);
-    conditions.push((p) => p?.consumer != null && names.has(p.consumer.name));
-  }
-  if (spec.claims) {
-    const claims = spec.claims;
-    conditions.push((p) => p?.jwt != null && claims.every((c) => claimHolds(p.jwt!.claims, c.name, c.values)));
-  }
-  if (spec.sourceCIDRs) {
-    const cidrs = new CidrSet(spec.sourceCIDRs);
-    conditions.push((_, req) => cidrs.contains(req.clientAddress));
-  }
-  if (spec.methods) {
-    const methods = new Set(spec.methods);
-    conditions.push((_, req) => methods.has(req.method));
-  }
-  if (spec.paths) {
-    const matchers = spec.paths.map((p) => pathMatcher(p, foldCase));
-    conditions.push((_, req) => {
-      const path = foldCase ? req.path.toLowerCase() : req.path;
-      return matchers.some((m) => m(path));
-    });
-  }
-  if (spec.hosts) {
-    const hosts = spec.hosts.map(globPattern);
-    conditions.push((_, req) => hosts.some((re) => re.test(req.host)));
-  }
-  if (spec.headers) {
-    const headers = spec.headers;
-    conditions.push((_, req) => headers.every((h) => req.headers.getAll(h.name).some((v) => h.values.includes(v))));
-  }
-  return { name: spec.name, action: spec.action, matches: (p, req) => conditions.every((c) => c(p, req)) };
+  return { name: spec.name, action: spec.action, matches: compileConditions(spec, foldCase) };
 }
 
-/** Every identity a principal carries: a rule on a SPIFFE ID matches even when a JWT is the primary id. */
-function principalIds(p: Principal): string[] {
-  const ids = [p.id];
-  if (p.consumer && p.consumer.name !== p.id) ids.push(p.consumer.name);
-  if (p.certificate && p.certificate.id !== p.id) ids.push(p.certificate.id);
-  return ids;
-}
-
-function claimHolds(claims: Readonly<Record<string, unknown>>, name: string, values: readonly string[]): boolean {
-  const value = claimValue(claims, name);
-  const held = Array.isArray(value) ? value.map(String) : typeof value === "string" ? value.split(" ") : value === undefined || value === null ? [] : [String(value)];
-  return held.some((v) => values.includes(v));
-}
-
-/** `/admin` exact; `/admin/*` the prefix /admin/ and /admin itself; `*` everything. */
-function pathMatcher(pattern: string, foldCase: boolean): (path: string) => boolean {
-  const p = foldCase ? pattern.toLowerCase() : pattern;
-  if (p === "/*" || p === "*") return () => true;
-  if (p.endsWith("/*")) {
-    const base = p.slice(0, -2);
-    return (path) => path === base || path.startsWith(`${base}/`);
-  }
-  return (path) => path === p;
-}
-
-function globPattern(glob: string): RegExp {
-  return new RegExp(`^${glob.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
-}

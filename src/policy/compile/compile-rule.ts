@@ -7,6 +7,7 @@ import { compileFilters } from "./compile-filters.js";
 import { compileMatch } from "./compile-match.js";
 import type { TrafficLookup } from "./compile-traffic.js";
 import type { SecurityLookup } from "./compile-security.js";
+import type { RateLimitLookup } from "./compile-rate-limit.js";
 import type { RouteEntry } from "./route-table.js";
 
 export interface RuleContext {
@@ -14,6 +15,7 @@ export interface RuleContext {
   readonly issues: PolicyIssue[];
   readonly traffic: TrafficLookup;
   readonly security: SecurityLookup;
+  readonly rateLimit: RateLimitLookup;
 }
 
 interface BackendRefLike {
@@ -91,6 +93,7 @@ function compileRule(located: Located<HTTPRoute>, rule: HTTPRouteRule, ruleIndex
     affinity: traffic?.affinity ?? null,
     trafficPolicy: traffic?.name ?? null,
     security: ctx.security(route, rule.name),
+    rateLimit: ctx.rateLimit(route, rule.name),
   };
 }
 

@@ -7,6 +7,7 @@ import { compileBackend } from "./compile-backend.js";
 import { compileRoute } from "./compile-rule.js";
 import { trafficLookup } from "./compile-traffic.js";
 import { compileSecurity } from "./compile-security.js";
+import { compileRateLimits } from "./compile-rate-limit.js";
 import { RouteTable, type RouteEntry } from "./route-table.js";
 
 /**
@@ -28,8 +29,9 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
   let rules = 0;
   const traffic = trafficLookup(set.trafficPolicies, set.routes, issues);
   const security = compileSecurity(set.securityPolicies, set.routes, issues);
+  const rateLimit = compileRateLimits(set.rateLimitPolicies, set.routes, issues);
   for (const route of set.routes) {
-    entries.push(...compileRoute(route, { backends, issues, traffic, security: security.lookup }));
+    entries.push(...compileRoute(route, { backends, issues, traffic, security: security.lookup, rateLimit }));
     rules += route.doc.spec.rules.length;
   }
   const hash = await sourcesHash(sources);

@@ -9,3 +9,4 @@ export { durationSchema, parseDuration } from "./duration.js";
 export { trafficPolicySchema, type TrafficPolicy, type TrafficRetry } from "./traffic-policy.js";
 export { targetRefSchema, type TargetRef } from "./target-ref.js";
 export { securityPolicySchema, ASYMMETRIC_ALGORITHMS, type SecurityPolicy, type JwtProviderSpec, type ApiKeySpec, type AuthorizationRuleSpec, type ExtractFrom } from "./security-policy.js";
+export { rateLimitPolicySchema, type RateLimitPolicy, type RateLimitRuleSpec } from "./rate-limit-policy.js";

@@ -9,7 +9,7 @@ export const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384
 const SYMMETRIC_ALGORITHMS = ["HS256", "HS384", "HS512"] as const;
 
 const lowerHeader = headerNameSchema.transform((h) => h.toLowerCase());
-const name = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { message: "must be a lower-case DNS label such as auth0 or internal-keys" });
+export const ruleNameSchema = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { message: "must be a lower-case DNS label such as auth0 or internal-keys" });
 
 const cidrList = z.array(z.string()).superRefine((list, ctx) => {
   list.forEach((cidr, i) => {
@@ -31,6 +31,8 @@ const extractFromSchema = z
   .refine((e) => e.headers.length + e.cookies.length + e.params.length > 0, { message: "extractFrom needs at least one header, cookie or param" });
 
 const jwkSchema = z.looseObject({ kty: z.string(), kid: z.string().optional(), alg: z.string().optional(), use: z.string().optional() });
+
+const name = ruleNameSchema;
 
 const jwtProviderSchema = z
   .object({
@@ -101,14 +103,15 @@ const clientCertificateSchema = z.object({
 const claimMatchSchema = z.object({ name: z.string().min(1), values: z.array(z.string()).min(1) });
 const headerMatchSchema = z.object({ name: lowerHeader, values: z.array(z.string()).min(1) });
 
-const authorizationRuleSchema = z.object({
-  name,
-  action: z.enum(["ALLOW", "DENY"]),
+/** Request conditions shared by authorization and rate-limit rules. */
+export const requestConditionFields = {
   /** All present fields must match (AND); within a list any value matches (OR). */
   authenticated: z.boolean().optional(),
   /** Principal ids (JWT `iss/sub`, API-key consumer, certificate SPIFFE ID or subject); `*` wildcards allowed. */
   principals: z.array(z.string().min(1)).optional(),
   consumers: z.array(z.string().min(1)).optional(),
+  /** API-key consumer metadata that must all be present, e.g. `{ tier: gold }`. */
+  consumerMetadata: z.record(z.string(), z.string()).optional(),
   claims: z.array(claimMatchSchema).optional(),
   sourceCIDRs: cidrList.optional(),
   methods: z.array(z.string().regex(/^[A-Z]+$/, { message: "must be an upper-case HTTP method" })).optional(),
@@ -116,6 +119,12 @@ const authorizationRuleSchema = z.object({
   paths: z.array(z.string().startsWith("/")).optional(),
   hosts: z.array(z.string().min(1).transform((h) => h.toLowerCase())).optional(),
   headers: z.array(headerMatchSchema).optional(),
+};
+
+const authorizationRuleSchema = z.object({
+  name,
+  action: z.enum(["ALLOW", "DENY"]),
+  ...requestConditionFields,
 });
 
 /** Header names the gateway writes for the upstream; the client's own copies are removed first. */

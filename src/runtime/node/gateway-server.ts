@@ -25,6 +25,7 @@ import { JwksRegistry } from "../../pipeline/identity/jwks-registry.js";
 import type { ApiKeyStore } from "../../pipeline/identity/api-keys.js";
 import { nodeJwksFetcher } from "./jwks-fetcher.js";
 import { poolKey } from "../../upstream/transport.js";
+import type { LimiterStore } from "../../ratelimit/limiter-store.js";
 
 export interface NodeGatewayOptions {
   /** Directory (or single file) of policy documents; or give `store`. */
@@ -47,6 +48,8 @@ export interface NodeGatewayOptions {
   readonly istioMetrics?: boolean;
   /** Serve HTTPS (and verify client certificates when `clientCa` is given). */
   readonly tls?: ListenerTls;
+  /** The global rate-limit store (`store: global` policies), e.g. a RedisLimiterStore. */
+  readonly rateLimitStore?: LimiterStore & { close?(): Promise<void> };
   /** Per-key API key lookups (`apiKey.keyStore: true` policies). */
   readonly apiKeyStore?: ApiKeyStore & { close?(): Promise<void> };
 }
@@ -123,6 +126,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     onError: (err, context) => log("error", `${context} failed`, { error: err instanceof Error ? err.message : String(err) }),
     jwks,
     apiKeyStore: options.apiKeyStore ?? null,
+    limiters: { global: options.rateLimitStore ?? null },
     ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
   });
 
@@ -200,6 +204,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
       await tracer?.flush();
       await options.store?.close?.();
       await options.apiKeyStore?.close?.();
+      await options.rateLimitStore?.close?.();
     },
   };
 }

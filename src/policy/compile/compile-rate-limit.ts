@@ -1,0 +1,71 @@
+import { compileConditions } from "../../pipeline/authorize/conditions.js";
+import type { GatewayRequest } from "../../pipeline/exchange.js";
+import type { Principal } from "../../pipeline/identity/principal.js";
+import type { CompiledLimitRule, CompiledRateLimit } from "../../ratelimit/compiled.js";
+import { gcraParams } from "../../ratelimit/gcra.js";
+import type { PolicyIssue } from "../issues.js";
+import type { HTTPRoute } from "../schema/index.js";
+import type { RateLimitPolicy, RateLimitRuleSpec } from "../schema/rate-limit-policy.js";
+import type { Located } from "../validate.js";
+import { attachmentLookup } from "./attachment.js";
+
+export type RateLimitLookup = (route: HTTPRoute, ruleName: string | undefined) => CompiledRateLimit | null;
+
+export function compileRateLimits(policies: readonly Located<RateLimitPolicy>[], routes: readonly Located<HTTPRoute>[], issues: PolicyIssue[]): RateLimitLookup {
+  const find = attachmentLookup("RateLimitPolicy", policies, routes, issues, { gatewayWide: true });
+  const compiled = new Map<Located<RateLimitPolicy>, CompiledRateLimit>();
+  for (const p of policies) {
+    const spec = p.doc.spec;
+    const name = `${p.doc.metadata.namespace}/${p.doc.metadata.name}`;
+    compiled.set(p, {
+      name,
+      store: spec.store,
+      binding: spec.binding ?? null,
+      failureMode: spec.failureMode,
+      timeoutMs: spec.timeout,
+      shadow: spec.shadow,
+      responseHeaders: spec.responseHeaders,
+      rules: spec.rules.map((r) => compileLimitRule(name, r)),
+    });
+  }
+  return (route, ruleName) => {
+    const chosen = find(route, ruleName);
+    return chosen === null ? null : compiled.get(chosen)!;
+  };
+}
+
+function compileLimitRule(policy: string, r: RateLimitRuleSpec): CompiledLimitRule {
+  const prefix = `${policy}/${r.name}/`;
+  return {
+    name: r.name,
+    matches: compileConditions(r.match, false),
+    key: keyFunction(prefix, r),
+    keyKind: r.key === "header" ? `header:${r.keyHeader}` : r.key,
+    params: gcraParams(r.limit.requests, r.limit.period, r.limit.burst, r.cost),
+    requests: r.limit.requests,
+    periodMs: r.limit.period,
+    burst: r.limit.burst,
+  };
+}
+
+type KeyFn = (principal: Principal | null, req: GatewayRequest) => string | null;
+
+function keyFunction(prefix: string, r: RateLimitRuleSpec): KeyFn {
+  switch (r.key) {
+    case "principal":
+      return (p) => (p === null ? null : `${prefix}p:${p.id}`);
+    case "consumer":
+      return (p) => (p?.consumer ? `${prefix}c:${p.consumer.name}` : null);
+    case "clientAddress":
+      return (_, req) => (req.clientAddress === "" ? null : `${prefix}a:${req.clientAddress}`);
+    case "header": {
+      const name = r.keyHeader!;
+      return (_, req) => {
+        const v = req.headers.get(name);
+        return v === undefined || v === "" ? null : `${prefix}h:${v.slice(0, 256)}`;
+      };
+    }
+    case "shared":
+      return () => `${prefix}shared`;
+  }
+}

@@ -1,0 +1,31 @@
+import type { RateLimitPolicy } from "../policy/schema/rate-limit-policy.js";
+import type { Condition } from "../pipeline/authorize/conditions.js";
+import type { GatewayRequest } from "../pipeline/exchange.js";
+import type { Principal } from "../pipeline/identity/principal.js";
+import type { GcraParams } from "./gcra.js";
+
+/** One rate-limit rule, ready per request: does it apply, which bucket, how big. */
+export interface CompiledLimitRule {
+  readonly name: string;
+  readonly matches: Condition;
+  /** The bucket's key for this request, or null when the request has no such value (rule skipped). */
+  readonly key: (principal: Principal | null, req: GatewayRequest) => string | null;
+  readonly keyKind: string;
+  readonly params: GcraParams;
+  readonly requests: number;
+  readonly periodMs: number;
+  readonly burst: number;
+}
+
+/** A RateLimitPolicy as the pipeline runs it. */
+export interface CompiledRateLimit {
+  /** "namespace/name" */
+  readonly name: string;
+  readonly store: RateLimitPolicy["spec"]["store"];
+  readonly binding: string | null;
+  readonly failureMode: "open" | "closed";
+  readonly timeoutMs: number;
+  readonly shadow: boolean;
+  readonly responseHeaders: boolean;
+  readonly rules: readonly CompiledLimitRule[];
+}

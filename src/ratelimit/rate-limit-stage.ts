@@ -1,0 +1,115 @@
+import type { GatewayRequest } from "../pipeline/exchange.js";
+import { GatewayError } from "../pipeline/gateway-error.js";
+import type { Principal } from "../pipeline/identity/principal.js";
+import type { Clock } from "../pipeline/runtime-env.js";
+import type { CompiledLimitRule, CompiledRateLimit } from "./compiled.js";
+import type { LimiterDecision, LimiterStore } from "./limiter-store.js";
+
+/** The stores a deployment offers; a policy picks one by `store`. */
+export interface LimiterStores {
+  readonly local: LimiterStore;
+  /** Redis on Node, Durable Objects on Workers; null when the deployment has none. */
+  readonly global: LimiterStore | null;
+  /** Workers rate-limiting bindings by name. */
+  readonly binding?: (name: string) => LimiterStore | null;
+}
+
+export type RateLimitOutcome = "allowed" | "limited" | "shadow_limited" | "store_error_open" | "store_error_closed";
+
+export interface RateLimitResult {
+  readonly policy: string;
+  readonly rule: string;
+  readonly keyKind: string;
+  readonly outcome: RateLimitOutcome;
+  readonly decision: LimiterDecision | null;
+  /** RateLimit-Policy / RateLimit header lines for the response. */
+  readonly headers: readonly (readonly [string, string])[];
+  readonly error: string | null;
+}
+
+/** A 429 (or a 503 when the store failed closed) that remembers the decision, for logs and metrics. */
+export class RateLimited extends GatewayError {
+  constructor(
+    code: "rate_limited" | "rate_limit_unavailable",
+    message: string,
+    headers: readonly (readonly [string, string])[],
+    readonly result: RateLimitResult,
+    cause?: unknown,
+  ) {
+    super(code, message, headers, cause === undefined ? undefined : { cause });
+  }
+}
+
+/**
+ * Applies the first matching rule of a RateLimitPolicy. Never waits on a store longer than the
+ * policy's timeout; a failing store answers by `failureMode`. Returns null when no rule applies.
+ */
+export async function applyRateLimit(policy: CompiledRateLimit, principal: Principal | null, req: GatewayRequest, stores: LimiterStores, clock: Clock): Promise<RateLimitResult | null> {
+  let rule: CompiledLimitRule | undefined;
+  let key: string | null = null;
+  for (const r of policy.rules) {
+    if (!r.matches(principal, req)) continue;
+    key = r.key(principal, req);
+    if (key === null) continue;
+    rule = r;
+    break;
+  }
+  if (rule === undefined || key === null) return null;
+  const base = { policy: policy.name, rule: rule.name, keyKind: rule.keyKind };
+  const store = pickStore(policy, stores);
+
+  let decision: LimiterDecision;
+  try {
+    if (store === null) throw new Error(storeMissing(policy));
+    decision = await withTimeout(store.decide(key, rule.params), policy.timeoutMs, clock);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (policy.failureMode === "open") return { ...base, outcome: "store_error_open", decision: null, headers: [], error: message };
+    const result: RateLimitResult = { ...base, outcome: "store_error_closed", decision: null, headers: [], error: message };
+    throw new RateLimited("rate_limit_unavailable", `rate-limit store unavailable and policy ${policy.name} fails closed`, [], result, err);
+  }
+
+  const headers = policy.responseHeaders ? rateLimitHeaders(rule, decision) : [];
+  if (decision.allowed) return { ...base, outcome: "allowed", decision, headers, error: null };
+  if (policy.shadow) return { ...base, outcome: "shadow_limited", decision, headers: [], error: null };
+  const result: RateLimitResult = { ...base, outcome: "limited", decision, headers, error: null };
+  const retryAfter = String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
+  throw new RateLimited("rate_limited", `rate limit ${rule.name} of ${policy.name} exceeded (${rule.requests} per ${rule.periodMs / 1000}s); retry after ${retryAfter}s`, [["retry-after", retryAfter], ...headers], result);
+}
+
+function pickStore(policy: CompiledRateLimit, stores: LimiterStores): LimiterStore | null {
+  if (policy.store === "local") return stores.local;
+  if (policy.store === "global") return stores.global;
+  return stores.binding?.(policy.binding!) ?? null;
+}
+
+function storeMissing(policy: CompiledRateLimit): string {
+  if (policy.store === "global") return "this deployment has no global rate-limit store (Node: serve --ratelimit-store redis://...; Workers: the RATE_LIMITER Durable Object binding)";
+  return `this deployment has no rate-limiting binding named ${policy.binding}`;
+}
+
+/** draft-ietf-httpapi-ratelimit-headers: `RateLimit-Policy: "name";q=100;w=10` and `RateLimit: "name";r=42;t=3`. */
+function rateLimitHeaders(rule: CompiledLimitRule, d: LimiterDecision): [string, string][] {
+  if (d.remaining === null) return [];
+  const w = Math.max(1, Math.round(rule.periodMs / 1000));
+  return [
+    ["ratelimit-policy", `"${rule.name}";q=${rule.requests};w=${w}`],
+    ["ratelimit", `"${rule.name}";r=${d.remaining};t=${Math.ceil(d.resetMs / 1000)}`],
+  ];
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, clock: Clock): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const cancel = clock.timer(ms, () => reject(new Error(`rate-limit store did not answer within ${ms} ms`)));
+    promise.then(
+      (v) => {
+        cancel();
+        resolve(v);
+      },
+      (err: unknown) => {
+        cancel();
+        reject(err);
+      },
+    );
+  });
+}
