@@ -61,7 +61,8 @@ export async function applyRateLimit(policy: CompiledRateLimit, principal: Princ
   let decision: LimiterDecision;
   try {
     if (store === null) throw new Error(storeMissing(policy));
-    decision = await withTimeout(store.decide(key, rule.params), policy.timeoutMs, clock);
+    // In-process buckets answer at once; only remote stores need a deadline (and its timer).
+    decision = store === stores.local ? await store.decide(key, rule.params) : await withTimeout(store.decide(key, rule.params), policy.timeoutMs, clock);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (policy.failureMode === "open") return { ...base, outcome: "store_error_open", decision: null, headers: [], error: message };

@@ -12,6 +12,9 @@ import { analyticsPoint } from "../../telemetry/analytics-point.js";
 import { certificateFromCf } from "./tls-client-auth.js";
 import { KvApiKeyStore } from "./kv-key-store.js";
 import { FetchTransport } from "../../upstream/fetch-transport.js";
+import { BindingLimiterStore, DurableObjectLimiterStore, type RateLimiterNamespace, type WorkersRateLimitBinding } from "./rate-limiter-object.js";
+
+export { RateLimiter } from "./rate-limiter-object.js";
 
 /** Bindings and variables from wrangler.toml. */
 export interface WorkerEnv {
@@ -30,6 +33,8 @@ export interface WorkerEnv {
   readonly MESHGATE_ANALYTICS?: AnalyticsDataset;
   /** KV namespace of per-key API key entries (`apikey:<sha256>`), for SecurityPolicies with `apiKey.keyStore: true`. */
   readonly API_KEYS?: KvBinding;
+  /** Durable Object namespace of RateLimiter: the global store for `store: global` rate limits. */
+  readonly RATE_LIMITER?: RateLimiterNamespace;
 }
 
 /** What meshgate uses of an Analytics Engine dataset binding. */
@@ -86,6 +91,13 @@ function createIsolate(env: WorkerEnv): Isolate {
         return typeof binding === "object" && binding !== null && typeof (binding as { fetch?: unknown }).fetch === "function" ? (binding as { fetch: typeof fetch }) : undefined;
       }),
       apiKeyStore: env.API_KEYS ? new KvApiKeyStore(env.API_KEYS) : null,
+      limiters: {
+        global: env.RATE_LIMITER ? new DurableObjectLimiterStore(env.RATE_LIMITER) : null,
+        binding: (name) => {
+          const b = (env as unknown as Record<string, unknown>)[name] as Partial<WorkersRateLimitBinding> | undefined;
+          return typeof b?.limit === "function" ? new BindingLimiterStore(b as WorkersRateLimitBinding) : null;
+        },
+      },
       onError: (err, context) => console.error(JSON.stringify({ level: "error", message: `${context} failed`, error: String(err), cause: String((err as { cause?: unknown }).cause ?? "") })),
     }),
     admin: adminApp({ holder, metrics: metrics.registry, gatewayMetrics: metrics }),
