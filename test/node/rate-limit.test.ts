@@ -117,3 +117,28 @@ describe("a global store the deployment does not have", () => {
     expect(metrics).toContain('meshgate_ratelimit_decisions_total{policy="default/open",rule="all",result="store_error_open"} 1\n');
   });
 });
+
+describe("explain", () => {
+  it("names the rule and bucket a request counts against, and takes nothing from it", async () => {
+    const explain = async (url: string, headers: Record<string, string>) =>
+      (await (await fetch(`${gw.adminUrl}/explain`, { method: "POST", body: JSON.stringify({ method: "GET", url, headers }) })).json()) as Record<string, any>;
+    const gold = await explain("http://x.test/tiers/a", { "x-api-key": "gold-key" });
+    expect(gold.rateLimit).toEqual({
+      policy: "default/tiers",
+      store: "local",
+      failureMode: "open",
+      shadow: false,
+      rule: "gold",
+      keyKind: "consumer",
+      bucket: "default/tiers/gold/c:gold-co",
+      limit: { requests: 4, periodMs: 10_000, burst: 4, cost: 1 },
+      skipped: [],
+    });
+    const free = await explain("http://x.test/tiers/a", { "x-api-key": "free-key" });
+    expect(free.rateLimit).toMatchObject({ rule: "free", skipped: ["gold: match does not fit"] });
+    const tenantless = await explain("http://x.test/tenant", {});
+    expect(tenantless.rateLimit).toMatchObject({ rule: null, skipped: ["per-tenant: request has no header:x-tenant to key on"] });
+    // The explain calls above took nothing: a fresh tenant still gets its one request.
+    expect((await get("/tenant", { "x-tenant": "explained" })).status).toBe(200);
+  });
+});
