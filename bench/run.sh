@@ -10,7 +10,7 @@ DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-3}
 CONNS=${BENCH_CONNECTIONS:-50}
 ROUNDS=${BENCH_ROUNDS:-2}
-TARGETS=${BENCH_TARGETS:-"direct nginx reference meshgate meshgate-full meshgate-resilience meshgate-jwt"}
+TARGETS=${BENCH_TARGETS:-"direct nginx reference meshgate meshgate-full meshgate-resilience meshgate-jwt meshgate-ratelimit-local meshgate-ratelimit-redis"}
 UP=19500; MG=19501; MGA=19502; REF=19503; NGX=19504
 OUT=bench/results; RAW=$OUT/raw
 mkdir -p "$RAW"; rm -f "$RAW"/*.txt
@@ -32,7 +32,10 @@ wait_http "http://127.0.0.1:$UP/"
 TMP=$(mktemp -d)
 sed "s/UPSTREAM_PORT/$UP/g" bench/policies/bench.yaml > "$TMP/bench.yaml"
 TOKEN=$(node bench/jwt-fixture.js "$TMP")
-taskset -c 0 node bin/meshgate.js serve --policies "$TMP" --port $MG --admin-port $MGA --no-watch --access-log off 2>"$TMP/meshgate.log" & PIDS+=($!)
+# Redis for the /rl-redis route: the machine's own on 6379 (started if down, as CI does).
+REDIS_URL=${BENCH_REDIS:-redis://127.0.0.1:6379}
+if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && [ -z "${BENCH_REDIS:-}" ]; then redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null; fi
+taskset -c 0 node bin/meshgate.js serve --policies "$TMP" --port $MG --admin-port $MGA --no-watch --access-log off --ratelimit-store "$REDIS_URL" --prefix "meshgate-bench-$$" 2>"$TMP/meshgate.log" & PIDS+=($!)
 if ! wait_http "http://127.0.0.1:$MGA/ready"; then echo "meshgate did not start:"; cat "$TMP/meshgate.log"; fi
 
 taskset -c 0 node bench/reference-proxy.js $REF $UP >/dev/null & PIDS+=($!)
@@ -66,6 +69,8 @@ url_for() {
     meshgate-full) echo "http://127.0.0.1:$MG/full" ;;
     meshgate-resilience) echo "http://127.0.0.1:$MG/resilient" ;;
     meshgate-jwt) echo "http://127.0.0.1:$MG/jwt" ;;
+    meshgate-ratelimit-local) echo "http://127.0.0.1:$MG/rl-local" ;;
+    meshgate-ratelimit-redis) echo "http://127.0.0.1:$MG/rl-redis" ;;
   esac
 }
 

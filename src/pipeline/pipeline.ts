@@ -128,7 +128,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       const preflight = rule.preflight?.(req); //                cors: preflights answered here
       if (preflight) return (response = preflight);
       if (rule.security !== null) security = await securityStage(rule.security).run(req, forwardedCert); // identity + authorization
-      if (rule.rateLimit !== null) rateLimit = await applyRateLimit(rule.rateLimit, security?.principal ?? null, req, limiters, clock); // rate limit
+      if (rule.rateLimit !== null) {
+        const limited = applyRateLimit(rule.rateLimit, security?.principal ?? null, req, limiters, clock); // rate limit
+        rateLimit = limited instanceof Promise ? await limited : limited;
+      }
       if (rule.fault !== null) {
         const aborted = await injectFault(rule.fault, req, clock, random, clientSignal); // fault: chaos testing
         if (aborted) {

@@ -15,6 +15,10 @@ export interface CompiledLimitRule {
   readonly requests: number;
   readonly periodMs: number;
   readonly burst: number;
+  /** The RateLimit-Policy header value, e.g. `"per-client";q=100;w=10`. */
+  readonly policyHeader: string;
+  /** `"name";r=`: the constant start of the RateLimit header value. */
+  readonly stateHeaderPrefix: string;
 }
 
 /** A RateLimitPolicy as the pipeline runs it. */

@@ -4,6 +4,7 @@ import type { Principal } from "../pipeline/identity/principal.js";
 import type { Clock } from "../pipeline/runtime-env.js";
 import type { CompiledLimitRule, CompiledRateLimit } from "./compiled.js";
 import type { LimiterDecision, LimiterStore } from "./limiter-store.js";
+import { MemoryLimiterStore } from "./memory-store.js";
 
 /** The stores a deployment offers; a policy picks one by `store`. */
 export interface LimiterStores {
@@ -43,8 +44,9 @@ export class RateLimited extends GatewayError {
 /**
  * Applies the first matching rule of a RateLimitPolicy. Never waits on a store longer than the
  * policy's timeout; a failing store answers by `failureMode`. Returns null when no rule applies.
+ * In-process buckets decide synchronously (no promise, no timer): the result is returned as is.
  */
-export async function applyRateLimit(policy: CompiledRateLimit, principal: Principal | null, req: GatewayRequest, stores: LimiterStores, clock: Clock): Promise<RateLimitResult | null> {
+export function applyRateLimit(policy: CompiledRateLimit, principal: Principal | null, req: GatewayRequest, stores: LimiterStores, clock: Clock): RateLimitResult | null | Promise<RateLimitResult | null> {
   let rule: CompiledLimitRule | undefined;
   let key: string | null = null;
   for (const r of policy.rules) {
@@ -55,27 +57,32 @@ export async function applyRateLimit(policy: CompiledRateLimit, principal: Princ
     break;
   }
   if (rule === undefined || key === null) return null;
-  const base = { policy: policy.name, rule: rule.name, keyKind: rule.keyKind };
   const store = pickStore(policy, stores);
+  if (store instanceof MemoryLimiterStore) return conclude(policy, rule, store.decideNow(key, rule.params));
+  if (store === null) return storeFailed(policy, rule, new Error(storeMissing(policy)));
+  return withTimeout(store.decide(key, rule.params), policy.timeoutMs, clock).then(
+    (decision) => conclude(policy, rule, decision),
+    (err: unknown) => storeFailed(policy, rule, err),
+  );
+}
 
-  let decision: LimiterDecision;
-  try {
-    if (store === null) throw new Error(storeMissing(policy));
-    // In-process buckets answer at once; only remote stores need a deadline (and its timer).
-    decision = store === stores.local ? await store.decide(key, rule.params) : await withTimeout(store.decide(key, rule.params), policy.timeoutMs, clock);
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    if (policy.failureMode === "open") return { ...base, outcome: "store_error_open", decision: null, headers: [], error: message };
-    const result: RateLimitResult = { ...base, outcome: "store_error_closed", decision: null, headers: [], error: message };
-    throw new RateLimited("rate_limit_unavailable", `rate-limit store unavailable and policy ${policy.name} fails closed`, [], result, err);
-  }
-
-  const headers = policy.responseHeaders ? rateLimitHeaders(rule, decision) : [];
-  if (decision.allowed) return { ...base, outcome: "allowed", decision, headers, error: null };
-  if (policy.shadow) return { ...base, outcome: "shadow_limited", decision, headers: [], error: null };
-  const result: RateLimitResult = { ...base, outcome: "limited", decision, headers, error: null };
+function conclude(policy: CompiledRateLimit, rule: CompiledLimitRule, decision: LimiterDecision): RateLimitResult {
+  // Plain literals, no spreads: this runs on every limited route's request.
+  if (decision.allowed) return { policy: policy.name, rule: rule.name, keyKind: rule.keyKind, outcome: "allowed", decision, headers: policy.responseHeaders ? rateLimitHeaders(rule, decision) : NO_HEADERS, error: null };
+  if (policy.shadow) return { policy: policy.name, rule: rule.name, keyKind: rule.keyKind, outcome: "shadow_limited", decision, headers: NO_HEADERS, error: null };
+  const headers = policy.responseHeaders ? rateLimitHeaders(rule, decision) : NO_HEADERS;
+  const result: RateLimitResult = { policy: policy.name, rule: rule.name, keyKind: rule.keyKind, outcome: "limited", decision, headers, error: null };
   const retryAfter = String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
   throw new RateLimited("rate_limited", `rate limit ${rule.name} of ${policy.name} exceeded (${rule.requests} per ${rule.periodMs / 1000}s); retry after ${retryAfter}s`, [["retry-after", retryAfter], ...headers], result);
+}
+
+const NO_HEADERS: readonly (readonly [string, string])[] = [];
+
+function storeFailed(policy: CompiledRateLimit, rule: CompiledLimitRule, err: unknown): RateLimitResult {
+  const message = err instanceof Error ? err.message : String(err);
+  const base = { policy: policy.name, rule: rule.name, keyKind: rule.keyKind, decision: null, headers: [], error: message };
+  if (policy.failureMode === "open") return { ...base, outcome: "store_error_open" };
+  throw new RateLimited("rate_limit_unavailable", `rate-limit store unavailable and policy ${policy.name} fails closed`, [], { ...base, outcome: "store_error_closed" }, err);
 }
 
 function pickStore(policy: CompiledRateLimit, stores: LimiterStores): LimiterStore | null {
@@ -90,12 +97,11 @@ function storeMissing(policy: CompiledRateLimit): string {
 }
 
 /** draft-ietf-httpapi-ratelimit-headers: `RateLimit-Policy: "name";q=100;w=10` and `RateLimit: "name";r=42;t=3`. */
-function rateLimitHeaders(rule: CompiledLimitRule, d: LimiterDecision): [string, string][] {
-  if (d.remaining === null) return [];
-  const w = Math.max(1, Math.round(rule.periodMs / 1000));
+function rateLimitHeaders(rule: CompiledLimitRule, d: LimiterDecision): readonly (readonly [string, string])[] {
+  if (d.remaining === null) return NO_HEADERS;
   return [
-    ["ratelimit-policy", `"${rule.name}";q=${rule.requests};w=${w}`],
-    ["ratelimit", `"${rule.name}";r=${d.remaining};t=${Math.ceil(d.resetMs / 1000)}`],
+    ["ratelimit-policy", rule.policyHeader],
+    ["ratelimit", `${rule.stateHeaderPrefix}${d.remaining};t=${Math.ceil(d.resetMs / 1000)}`],
   ];
 }
 

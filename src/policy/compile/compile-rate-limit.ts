@@ -45,6 +45,8 @@ function compileLimitRule(policy: string, r: RateLimitRuleSpec): CompiledLimitRu
     requests: r.limit.requests,
     periodMs: r.limit.period,
     burst: r.limit.burst,
+    stateHeaderPrefix: `"${r.name}";r=`,
+    policyHeader: `"${r.name}";q=${r.limit.requests};w=${Math.max(1, Math.round(r.limit.period / 1000))}`,
   };
 }
 
