@@ -12,8 +12,16 @@ export async function validateCommand(argv: string[]): Promise<number> {
   try {
     const snapshot = await compileSnapshot(sources, { location: dir, files: sources.map((s) => s.name) });
     for (const w of snapshot.warnings) process.stdout.write(`${formatPolicyIssue(w)}\n`);
-    const { routes, rules, backends } = snapshot.counts;
-    process.stdout.write(`valid: ${sources.length} file(s), ${routes} HTTPRoute(s) with ${rules} rule(s), ${backends} Backend(s); version ${snapshot.version}\n`);
+    const { routes, rules, backends, trafficPolicies, securityPolicies, rateLimitPolicies } = snapshot.counts;
+    const policies = [
+      [trafficPolicies, "TrafficPolicy"],
+      [securityPolicies, "SecurityPolicy"],
+      [rateLimitPolicies, "RateLimitPolicy"],
+    ]
+      .filter(([n]) => n !== 0)
+      .map(([n, kind]) => `, ${n} ${kind}(s)`)
+      .join("");
+    process.stdout.write(`valid: ${sources.length} file(s), ${routes} HTTPRoute(s) with ${rules} rule(s), ${backends} Backend(s)${policies}; version ${snapshot.version}\n`);
     return 0;
   } catch (err) {
     if (!(err instanceof PolicyError)) throw err;

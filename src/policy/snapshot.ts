@@ -168,5 +168,5 @@ export interface Snapshot {
   readonly identityHeaders: ReadonlySet<string>;
   /** Every SecurityPolicy in force, so key sets can be fetched as soon as the snapshot loads. */
   readonly securityPolicies: readonly CompiledSecurity[];
-  readonly counts: { readonly routes: number; readonly rules: number; readonly backends: number };
+  readonly counts: { readonly routes: number; readonly rules: number; readonly backends: number; readonly trafficPolicies: number; readonly securityPolicies: number; readonly rateLimitPolicies: number };
 }

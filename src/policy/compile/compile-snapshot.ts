@@ -45,6 +45,6 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
     warnings: issues,
     identityHeaders: security.identityHeaders,
     securityPolicies: security.all,
-    counts: { routes: set.routes.length, rules, backends: backends.size },
+    counts: { routes: set.routes.length, rules, backends: backends.size, trafficPolicies: set.trafficPolicies.length, securityPolicies: set.securityPolicies.length, rateLimitPolicies: set.rateLimitPolicies.length },
   });
 }
