@@ -13,6 +13,7 @@ Usage:
                  [--access-log stdout|off|PATH] [--otlp-endpoint URL] [--istio-metrics]
                  [--tls-cert FILE --tls-key FILE [--client-ca FILE [--client-auth strict|permissive]]]
                  [--key-store redis://HOST:PORT] [--ratelimit-store redis://HOST:PORT]
+                 [--path-reject encoded-slash,backslash,semicolon|none]
   meshgate validate DIR
   meshgate explain --policies DIR [METHOD] URL [-H 'name: value' ...]
   meshgate publish --policies DIR (--redis URL | --kv-binding NAME [--local] | --file PATH) [--publisher NAME]

@@ -4,6 +4,7 @@ import { startNodeGateway, type ListenerTls, type NodeGateway } from "../runtime
 import { readFileSync } from "node:fs";
 import { RedisApiKeyStore } from "../runtime/node/redis-key-store.js";
 import { RedisLimiterStore } from "../runtime/node/redis-limiter-store.js";
+import { parsePathRejections } from "../pipeline/hygiene/normalize-path.js";
 
 export const SERVE_OPTIONS = {
   policies: { type: "string" },
@@ -23,6 +24,7 @@ export const SERVE_OPTIONS = {
   "client-auth": { type: "string" },
   "key-store": { type: "string" },
   "ratelimit-store": { type: "string" },
+  "path-reject": { type: "string" },
 } as const;
 
 export function parsePort(text: string, flag: string): number {
@@ -46,6 +48,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     ...(values["otlp-endpoint"] ? { otlpEndpoint: values["otlp-endpoint"] } : {}),
     ...(values["trusted-proxies"] ? { trustedProxies: values["trusted-proxies"].split(",").map((s) => s.trim()) } : {}),
     ...tlsOptions(values),
+    ...(values["path-reject"] !== undefined ? { pathNormalization: parsePathRejections(values["path-reject"]) } : {}),
     ...keyStoreOptions(values["key-store"] ?? (values.store?.startsWith("redis") ? values.store : undefined), values.prefix),
     ...rateLimitStoreOptions(values["ratelimit-store"] ?? (values.store?.startsWith("redis") ? values.store : undefined), values.prefix),
   });

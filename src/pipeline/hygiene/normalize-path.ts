@@ -41,3 +41,15 @@ export function normalizePath(path: string, options: PathNormalizationOptions = 
   }
   return `/${out.join("/")}`;
 }
+
+const REJECTABLE = { "encoded-slash": "rejectEncodedSlash", backslash: "rejectBackslash", semicolon: "rejectSemicolon" } as const;
+
+/**
+ * `encoded-slash,backslash,semicolon` (the default), a subset, or `none`, as the CLI flag and the
+ * Workers variable spell it. What is not rejected passes through (encoded slashes stay encoded).
+ */
+export function parsePathRejections(text: string): PathNormalizationOptions {
+  const wanted = text.trim() === "none" ? [] : text.split(",").map((t) => t.trim()).filter(Boolean);
+  for (const w of wanted) if (!(w in REJECTABLE)) throw new Error(`unknown path rejection "${w}" (known: ${Object.keys(REJECTABLE).join(", ")}, or none)`);
+  return { rejectEncodedSlash: wanted.includes("encoded-slash"), rejectBackslash: wanted.includes("backslash"), rejectSemicolon: wanted.includes("semicolon") };
+}

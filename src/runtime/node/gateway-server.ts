@@ -25,6 +25,7 @@ import { JwksRegistry } from "../../pipeline/identity/jwks-registry.js";
 import type { ApiKeyStore } from "../../pipeline/identity/api-keys.js";
 import { nodeJwksFetcher } from "./jwks-fetcher.js";
 import { poolKey } from "../../upstream/transport.js";
+import type { PathNormalizationOptions } from "../../pipeline/hygiene/normalize-path.js";
 import type { LimiterStore } from "../../ratelimit/limiter-store.js";
 
 export interface NodeGatewayOptions {
@@ -46,6 +47,8 @@ export interface NodeGatewayOptions {
   readonly otlpEndpoint?: string;
   /** Also emit Istio's standard metrics (istio_requests_total, ...). */
   readonly istioMetrics?: boolean;
+  /** Which path spellings answer 400 instead of being normalized (default: all of them). */
+  readonly pathNormalization?: PathNormalizationOptions;
   /** Serve HTTPS (and verify client certificates when `clientCa` is given). */
   readonly tls?: ListenerTls;
   /** The global rate-limit store (`store: global` policies), e.g. a RedisLimiterStore. */
@@ -127,6 +130,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     jwks,
     apiKeyStore: options.apiKeyStore ?? null,
     limiters: { global: options.rateLimitStore ?? null },
+    ...(options.pathNormalization ? { pathNormalization: options.pathNormalization } : {}),
     ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
   });
 

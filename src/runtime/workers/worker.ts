@@ -10,6 +10,7 @@ import { OtlpExporter } from "../../telemetry/otlp-exporter.js";
 import { accessLogEntry } from "../../telemetry/access-log.js";
 import { analyticsPoint } from "../../telemetry/analytics-point.js";
 import { certificateFromCf } from "./tls-client-auth.js";
+import { parsePathRejections } from "../../pipeline/hygiene/normalize-path.js";
 import { KvApiKeyStore } from "./kv-key-store.js";
 import { FetchTransport } from "../../upstream/fetch-transport.js";
 import { BindingLimiterStore, DurableObjectLimiterStore, type RateLimiterNamespace, type WorkersRateLimitBinding } from "./rate-limiter-object.js";
@@ -33,6 +34,8 @@ export interface WorkerEnv {
   readonly MESHGATE_ANALYTICS?: AnalyticsDataset;
   /** KV namespace of per-key API key entries (`apikey:<sha256>`), for SecurityPolicies with `apiKey.keyStore: true`. */
   readonly API_KEYS?: KvBinding;
+  /** Path spellings answered with 400: "encoded-slash,backslash,semicolon" (default) or a subset, or "none". */
+  readonly MESHGATE_PATH_REJECT?: string;
   /** Durable Object namespace of RateLimiter: the global store for `store: global` rate limits. */
   readonly RATE_LIMITER?: RateLimiterNamespace;
 }
@@ -86,6 +89,7 @@ function createIsolate(env: WorkerEnv): Isolate {
       },
       clientAddress: (req) => req.headers.get("cf-connecting-ip") ?? "",
       peerCertificate: certificateFromCf,
+      ...(env.MESHGATE_PATH_REJECT !== undefined ? { pathNormalization: parsePathRejections(env.MESHGATE_PATH_REJECT) } : {}),
       transport: new FetchTransport(undefined, (name) => {
         const binding = (env as unknown as Record<string, unknown>)[name];
         return typeof binding === "object" && binding !== null && typeof (binding as { fetch?: unknown }).fetch === "function" ? (binding as { fetch: typeof fetch }) : undefined;
