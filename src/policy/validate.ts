@@ -28,11 +28,15 @@ const IGNORED_KINDS = new Set([`${API_GATEWAY}/Gateway`, `${API_GATEWAY}/Gateway
  */
 export function validateDocuments(documents: readonly RawDocument[]): PolicySet {
   const issues: PolicyIssue[] = [];
-  const routes: Located<HTTPRoute>[] = [];
-  const backends: Located<Backend>[] = [];
-  const trafficPolicies: Located<TrafficPolicy>[] = [];
-  const securityPolicies: Located<SecurityPolicy>[] = [];
-  const rateLimitPolicies: Located<RateLimitPolicy>[] = [];
+  const set = { routes: [] as Located<HTTPRoute>[], backends: [] as Located<Backend>[], trafficPolicies: [] as Located<TrafficPolicy>[], securityPolicies: [] as Located<SecurityPolicy>[], rateLimitPolicies: [] as Located<RateLimitPolicy>[] };
+  // One entry per kind: its schema, and where its validated documents go.
+  const kinds = new Map<string, (value: unknown, at: { file: string; index: number }) => { metadata: { namespace: string; name: string } } | null>([
+    [`${API_GATEWAY}/HTTPRoute`, (v, at) => keep(set.routes, check(httpRouteSchema, v, at, issues), at)],
+    [`${API_MESHGATE}/Backend`, (v, at) => keep(set.backends, check(backendSchema, v, at, issues), at)],
+    [`${API_MESHGATE}/TrafficPolicy`, (v, at) => keep(set.trafficPolicies, check(trafficPolicySchema, v, at, issues), at)],
+    [`${API_MESHGATE}/SecurityPolicy`, (v, at) => keep(set.securityPolicies, check(securityPolicySchema, v, at, issues), at)],
+    [`${API_MESHGATE}/RateLimitPolicy`, (v, at) => keep(set.rateLimitPolicies, check(rateLimitPolicySchema, v, at, issues), at)],
+  ]);
   const seen = new Map<string, RawDocument>();
 
   for (const raw of documents) {
@@ -53,41 +57,27 @@ export function validateDocuments(documents: readonly RawDocument[]): PolicySet 
       issues.push({ ...at, severity: "warning", path: ["kind"], message: `${kind} documents are not used by meshgate yet; ignored` });
       continue;
     }
-    let parsed: { kind: "route"; doc: HTTPRoute } | { kind: "backend"; doc: Backend } | { kind: "traffic"; doc: TrafficPolicy } | { kind: "security"; doc: SecurityPolicy } | { kind: "rateLimit"; doc: RateLimitPolicy } | null = null;
-    if (type === `${API_GATEWAY}/HTTPRoute`) {
-      const doc = check(httpRouteSchema, value, at, issues);
-      if (doc) parsed = { kind: "route", doc };
-    } else if (type === `${API_MESHGATE}/Backend`) {
-      const doc = check(backendSchema, value, at, issues);
-      if (doc) parsed = { kind: "backend", doc };
-    } else if (type === `${API_MESHGATE}/TrafficPolicy`) {
-      const doc = check(trafficPolicySchema, value, at, issues);
-      if (doc) parsed = { kind: "traffic", doc };
-    } else if (type === `${API_MESHGATE}/SecurityPolicy`) {
-      const doc = check(securityPolicySchema, value, at, issues);
-      if (doc) parsed = { kind: "security", doc };
-    } else if (type === `${API_MESHGATE}/RateLimitPolicy`) {
-      const doc = check(rateLimitPolicySchema, value, at, issues);
-      if (doc) parsed = { kind: "rateLimit", doc };
-    } else {
+    const accept = kinds.get(type);
+    if (accept === undefined) {
       issues.push({ ...at, severity: "error", path: ["kind"], message: `unknown kind ${kind} in ${apiVersion} (known: ${API_GATEWAY} HTTPRoute, ${API_MESHGATE} Backend, TrafficPolicy, SecurityPolicy and RateLimitPolicy)` });
       continue;
     }
-    if (parsed === null) continue;
-    const key = `${kind}/${parsed.doc.metadata.namespace}/${parsed.doc.metadata.name}`;
+    // Duplicates are checked before the document is kept, so the first definition wins.
+    const meta = (value as { metadata?: { name?: unknown; namespace?: unknown } }).metadata;
+    const key = `${kind}/${typeof meta?.namespace === "string" ? meta.namespace : "default"}/${String(meta?.name)}`;
     const previous = seen.get(key);
-    if (previous) {
-      issues.push({ ...at, severity: "error", path: ["metadata", "name"], message: `duplicate ${kind} ${parsed.doc.metadata.namespace}/${parsed.doc.metadata.name}, first defined in ${previous.file}:document#${previous.index}` });
+    if (previous && typeof meta?.name === "string") {
+      issues.push({ ...at, severity: "error", path: ["metadata", "name"], message: `duplicate ${kind} ${key.slice(kind.length + 1)}, first defined in ${previous.file}:document#${previous.index}` });
       continue;
     }
-    seen.set(key, raw);
-    if (parsed.kind === "route") routes.push({ ...at, doc: parsed.doc });
-    else if (parsed.kind === "backend") backends.push({ ...at, doc: parsed.doc });
-    else if (parsed.kind === "traffic") trafficPolicies.push({ ...at, doc: parsed.doc });
-    else if (parsed.kind === "security") securityPolicies.push({ ...at, doc: parsed.doc });
-    else rateLimitPolicies.push({ ...at, doc: parsed.doc });
+    if (accept(value, at) !== null) seen.set(key, raw);
   }
-  return { routes, backends, trafficPolicies, securityPolicies, rateLimitPolicies, issues };
+  return { ...set, issues };
+}
+
+function keep<T>(list: Located<T>[], doc: T | null, at: { file: string; index: number }): T | null {
+  if (doc !== null) list.push({ ...at, doc });
+  return doc;
 }
 
 function check<S extends z.ZodType>(schema: S, value: unknown, at: { file: string; index: number }, issues: PolicyIssue[]): z.output<S> | null {
