@@ -42,7 +42,7 @@ export function Dashboard({ snapshot, metrics, upstreams, reloadError, refreshSe
         <h2>Routes and traffic split</h2>
         <table id="routes">
           <thead>
-            <tr><th>rule</th><th>matches</th><th>backend</th><th>configured</th><th>observed</th><th>requests</th><th>5xx</th><th>mean latency</th></tr>
+            <tr><th>rule</th><th>matches</th><th>policies</th><th>backend</th><th>configured</th><th>observed</th><th>requests</th><th>5xx</th><th>mean latency</th></tr>
           </thead>
           <tbody>{rules.flatMap((rule) => ruleRows(rule, snapshot, metrics))}</tbody>
         </table>
@@ -75,7 +75,10 @@ export function Dashboard({ snapshot, metrics, upstreams, reloadError, refreshSe
             <tr><td>retries skipped (budget, body size)</td><td class="num">{upstreams?.counters.retriesSkipped ?? 0}</td></tr>
             <tr><td>ejections</td><td class="num">{upstreams?.counters.ejections ?? 0}</td></tr>
             <tr><td>circuit breaker rejections</td><td class="num">{upstreams?.counters.breakerRejections ?? 0}</td></tr>
-            <tr><td>rate-limit rejections</td><td class="num">0 (no rate-limit policy configured)</td></tr>
+            <tr><td>rate-limit rejections (429)</td><td class="num" id="rate-limited">{metrics.rateLimitDecisions.sum((l) => l[2] === "limited")}</td></tr>
+            <tr><td>rate-limit shadow rejections (not enforced)</td><td class="num">{metrics.rateLimitDecisions.sum((l) => l[2] === "shadow_limited")}</td></tr>
+            <tr><td>rate-limit store errors</td><td class="num">{metrics.rateLimitDecisions.sum((l) => l[2] === "store_error_open" || l[2] === "store_error_closed")}</td></tr>
+            <tr><td>authentication / authorization refusals</td><td class="num" id="auth-failures">{metrics.authFailures.sum(() => true)}</td></tr>
           </tbody>
         </table>
         <p class="meta">refreshes every {refreshSeconds} s · <a href="/metrics">/metrics</a> · <a href="/config">/config</a> · explain: /explain?url=…</p>
@@ -88,7 +91,8 @@ function ruleRows(rule: CompiledRule, snapshot: Snapshot, metrics: GatewayMetric
   const matches = snapshot.routes.entries.filter((e) => e.rule === rule).map((e) => `${e.hostPattern ?? "*"} ${e.path.type} ${e.path.value}${e.method ? ` ${e.method}` : ""}${e.headers.map((h) => ` [${h.name}]`).join("")}`);
   const observed = metrics.traffic.get(rule.id) ?? new Map();
   const totalWeight = rule.backendRefs.reduce((s, r) => s + r.weight, 0);
-  const totalSeen = [...observed.values()].reduce((s, t) => s + t.requests, 0);
+  // The split is over requests that reached a backend choice (refusals, 429s and 404s have none).
+  const totalSeen = [...observed.entries()].reduce((s, [backend, t]) => (backend === "" ? s : s + t.requests), 0);
   const refs = rule.backendRefs.length > 0 ? rule.backendRefs : [null];
   return refs.map((ref, i) => {
     const t = ref ? observed.get(ref.key) : undefined;
@@ -98,6 +102,7 @@ function ruleRows(rule: CompiledRule, snapshot: Snapshot, metrics: GatewayMetric
       <tr data-rule={rule.id} data-backend={ref?.key ?? ""}>
         {i === 0 ? <td rowspan={refs.length}>{rule.id}</td> : null}
         {i === 0 ? <td rowspan={refs.length}>{matches.join(", ")}</td> : null}
+        {i === 0 ? <td rowspan={refs.length}>{[rule.security ? `security ${rule.security.name}` : null, rule.rateLimit ? `rate limit ${rule.rateLimit.name}` : null, rule.trafficPolicy ? `traffic ${rule.trafficPolicy}` : null].filter(Boolean).join(", ") || "—"}</td> : null}
         <td>{ref ? ref.key : rule.redirect ? "(redirect)" : "(none)"}</td>
         <td class="num configured">{ref ? `${configured.toFixed(1)}%` : "—"}</td>
         <td class="num observed">{ref ? <><span class="bar" style={`width:${Math.round(seen)}px`} /> {seen.toFixed(1)}%</> : "—"}</td>

@@ -36,6 +36,13 @@ export class Counter implements Metric {
     return this.series.get(values.join("\u0000"))?.count ?? 0;
   }
 
+  /** Sum over the series whose labels satisfy `where` (for dashboards). */
+  sum(where: (values: Labels) => boolean): number {
+    let total = 0;
+    for (const s of this.series.values()) if (where(s.values)) total += s.count;
+    return total;
+  }
+
   render(): string {
     let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} counter\n`;
     for (const s of this.series.values()) out += `${this.name}${labelText(this.labels, s.values)} ${s.count}\n`;

@@ -142,3 +142,13 @@ describe("explain", () => {
     expect((await get("/tenant", { "x-tenant": "explained" })).status).toBe(200);
   });
 });
+
+describe("dashboard", () => {
+  it("shows the rate-limit rejections of the traffic above and each rule's policies", async () => {
+    const html = await (await fetch(`${gw.adminUrl}/dashboard`)).text();
+    // 429s above: 1 per-client, 1 gold, 2 free, 1 tenant.
+    expect(html).toContain('id="rate-limited">5<');
+    expect(html).toContain("rate limit default/tiers");
+    expect(html).toContain("security default/tier-keys");
+  });
+});
