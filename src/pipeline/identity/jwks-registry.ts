@@ -34,6 +34,7 @@ export const defaultJwksFetcher: JwksFetcher = async (uri, { timeoutMs }) => {
  */
 export class JwksRegistry {
   private readonly sources = new Map<string, JwksSource>();
+  private pending: Promise<void>[] = [];
 
   constructor(
     private readonly fetcher: JwksFetcher = defaultJwksFetcher,
@@ -56,7 +57,7 @@ export class JwksRegistry {
   source(spec: RemoteJwksSpec): JwksSource {
     const key = `${spec.uri}\u0000${spec.ca ?? ""}`;
     let source = this.sources.get(key);
-    if (source === undefined) this.sources.set(key, (source = new JwksSource(spec, this.fetcher, this.now, this.onError)));
+    if (source === undefined) this.sources.set(key, (source = new JwksSource(spec, this.fetcher, this.now, this.onError, (p) => this.track(p))));
     else if (this.registeredIn.get(source) !== this.epoch) source.spec = spec;
     else
       source.spec = {
@@ -71,6 +72,24 @@ export class JwksRegistry {
 
   status(): JwksStatus[] {
     return [...this.sources.values()].map((s) => s.status());
+  }
+
+  private track(p: Promise<void>): void {
+    this.pending.push(p);
+    // Settled fetches leave the list, so a runtime that never takes them (Node) keeps none.
+    void p.finally(() => {
+      this.pending = this.pending.filter((q) => q !== p);
+    });
+  }
+
+  /**
+   * Fetches started in the background (prefetch, stale refresh) since the last call. Workers hand
+   * them to `ctx.waitUntil` so they are not cut off when the response that started them is sent.
+   */
+  takeBackground(): Promise<void>[] {
+    const out = this.pending;
+    this.pending = [];
+    return out;
   }
 }
 
@@ -87,11 +106,12 @@ export class JwksSource {
     private readonly fetcher: JwksFetcher,
     private readonly now: () => number,
     private readonly onError?: (err: unknown, context: string) => void,
+    private readonly background: (p: Promise<void>) => void = () => undefined,
   ) {}
 
   /** Starts the first fetch without waiting for it (called when a snapshot loads). */
   prefetch(): void {
-    if (this.resolver === null && this.inflight === null) void this.refresh();
+    if (this.resolver === null && this.inflight === null) this.background(this.refresh());
   }
 
   /** The key set to verify with; waits only when there has never been one. */
@@ -100,7 +120,7 @@ export class JwksSource {
       await this.refresh();
       return this.resolver;
     }
-    if (this.now() - this.fetchedAt > this.spec.cacheDuration) void this.refresh();
+    if (this.now() - this.fetchedAt > this.spec.cacheDuration && this.inflight === null) this.background(this.refresh());
     return this.resolver;
   }
 

@@ -10,6 +10,7 @@ import { OtlpExporter } from "../../telemetry/otlp-exporter.js";
 import { accessLogEntry } from "../../telemetry/access-log.js";
 import { analyticsPoint } from "../../telemetry/analytics-point.js";
 import { certificateFromCf } from "./tls-client-auth.js";
+import { JwksRegistry } from "../../pipeline/identity/jwks-registry.js";
 import { parsePathRejections } from "../../pipeline/hygiene/normalize-path.js";
 import { KvApiKeyStore } from "./kv-key-store.js";
 import { FetchTransport } from "../../upstream/fetch-transport.js";
@@ -57,6 +58,7 @@ interface Isolate {
   readonly admin: Hono;
   readonly metrics: GatewayMetrics;
   readonly tracer: OtlpExporter | null;
+  readonly jwks: JwksRegistry;
   checkedAt: number;
   flushedAt: number;
 }
@@ -69,6 +71,7 @@ function createIsolate(env: WorkerEnv): Isolate {
   const tracer = env.MESHGATE_OTLP_ENDPOINT ? new OtlpExporter({ endpoint: env.MESHGATE_OTLP_ENDPOINT, onError: (err) => console.error(JSON.stringify({ level: "warn", message: "span export failed", error: String(err) })) }) : null;
   const accessLog = env.MESHGATE_ACCESS_LOG === "on";
   const analytics = env.MESHGATE_ANALYTICS;
+  const jwks = new JwksRegistry(undefined, Date.now, (err, context) => console.error(JSON.stringify({ level: "warn", message: `${context}: fetch failed`, error: String(err) })));
   holder.onSwap((s) => {
     metrics.swapped(s);
     console.log(JSON.stringify({ level: "info", message: "configuration loaded", version: s.version, hash: s.hash }));
@@ -78,6 +81,7 @@ function createIsolate(env: WorkerEnv): Isolate {
     metrics,
     reloader: new BundleReloader(new KvStore(env.POLICIES, "POLICIES"), holder),
     tracer,
+    jwks,
     flushedAt: 0,
     gateway: createGateway({
       snapshot: () => holder.current(),
@@ -89,6 +93,7 @@ function createIsolate(env: WorkerEnv): Isolate {
       },
       clientAddress: (req) => req.headers.get("cf-connecting-ip") ?? "",
       peerCertificate: certificateFromCf,
+      jwks,
       ...(env.MESHGATE_PATH_REJECT !== undefined ? { pathNormalization: parsePathRejections(env.MESHGATE_PATH_REJECT) } : {}),
       transport: new FetchTransport(undefined, (name) => {
         const binding = (env as unknown as Record<string, unknown>)[name];
@@ -143,6 +148,9 @@ export default {
       return new Response(errorBody(err), { status: err.status, headers: { "content-type": "application/json" } });
     }
     const response = await state.gateway.fetch(request);
+    // JWKS fetches this request started in the background finish even after the response is sent.
+    const background = state.jwks.takeBackground();
+    if (background.length > 0) ctx.waitUntil(Promise.allSettled(background));
     // Spans leave in batches after the response, never in its way.
     if (state.tracer && state.tracer.pending > 0 && (state.tracer.pending >= 64 || Date.now() - state.flushedAt >= 1_000)) {
       state.flushedAt = Date.now();
