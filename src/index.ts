@@ -51,3 +51,4 @@ export { adminApp } from "./admin/admin-app.js";
 export type { Principal, PeerCertificate, CertificateIdentity } from "./pipeline/identity/principal.js";
 export { JwksRegistry, type JwksFetcher } from "./pipeline/identity/jwks-registry.js";
 export type { ApiKeyStore, ApiKeyEntry } from "./pipeline/identity/api-keys.js";
+export { securityPolicy, jwtIdentity, rateLimit, type MeshgateVariables, type MiddlewareOptions } from "./middleware.js";

@@ -14,23 +14,26 @@ export type RateLimitLookup = (route: HTTPRoute, ruleName: string | undefined) =
 export function compileRateLimits(policies: readonly Located<RateLimitPolicy>[], routes: readonly Located<HTTPRoute>[], issues: PolicyIssue[]): RateLimitLookup {
   const find = attachmentLookup("RateLimitPolicy", policies, routes, issues, { gatewayWide: true });
   const compiled = new Map<Located<RateLimitPolicy>, CompiledRateLimit>();
-  for (const p of policies) {
-    const spec = p.doc.spec;
-    const name = `${p.doc.metadata.namespace}/${p.doc.metadata.name}`;
-    compiled.set(p, {
-      name,
-      store: spec.store,
-      binding: spec.binding ?? null,
-      failureMode: spec.failureMode,
-      timeoutMs: spec.timeout,
-      shadow: spec.shadow,
-      responseHeaders: spec.responseHeaders,
-      rules: spec.rules.map((r) => compileLimitRule(name, r)),
-    });
-  }
+  for (const p of policies) compiled.set(p, compileRateLimitPolicy(p.doc));
   return (route, ruleName) => {
     const chosen = find(route, ruleName);
     return chosen === null ? null : compiled.get(chosen)!;
+  };
+}
+
+/** One validated RateLimitPolicy into what the pipeline (or the Hono middleware) runs. */
+export function compileRateLimitPolicy(doc: RateLimitPolicy): CompiledRateLimit {
+  const spec = doc.spec;
+  const name = `${doc.metadata.namespace}/${doc.metadata.name}`;
+  return {
+    name,
+    store: spec.store,
+    binding: spec.binding ?? null,
+    failureMode: spec.failureMode,
+    timeoutMs: spec.timeout,
+    shadow: spec.shadow,
+    responseHeaders: spec.responseHeaders,
+    rules: spec.rules.map((r) => compileLimitRule(name, r)),
   };
 }
 

@@ -23,13 +23,7 @@ export function compileSecurity(policies: readonly Located<SecurityPolicy>[], ro
   const identityHeaders = new Set(DEFAULT_IDENTITY_HEADERS);
   for (const p of policies) {
     const spec = p.doc.spec;
-    compiled.set(p, {
-      name: `${p.doc.metadata.namespace}/${p.doc.metadata.name}`,
-      spec,
-      authorization: spec.authorization ? new Authorization(spec.authorization.rules) : null,
-      dryRun: spec.authorization?.dryRun ?? false,
-      forwardedCertificateFrom: spec.clientCertificate && spec.clientCertificate.forwardedCertificateFrom.length > 0 ? new CidrSet(spec.clientCertificate.forwardedCertificateFrom) : null,
-    });
+    compiled.set(p, compileSecurityPolicy(p.doc));
     for (const name of Object.values(spec.upstreamHeaders)) if (name !== null) identityHeaders.add(name);
     for (const provider of spec.jwt?.providers ?? []) for (const { header } of provider.claimToHeaders) identityHeaders.add(header);
   }
@@ -40,5 +34,17 @@ export function compileSecurity(policies: readonly Located<SecurityPolicy>[], ro
     },
     all: [...compiled.values()],
     identityHeaders,
+  };
+}
+
+/** One validated SecurityPolicy into what the pipeline (or the Hono middleware) runs. */
+export function compileSecurityPolicy(doc: SecurityPolicy): CompiledSecurity {
+  const spec = doc.spec;
+  return {
+    name: `${doc.metadata.namespace}/${doc.metadata.name}`,
+    spec,
+    authorization: spec.authorization ? new Authorization(spec.authorization.rules) : null,
+    dryRun: spec.authorization?.dryRun ?? false,
+    forwardedCertificateFrom: spec.clientCertificate && spec.clientCertificate.forwardedCertificateFrom.length > 0 ? new CidrSet(spec.clientCertificate.forwardedCertificateFrom) : null,
   };
 }
