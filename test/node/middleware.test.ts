@@ -7,7 +7,7 @@ const ISS = "https://idp.middleware.test";
 
 describe("the stages as Hono middleware", async () => {
   const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
-  const jwk = { ...(await exportJWK(publicKey)), kid: "m1", alg: "ES256" };
+  const jwk = { ...(await exportJWK(publicKey)), kty: "EC", kid: "m1", alg: "ES256" };
   const token = (sub: string) => new SignJWT({ sub }).setProtectedHeader({ alg: "ES256", kid: "m1" }).setIssuer(ISS).setExpirationTime("5m").sign(privateKey);
 
   const app = new Hono<{ Variables: MeshgateVariables }>();
