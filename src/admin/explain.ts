@@ -128,6 +128,7 @@ function ruleFacts(rule: CompiledRule): Record<string, unknown> {
     hedge: rule.hedge,
     fault: rule.fault,
     sessionAffinity: rule.affinity,
+    sessionPersistence: rule.persistence ? { name: rule.persistence.name, type: rule.persistence.type, absoluteTimeoutSeconds: rule.persistence.absoluteTimeoutSeconds, idleTimeoutSeconds: rule.persistence.idleTimeoutSeconds } : null,
     mirrors: rule.mirrors.map((m) => ({ backend: m.backend?.key ?? null, percent: m.fraction * 100 })),
     cors: rule.preflight !== null,
     filters: { request: rule.requestFilters.length, response: rule.responseFilters.length },

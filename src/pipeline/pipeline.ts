@@ -2,6 +2,7 @@ import type { Snapshot } from "../policy/snapshot.js";
 import { forward, type ForwardStats } from "../upstream/forward.js";
 import { UpstreamState } from "../upstream/upstream-state.js";
 import { affinityPoint } from "./affinity.js";
+import { persistedRef, sessionHeader } from "./session-persistence.js";
 import { injectFault } from "./fault.js";
 import type { Transport } from "../upstream/transport.js";
 import { pick } from "../upstream/weighted.js";
@@ -142,13 +143,16 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       for (const filter of rule.requestFilters) filter(req, match); // filters: header modifiers, URL rewrite
       if (rule.redirect !== null) return (response = rule.redirect(req, match)); // redirect is terminal
       if (rule.mirrors.length > 0) await sendMirror(req, rule.mirrors); // mirror: fire and forget
-      const point = rule.affinity === null ? null : affinityPoint(rule.affinity, req);
-      const ref = rule.backends === null ? null : pick(rule.backends, point === null ? random : () => point); // balance: weighted backendRefs, sticky with affinity
+      const nowSeconds = rule.persistence === null ? 0 : Math.floor(Date.now() / 1000);
+      const persisted = rule.persistence === null ? null : persistedRef(rule.persistence, req, nowSeconds); // session persistence: a gateway-issued token
+      const point = persisted !== null || rule.affinity === null ? null : affinityPoint(rule.affinity, req);
+      const ref = persisted?.ref ?? (rule.backends === null ? null : pick(rule.backends, point === null ? random : () => point)); // balance: weighted backendRefs, sticky with affinity
       if (ref === null) throw new GatewayError("no_backend", `route ${rule.id} has no backend with weight above zero`);
       backendKey = ref.key;
       if (ref.backend === null) throw new GatewayError("backend_not_found", `backend ${ref.key} of route ${rule.id} does not exist`);
       for (const filter of ref.requestFilters) filter(req, match);
       response = await send(req, rule, ref.backend, clientSignal, stats); // forward: timeouts, retries, hedging, breaker, outlier
+      if (rule.persistence !== null && (persisted === null || rule.persistence.idleTimeoutSeconds !== null)) response.headers.append(...sessionHeader(rule.persistence, ref, persisted?.issuedAt ?? nowSeconds));
       for (const filter of ref.responseFilters) filter(response, req);
       for (const filter of rule.responseFilters) filter(response, req);
       return response;

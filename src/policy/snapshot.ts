@@ -119,6 +119,18 @@ export interface CompiledSecurity {
   readonly forwardedCertificateFrom: CidrSet | null;
 }
 
+/** Gateway API sessionPersistence of a rule, with a token per backendRef. */
+export interface SessionPersistencePolicy {
+  readonly name: string;
+  readonly type: "Cookie" | "Header";
+  readonly absoluteTimeoutSeconds: number | null;
+  readonly idleTimeoutSeconds: number | null;
+  /** Cookie lifetimeType Permanent: Max-Age = absoluteTimeout. */
+  readonly permanent: boolean;
+  readonly refs: ReadonlyMap<string, CompiledBackendRef>;
+  readonly fingerprints: ReadonlyMap<CompiledBackendRef, string>;
+}
+
 /** One HTTPRoute rule, compiled: everything a request needs after it matched. */
 export interface CompiledRule {
   /** "namespace/name/rule-name-or-index" */
@@ -140,6 +152,8 @@ export interface CompiledRule {
   readonly hedge: HedgePolicy | null;
   readonly fault: FaultPolicy | null;
   readonly affinity: AffinityPolicy | null;
+  /** Gateway API sessionPersistence: sticky backendRef by a gateway-issued cookie or header. */
+  readonly persistence: SessionPersistencePolicy | null;
   /** "namespace/name" of the TrafficPolicy applied, for /config and explain. */
   readonly trafficPolicy: string | null;
   /** Identity and authorization for this rule (route rule > route > gateway-wide policy). */

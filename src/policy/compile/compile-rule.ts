@@ -1,6 +1,6 @@
 import type { PolicyIssue } from "../issues.js";
 import type { HTTPRoute, HTTPRouteRule } from "../schema/index.js";
-import type { CompiledBackend, CompiledBackendRef, CompiledRule, MirrorTarget, RetryPolicy } from "../snapshot.js";
+import type { CompiledBackend, CompiledBackendRef, CompiledRule, MirrorTarget, RetryPolicy, SessionPersistencePolicy } from "../snapshot.js";
 import type { Located } from "../validate.js";
 import { weightedChoice } from "../../upstream/weighted.js";
 import { compileFilters } from "./compile-filters.js";
@@ -91,6 +91,7 @@ function compileRule(located: Located<HTTPRoute>, rule: HTTPRouteRule, ruleIndex
     hedge: traffic?.hedge ?? null,
     fault: traffic?.fault ?? null,
     affinity: traffic?.affinity ?? null,
+    persistence: rule.sessionPersistence ? compilePersistence(rule.sessionPersistence, `${namespace}/${name}/${ruleIndex}`, backendRefs) : null,
     trafficPolicy: traffic?.name ?? null,
     security: ctx.security(route, rule.name),
     rateLimit: ctx.rateLimit(route, rule.name),
@@ -134,4 +135,33 @@ function resolveBackend(ref: BackendRefLike, routeNamespace: string, path: (stri
     : `backendRef kind ${group === "" ? "" : `${group}/`}${kind} is not supported; its share of traffic answers 500`;
   ctx.issues.push({ file: located.file, index: located.index, severity: "warning", path: [...path, "name"], message });
   return null;
+}
+
+function compilePersistence(spec: NonNullable<HTTPRouteRule["sessionPersistence"]>, ruleKey: string, refs: readonly CompiledBackendRef[]): SessionPersistencePolicy {
+  const byToken = new Map<string, CompiledBackendRef>();
+  const fingerprints = new Map<CompiledBackendRef, string>();
+  refs.forEach((ref, i) => {
+    const fp = fnv1a(`${ruleKey}\u0000${i}\u0000${ref.key}`);
+    byToken.set(fp, ref);
+    fingerprints.set(ref, fp);
+  });
+  const seconds = (ms: number | undefined) => (ms === undefined ? null : Math.ceil(ms / 1000));
+  return {
+    name: spec.sessionName ?? "meshgate-session",
+    type: spec.type,
+    absoluteTimeoutSeconds: seconds(spec.absoluteTimeout),
+    idleTimeoutSeconds: seconds(spec.idleTimeout),
+    permanent: spec.cookieConfig?.lifetimeType === "Permanent",
+    refs: byToken,
+    fingerprints,
+  };
+}
+
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, "0");
 }
