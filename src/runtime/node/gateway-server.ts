@@ -105,6 +105,13 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     prepare?.(s);
     log("info", "configuration loaded", { version: s.version, routes: s.counts.routes, rules: s.counts.rules, backends: s.counts.backends });
     for (const w of s.warnings) log("warn", "policy warning", { file: w.file, document: w.index, field: w.path.join("."), message: w.message });
+    // A policy that needs client certificates on a listener that never asks for them refuses everyone.
+    if (!options.tls?.clientCa) {
+      for (const p of s.securityPolicies) {
+        const cc = p.spec.clientCertificate;
+        if (cc?.required && cc.forwardedCertificateFrom.length === 0) log("warn", "SecurityPolicy requires client certificates, but this listener does not ask for them (serve --client-ca); its routes will answer 401", { policy: p.name });
+      }
+    }
   });
   await reload();
   if (!holder.ready) {
