@@ -92,7 +92,9 @@ function tlsOptions(values: { "tls-cert"?: string | undefined; "tls-key"?: strin
       throw new Error(`--${flag} ${file}: ${(err as Error).message}`);
     }
   };
-  return { tls: { cert: read(cert, "tls-cert"), key: read(key, "tls-key"), ...(ca ? { clientCa: read(ca, "client-ca"), clientAuth: (mode ?? "permissive") as "strict" | "permissive" } : {}) } };
+  const load = (): ListenerTls => ({ cert: read(cert, "tls-cert"), key: read(key, "tls-key"), ...(ca ? { clientCa: read(ca, "client-ca"), clientAuth: (mode ?? "permissive") as "strict" | "permissive" } : {}) });
+  // Re-read on a timer: cert-manager and kubelet rotate the files in place.
+  return { tls: { ...load(), reload: load } };
 }
 
 function keyStoreOptions(url: string | undefined, prefix: string | undefined): { apiKeyStore?: RedisApiKeyStore } {

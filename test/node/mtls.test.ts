@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendYaml, startTestGateway, type TestGateway } from "../support/gateway.js";
 import { createCa, type Issued, type TestCa } from "../support/pki.js";
 import { startUpstream, type TestUpstream } from "../support/upstream.js";
+import { until } from "../support/cli-gateway.js";
 
 const DAY = 86_400_000;
 let ca: TestCa, otherCa: TestCa;
@@ -156,4 +157,32 @@ describe("STRICT: the handshake itself requires a valid certificate", () => {
       await expect(get(strict, "/open", cert ? { cert: cert() } : {})).rejects.toThrow();
     });
   }
+});
+
+describe("certificate rotation", () => {
+  it("serves a rotated certificate to new connections without a restart, and keeps the old one if the new files are broken", async () => {
+    const { connect } = await import("node:tls");
+    const first = await ca.issue({ subject: "CN=gateway-2026", ips: ["127.0.0.1"], server: true });
+    const second = await ca.issue({ subject: "CN=gateway-2027", ips: ["127.0.0.1"], server: true });
+    let files = { cert: first.cert, key: first.key };
+    const gw = await startTestGateway(FILES(upstream.url), { tls: { ...files, reload: () => ({ ...files }), reloadMs: 50 } });
+    const servedCn = () =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect({ host: "127.0.0.1", port: gw.gateway.port, ca: ca.cert, servername: "localhost", checkServerIdentity: () => undefined }, () => {
+          resolve(String(socket.getPeerCertificate().subject.CN));
+          socket.end();
+        });
+        socket.on("error", reject);
+      });
+    try {
+      expect(await servedCn()).toBe("gateway-2026");
+      files = { cert: second.cert, key: second.key };
+      await until(async () => (await servedCn()) === "gateway-2027", 3_000, "rotated certificate served");
+      files = { cert: "not a certificate", key: second.key };
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await servedCn()).toBe("gateway-2027");
+    } finally {
+      await gw.close();
+    }
+  });
 });

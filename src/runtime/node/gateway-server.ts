@@ -69,6 +69,10 @@ export interface ListenerTls {
    * without a valid one still connects; policies decide (SecurityPolicy clientCertificate).
    */
   readonly clientAuth?: "strict" | "permissive";
+  /** Re-reads the certificate, key and CA; polled every `reloadMs` and applied to new connections when they change. */
+  readonly reload?: () => ListenerTls;
+  /** Default 10 s. */
+  readonly reloadMs?: number;
 }
 
 export interface NodeGateway {
@@ -162,6 +166,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     socket.end(`HTTP/1.1 ${e.status} ${tooLarge ? "Request Header Fields Too Large" : "Bad Request"}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   });
   await listen(server, options.port, host);
+  const tlsTimer = tls?.reload ? watchTls(server as import("node:https").Server, tls, log) : null;
   const port = (server.address() as AddressInfo).port;
   const handler = nodeHandler(pipeline, { scheme: tls ? "https" : "http", listenerPort: port });
   server.on("request", (req, res) => {
@@ -201,6 +206,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
       watcher?.close();
       healthChecker.stop();
       if (flushTimer) clearInterval(flushTimer);
+      if (tlsTimer) clearInterval(tlsTimer);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Connections still busy now become idle one by one as their responses finish.
       server.closeIdleConnections();
@@ -249,4 +255,28 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       resolve();
     });
   });
+}
+
+/** Certificate rotation without a restart: new connections get the new certificate, open ones keep theirs. */
+function watchTls(server: import("node:https").Server, initial: ListenerTls, log: Logger): NodeJS.Timeout {
+  let current = `${initial.cert}\u0000${initial.key}\u0000${initial.clientCa ?? ""}`;
+  const timer = setInterval(() => {
+    let next: ListenerTls;
+    try {
+      next = initial.reload!();
+    } catch (err) {
+      return log("warn", "TLS files could not be re-read; keeping the current certificate", { error: (err as Error).message });
+    }
+    const text = `${next.cert}\u0000${next.key}\u0000${next.clientCa ?? ""}`;
+    if (text === current) return;
+    try {
+      server.setSecureContext({ cert: next.cert, key: next.key, ...(next.clientCa ? { ca: next.clientCa } : {}) });
+      current = text;
+      log("info", "TLS certificate reloaded", {});
+    } catch (err) {
+      log("error", "new TLS certificate refused; keeping the current one", { error: (err as Error).message });
+    }
+  }, initial.reloadMs ?? 10_000);
+  timer.unref();
+  return timer;
 }
