@@ -71,6 +71,7 @@ function createIsolate(env: WorkerEnv): Isolate {
   const tracer = env.MESHGATE_OTLP_ENDPOINT ? new OtlpExporter({ endpoint: env.MESHGATE_OTLP_ENDPOINT, onError: (err) => console.error(JSON.stringify({ level: "warn", message: "span export failed", error: String(err) })) }) : null;
   const accessLog = env.MESHGATE_ACCESS_LOG === "on";
   const analytics = env.MESHGATE_ANALYTICS;
+  const apiKeys = env.API_KEYS ? new KvApiKeyStore(env.API_KEYS) : null;
   const jwks = new JwksRegistry(undefined, Date.now, (err, context) => console.error(JSON.stringify({ level: "warn", message: `${context}: fetch failed`, error: String(err) })));
   holder.onSwap((s) => {
     metrics.swapped(s);
@@ -99,7 +100,7 @@ function createIsolate(env: WorkerEnv): Isolate {
         const binding = (env as unknown as Record<string, unknown>)[name];
         return typeof binding === "object" && binding !== null && typeof (binding as { fetch?: unknown }).fetch === "function" ? (binding as { fetch: typeof fetch }) : undefined;
       }),
-      apiKeyStore: env.API_KEYS ? new KvApiKeyStore(env.API_KEYS) : null,
+      apiKeyStore: apiKeys,
       limiters: {
         global: env.RATE_LIMITER ? new DurableObjectLimiterStore(env.RATE_LIMITER) : null,
         binding: (name) => {
@@ -109,7 +110,7 @@ function createIsolate(env: WorkerEnv): Isolate {
       },
       onError: (err, context) => console.error(JSON.stringify({ level: "error", message: `${context} failed`, error: String(err), cause: String((err as { cause?: unknown }).cause ?? "") })),
     }),
-    admin: adminApp({ holder, metrics: metrics.registry, gatewayMetrics: metrics }),
+    admin: adminApp({ holder, metrics: metrics.registry, gatewayMetrics: metrics, security: { jwks, apiKeyStore: apiKeys, now: Date.now } }),
     checkedAt: 0,
   };
 }
