@@ -10,6 +10,7 @@ import { isResponseBody, type GatewayRequest, type GatewayResponse } from "./exc
 import type { RequestIds } from "./hygiene/hygiene.js";
 import { responseFlags } from "../telemetry/response-flags.js";
 import type { SpanRecord } from "../telemetry/otlp-exporter.js";
+import { recordSpans } from "../telemetry/request-spans.js";
 import { GatewayError, errorBody, errorHeaders, toGatewayError } from "./gateway-error.js";
 import { hygiene, type HygieneOptions } from "./hygiene/hygiene.js";
 import { normalizePath, type PathNormalizationOptions } from "./hygiene/normalize-path.js";
@@ -184,33 +185,4 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     }
   };
   return Object.assign(handleRequest, { prepare });
-}
-
-function recordSpans(tracer: { add(span: SpanRecord): void }, ids: RequestIds, req: GatewayRequest, res: GatewayResponse, stats: ForwardStats, routeId: string | null, now: number): void {
-  const endMs = Date.now();
-  const startMs = endMs - (now - req.startTime);
-  tracer.add({
-    traceId: ids.traceId,
-    spanId: ids.spanId,
-    parentSpanId: ids.parentSpanId,
-    name: `${req.method} ${routeId ?? "no route"}`,
-    kind: 2,
-    startMs,
-    endMs,
-    attributes: { "http.request.method": req.method, "url.path": req.path, "server.address": req.host, "http.response.status_code": res.status, "meshgate.route": routeId ?? "", "meshgate.request_id": ids.requestId },
-    error: res.status >= 500,
-  });
-  for (const a of stats.trace?.spans ?? []) {
-    tracer.add({
-      traceId: ids.traceId,
-      spanId: a.spanId,
-      parentSpanId: ids.spanId,
-      name: `upstream ${req.method}`,
-      kind: 3,
-      startMs: a.startMs,
-      endMs: a.endMs || endMs,
-      attributes: { "server.address": a.endpoint, "http.response.status_code": a.status ?? 0, ...(a.error ? { "error.type": a.error } : {}) },
-      error: a.error !== null || (a.status ?? 0) >= 500,
-    });
-  }
 }

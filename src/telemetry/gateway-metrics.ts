@@ -12,7 +12,6 @@ export interface GatewayMetricsOptions {
   readonly istio?: boolean;
   /** source_workload label in Istio mode. Default "meshgate". */
   readonly workload?: string;
-  readonly now?: () => number;
 }
 
 const ISTIO_LABELS = [
@@ -43,10 +42,8 @@ export class GatewayMetrics {
   private readonly istioRequests: Counter | null;
   private readonly istioDuration: Histogram | null;
   private readonly workload: string;
-  private readonly now: () => number;
 
   constructor(options: GatewayMetricsOptions = {}) {
-    this.now = options.now ?? (() => performance.now());
     this.workload = options.workload ?? "meshgate";
     this.istioRequests = options.istio ? this.registry.register(new Counter("istio_requests_total", "Requests (Istio standard metric).", ISTIO_LABELS)) : null;
     this.istioDuration = options.istio ? this.registry.register(new Histogram("istio_request_duration_milliseconds", "Request duration in ms (Istio standard metric).", ISTIO_LABELS, MILLISECONDS)) : null;

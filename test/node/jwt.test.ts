@@ -1,4 +1,4 @@
-import { SignJWT, base64url, exportSPKI, generateKeyPair } from "jose";
+import { SignJWT, base64url, exportSPKI } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendYaml, startTestGateway, type TestGateway } from "../support/gateway.js";
 import { sign, signingKey, startJwksServer, type JwksServer, type SigningKey } from "../support/jwks-server.js";

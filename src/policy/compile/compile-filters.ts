@@ -5,7 +5,7 @@ import { requestRedirect } from "../../pipeline/filters/redirect.js";
 import { urlRewrite } from "../../pipeline/filters/url-rewrite.js";
 import type { PolicyIssue } from "../issues.js";
 import type { HTTPRouteFilter } from "../schema/index.js";
-import type { MirrorTarget, PreflightFilter, RequestFilter, ResponseFilter, TerminalFilter } from "../snapshot.js";
+import type { PreflightFilter, RequestFilter, ResponseFilter, TerminalFilter } from "../snapshot.js";
 
 export interface CompiledFilters {
   readonly request: RequestFilter[];

@@ -1,9 +1,6 @@
-import { createWriteStream } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { createServer as createTlsServer } from "node:https";
-import { accessLogEntry } from "../../telemetry/access-log.js";
 import { OtlpExporter } from "../../telemetry/otlp-exporter.js";
-import type { RequestOutcome } from "../../pipeline/pipeline.js";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { adminApp } from "../../admin/admin-app.js";
@@ -24,6 +21,8 @@ import { systemClock } from "../../pipeline/runtime-env.js";
 import { JwksRegistry } from "../../pipeline/identity/jwks-registry.js";
 import type { ApiKeyStore } from "../../pipeline/identity/api-keys.js";
 import { nodeJwksFetcher } from "./jwks-fetcher.js";
+import { watchTls } from "./tls-rotation.js";
+import { openAccessLog } from "./access-log-writer.js";
 import { poolKey } from "../../upstream/transport.js";
 import type { PathNormalizationOptions } from "../../pipeline/hygiene/normalize-path.js";
 import type { LimiterStore } from "../../ratelimit/limiter-store.js";
@@ -226,16 +225,6 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   };
 }
 
-/** A writer of access-log lines, or null when logging is off. */
-function openAccessLog(target: string): ((o: RequestOutcome) => void) | null {
-  if (target === "off") return null;
-  const out = target === "stdout" ? process.stdout : createWriteStream(target, { flags: "a" });
-  return (o) => {
-    const wallStart = Date.now() - (performance.now() - o.request.startTime);
-    out.write(`${JSON.stringify(accessLogEntry(o, wallStart))}\n`);
-  };
-}
-
 function policyDir(options: NodeGatewayOptions): string {
   if (options.policies === undefined) throw new Error("give a policy directory or a config store");
   return options.policies;
@@ -255,28 +244,4 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       resolve();
     });
   });
-}
-
-/** Certificate rotation without a restart: new connections get the new certificate, open ones keep theirs. */
-function watchTls(server: import("node:https").Server, initial: ListenerTls, log: Logger): NodeJS.Timeout {
-  let current = `${initial.cert}\u0000${initial.key}\u0000${initial.clientCa ?? ""}`;
-  const timer = setInterval(() => {
-    let next: ListenerTls;
-    try {
-      next = initial.reload!();
-    } catch (err) {
-      return log("warn", "TLS files could not be re-read; keeping the current certificate", { error: (err as Error).message });
-    }
-    const text = `${next.cert}\u0000${next.key}\u0000${next.clientCa ?? ""}`;
-    if (text === current) return;
-    try {
-      server.setSecureContext({ cert: next.cert, key: next.key, ...(next.clientCa ? { ca: next.clientCa } : {}) });
-      current = text;
-      log("info", "TLS certificate reloaded", {});
-    } catch (err) {
-      log("error", "new TLS certificate refused; keeping the current one", { error: (err as Error).message });
-    }
-  }, initial.reloadMs ?? 10_000);
-  timer.unref();
-  return timer;
 }
