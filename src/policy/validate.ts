@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { PolicyIssue } from "./issues.js";
 import type { RawDocument } from "./parse.js";
-import { API_GATEWAY, API_MESHGATE, backendSchema, httpRouteSchema, rateLimitPolicySchema, securityPolicySchema, trafficPolicySchema, type Backend, type HTTPRoute, type RateLimitPolicy, type SecurityPolicy, type TrafficPolicy } from "./schema/index.js";
+import { API_GATEWAY, API_MESHGATE, backendSchema, gatewaySchema, type Gateway, httpRouteSchema, rateLimitPolicySchema, securityPolicySchema, trafficPolicySchema, type Backend, type HTTPRoute, type RateLimitPolicy, type SecurityPolicy, type TrafficPolicy } from "./schema/index.js";
 
 /** A validated document with its origin, ready to compile. */
 export interface Located<T> {
@@ -12,6 +12,8 @@ export interface Located<T> {
 
 export interface PolicySet {
   readonly routes: readonly Located<HTTPRoute>[];
+  /** Gateway documents; when there are any, routes attach to their listeners through parentRefs. */
+  readonly gateways: readonly Located<Gateway>[];
   readonly backends: readonly Located<Backend>[];
   readonly trafficPolicies: readonly Located<TrafficPolicy>[];
   readonly securityPolicies: readonly Located<SecurityPolicy>[];
@@ -20,7 +22,7 @@ export interface PolicySet {
 }
 
 /** Kinds we know of but do not act on yet; they are reported, not refused. */
-const IGNORED_KINDS = new Set([`${API_GATEWAY}/Gateway`, `${API_GATEWAY}/GatewayClass`, "gateway.networking.k8s.io/v1beta1/ReferenceGrant"]);
+const IGNORED_KINDS = new Set([`${API_GATEWAY}/GatewayClass`, "gateway.networking.k8s.io/v1beta1/ReferenceGrant"]);
 
 /**
  * Checks every document against its kind's schema. Unknown kinds are errors: a security
@@ -28,10 +30,11 @@ const IGNORED_KINDS = new Set([`${API_GATEWAY}/Gateway`, `${API_GATEWAY}/Gateway
  */
 export function validateDocuments(documents: readonly RawDocument[]): PolicySet {
   const issues: PolicyIssue[] = [];
-  const set = { routes: [] as Located<HTTPRoute>[], backends: [] as Located<Backend>[], trafficPolicies: [] as Located<TrafficPolicy>[], securityPolicies: [] as Located<SecurityPolicy>[], rateLimitPolicies: [] as Located<RateLimitPolicy>[] };
+  const set = { gateways: [] as Located<Gateway>[], routes: [] as Located<HTTPRoute>[], backends: [] as Located<Backend>[], trafficPolicies: [] as Located<TrafficPolicy>[], securityPolicies: [] as Located<SecurityPolicy>[], rateLimitPolicies: [] as Located<RateLimitPolicy>[] };
   // One entry per kind: its schema, and where its validated documents go.
   const kinds = new Map<string, (value: unknown, at: { file: string; index: number }) => { metadata: { namespace: string; name: string } } | null>([
     [`${API_GATEWAY}/HTTPRoute`, (v, at) => keep(set.routes, check(httpRouteSchema, v, at, issues), at)],
+    [`${API_GATEWAY}/Gateway`, (v, at) => keep(set.gateways, check(gatewaySchema, v, at, issues), at)],
     [`${API_MESHGATE}/Backend`, (v, at) => keep(set.backends, check(backendSchema, v, at, issues), at)],
     [`${API_MESHGATE}/TrafficPolicy`, (v, at) => keep(set.trafficPolicies, check(trafficPolicySchema, v, at, issues), at)],
     [`${API_MESHGATE}/SecurityPolicy`, (v, at) => keep(set.securityPolicies, check(securityPolicySchema, v, at, issues), at)],
@@ -59,7 +62,7 @@ export function validateDocuments(documents: readonly RawDocument[]): PolicySet 
     }
     const accept = kinds.get(type);
     if (accept === undefined) {
-      issues.push({ ...at, severity: "error", path: ["kind"], message: `unknown kind ${kind} in ${apiVersion} (known: ${API_GATEWAY} HTTPRoute, ${API_MESHGATE} Backend, TrafficPolicy, SecurityPolicy and RateLimitPolicy)` });
+      issues.push({ ...at, severity: "error", path: ["kind"], message: `unknown kind ${kind} in ${apiVersion} (known: ${API_GATEWAY} HTTPRoute and Gateway, ${API_MESHGATE} Backend, TrafficPolicy, SecurityPolicy and RateLimitPolicy)` });
       continue;
     }
     // Duplicates are checked before the document is kept, so the first definition wins.

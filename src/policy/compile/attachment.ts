@@ -18,15 +18,22 @@ const GATEWAY_GROUP = "gateway.networking.k8s.io";
  * whole route, which beats one naming the Gateway (every route); among equals the oldest, then
  * the alphabetically first, wins. Policies do not merge: the most specific one applies whole.
  */
-export function attachmentLookup<T extends AttachedPolicy>(kind: string, policies: readonly Located<T>[], routes: readonly Located<HTTPRoute>[], issues: PolicyIssue[], options: { gatewayWide: boolean }): AttachmentLookup<T> {
+export interface AttachmentOptions {
+  /** Whether `kind: Gateway` targets are allowed (every route attached to that Gateway). */
+  readonly gatewayWide: boolean;
+  /** The Gateways ("ns/name") a route attached to; null when there are no Gateway documents (every route counts). */
+  readonly gatewaysOf?: (route: HTTPRoute) => ReadonlySet<string> | null;
+}
+
+export function attachmentLookup<T extends AttachedPolicy>(kind: string, policies: readonly Located<T>[], routes: readonly Located<HTTPRoute>[], issues: PolicyIssue[], options: AttachmentOptions): AttachmentLookup<T> {
   const byRoute = new Map<string, { section: string | undefined; policy: Located<T> }[]>();
-  const gatewayWide: Located<T>[] = [];
+  const gatewayWide: { gateway: string; policy: Located<T> }[] = [];
   for (const p of policies) {
     const ns = p.doc.metadata.namespace;
     p.doc.spec.targetRefs.forEach((ref, i) => {
       const path = ["spec", "targetRefs", i];
       if (options.gatewayWide && ref.group === GATEWAY_GROUP && ref.kind === "Gateway") {
-        gatewayWide.push(p);
+        gatewayWide.push({ gateway: `${ns}/${ref.name}`, policy: p });
         return;
       }
       if (ref.group !== GATEWAY_GROUP || ref.kind !== "HTTPRoute") {
@@ -47,10 +54,15 @@ export function attachmentLookup<T extends AttachedPolicy>(kind: string, policie
       byRoute.set(key, [...(byRoute.get(key) ?? []), { section: ref.sectionName, policy: p }]);
     });
   }
-  const oldestGatewayWide = [...gatewayWide].sort((a, b) => age(a).localeCompare(age(b)))[0] ?? null;
+  const byAge = [...gatewayWide].sort((a, b) => age(a.policy).localeCompare(age(b.policy)));
+  // Without Gateway documents a Gateway target means every route; with them, the routes attached to it.
+  const forGateways = (route: HTTPRoute) => {
+    const attached = options.gatewaysOf?.(route) ?? null;
+    return byAge.find((g) => attached === null || attached.has(g.gateway))?.policy ?? null;
+  };
   return (route, ruleName) => {
     const candidates = (byRoute.get(`${route.metadata.namespace}/${route.metadata.name}`) ?? []).filter((c) => c.section === undefined || c.section === ruleName);
-    if (candidates.length === 0) return oldestGatewayWide;
+    if (candidates.length === 0) return forGateways(route);
     candidates.sort((a, b) => Number(b.section !== undefined) - Number(a.section !== undefined) || age(a.policy).localeCompare(age(b.policy)));
     return candidates[0]!.policy;
   };

@@ -11,8 +11,8 @@ import { attachmentLookup } from "./attachment.js";
 
 export type RateLimitLookup = (route: HTTPRoute, ruleName: string | undefined) => CompiledRateLimit | null;
 
-export function compileRateLimits(policies: readonly Located<RateLimitPolicy>[], routes: readonly Located<HTTPRoute>[], issues: PolicyIssue[]): RateLimitLookup {
-  const find = attachmentLookup("RateLimitPolicy", policies, routes, issues, { gatewayWide: true });
+export function compileRateLimits(policies: readonly Located<RateLimitPolicy>[], routes: readonly Located<HTTPRoute>[], issues: PolicyIssue[], gatewaysOf?: (route: HTTPRoute) => ReadonlySet<string> | null): RateLimitLookup {
+  const find = attachmentLookup("RateLimitPolicy", policies, routes, issues, { gatewayWide: true, ...(gatewaysOf ? { gatewaysOf } : {}) });
   const compiled = new Map<Located<RateLimitPolicy>, CompiledRateLimit>();
   for (const p of policies) compiled.set(p, compileRateLimitPolicy(p.doc));
   return (route, ruleName) => {

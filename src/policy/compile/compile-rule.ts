@@ -26,12 +26,12 @@ interface BackendRefLike {
 }
 
 /** One HTTPRoute into its compiled rules and their precedence entries. */
-export function compileRoute(located: Located<HTTPRoute>, ctx: RuleContext): RouteEntry[] {
+/** `hostnames`: the patterns the route serves (its own, or as attached to Gateway listeners); null = every host. */
+export function compileRoute(located: Located<HTTPRoute>, ctx: RuleContext, hostnames: readonly (string | null)[]): RouteEntry[] {
   const route = located.doc;
   const { namespace, name } = route.metadata;
   const key = `${namespace}/${name}`;
   const created = route.metadata.creationTimestamp ?? "";
-  const hostnames: (string | null)[] = route.spec.hostnames && route.spec.hostnames.length > 0 ? route.spec.hostnames : [null];
   const entries: RouteEntry[] = [];
   route.spec.rules.forEach((rule, ruleIndex) => {
     const compiled = compileRule(located, rule, ruleIndex, ctx);

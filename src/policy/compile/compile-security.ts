@@ -17,8 +17,8 @@ export interface SecurityCompilation {
   readonly identityHeaders: ReadonlySet<string>;
 }
 
-export function compileSecurity(policies: readonly Located<SecurityPolicy>[], routes: readonly Located<HTTPRoute>[], issues: PolicyIssue[]): SecurityCompilation {
-  const find = attachmentLookup("SecurityPolicy", policies, routes, issues, { gatewayWide: true });
+export function compileSecurity(policies: readonly Located<SecurityPolicy>[], routes: readonly Located<HTTPRoute>[], issues: PolicyIssue[], gatewaysOf?: (route: HTTPRoute) => ReadonlySet<string> | null): SecurityCompilation {
+  const find = attachmentLookup("SecurityPolicy", policies, routes, issues, { gatewayWide: true, ...(gatewaysOf ? { gatewaysOf } : {}) });
   const compiled = new Map<Located<SecurityPolicy>, CompiledSecurity>();
   const identityHeaders = new Set(DEFAULT_IDENTITY_HEADERS);
   for (const p of policies) {

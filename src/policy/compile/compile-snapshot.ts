@@ -2,12 +2,14 @@ import { PolicyError } from "../issues.js";
 import { sourcesHash } from "../source-hash.js";
 import { parseSources, type PolicySource } from "../parse.js";
 import type { CompiledBackend, Snapshot, SnapshotSource } from "../snapshot.js";
+import type { HTTPRoute } from "../schema/index.js";
 import { validateDocuments } from "../validate.js";
 import { compileBackend } from "./compile-backend.js";
 import { compileRoute } from "./compile-rule.js";
 import { trafficLookup } from "./compile-traffic.js";
 import { compileSecurity } from "./compile-security.js";
 import { compileRateLimits } from "./compile-rate-limit.js";
+import { attachRoute, type RouteAttachment } from "./gateway-attachment.js";
 import { RouteTable, type RouteEntry } from "./route-table.js";
 
 /**
@@ -27,11 +29,15 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
   }
   const entries: RouteEntry[] = [];
   let rules = 0;
+  const attachments = new Map<HTTPRoute, RouteAttachment | null>(set.routes.map((r) => [r.doc, attachRoute(r, set.gateways, issues)]));
+  const gatewaysOf = (route: HTTPRoute) => attachments.get(route)?.gateways ?? null;
   const traffic = trafficLookup(set.trafficPolicies, set.routes, issues);
-  const security = compileSecurity(set.securityPolicies, set.routes, issues);
-  const rateLimit = compileRateLimits(set.rateLimitPolicies, set.routes, issues);
+  const security = compileSecurity(set.securityPolicies, set.routes, issues, gatewaysOf);
+  const rateLimit = compileRateLimits(set.rateLimitPolicies, set.routes, issues, gatewaysOf);
   for (const route of set.routes) {
-    entries.push(...compileRoute(route, { backends, issues, traffic, security: security.lookup, rateLimit }));
+    const attachment = attachments.get(route.doc);
+    if (!attachment) continue;
+    entries.push(...compileRoute(route, { backends, issues, traffic, security: security.lookup, rateLimit }, attachment.hostnames));
     rules += route.doc.spec.rules.length;
   }
   const hash = await sourcesHash(sources);

@@ -10,3 +10,4 @@ export { trafficPolicySchema, type TrafficPolicy, type TrafficRetry } from "./tr
 export { targetRefSchema, type TargetRef } from "./target-ref.js";
 export { securityPolicySchema, ASYMMETRIC_ALGORITHMS, type SecurityPolicy, type JwtProviderSpec, type ApiKeySpec, type AuthorizationRuleSpec, type ExtractFrom } from "./security-policy.js";
 export { rateLimitPolicySchema, type RateLimitPolicy, type RateLimitRuleSpec } from "./rate-limit-policy.js";
+export { gatewaySchema, type Gateway, type GatewayListener } from "./gateway.js";
