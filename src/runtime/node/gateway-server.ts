@@ -108,6 +108,11 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     prepare?.(s);
     log("info", "configuration loaded", { version: s.version, routes: s.counts.routes, rules: s.counts.rules, backends: s.counts.backends });
     for (const w of s.warnings) log("warn", "policy warning", { file: w.file, document: w.index, field: w.path.join("."), message: w.message });
+    // A global limit without a global store answers by failureMode on every request: say so once, now.
+    if (!options.rateLimitStore) {
+      const globals = new Set(s.routes.entries.map((e) => e.rule.rateLimit).filter((p) => p !== null && p.store !== "local"));
+      for (const p of globals) log("warn", `RateLimitPolicy uses store: ${p!.store}, but this gateway has no such store (serve --ratelimit-store redis://...); every decision will fail ${p!.failureMode}`, { policy: p!.name });
+    }
     // A policy that needs client certificates on a listener that never asks for them refuses everyone.
     if (!options.tls?.clientCa) {
       for (const p of s.securityPolicies) {
