@@ -5,6 +5,7 @@ import { startUpstream, type TestUpstream } from "../support/upstream.js";
 
 let upstream: TestUpstream;
 let gw: TestGateway;
+const logs: string[] = [];
 
 const route = (name: string) => `    - { name: ${name}, matches: [{ path: { type: PathPrefix, value: /${name} } }], backendRefs: [{ name: app }] }`;
 const policy = (name: string, spec: string) => `apiVersion: meshgate.dev/v1alpha1
@@ -50,7 +51,7 @@ spec:
       policy("closed", `  store: global\n  failureMode: closed\n  rules: [{ name: all, key: shared, limit: { requests: 100, period: 1s } }]\n`),
       policy("open", `  store: global\n  rules: [{ name: all, key: shared, limit: { requests: 100, period: 1s } }]\n`),
     ].join("---\n"),
-  });
+  }, { logger: (level, message, fields) => logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`) });
 });
 
 afterAll(async () => {
@@ -105,6 +106,10 @@ describe("local rate limits", () => {
 });
 
 describe("a global store the deployment does not have", () => {
+  it("is named in a warning when the configuration loads", () => {
+    expect(logs).toContain('warn RateLimitPolicy uses store: global, but this gateway has no such store (serve --ratelimit-store redis://...); every decision will fail closed {"policy":"default/closed"}');
+  });
+
   it("fails closed with 503 when the policy says so", async () => {
     const res = await get("/closed");
     expect(res.status).toBe(503);
