@@ -46,7 +46,8 @@ afterAll(async () => {
 describe("global limits on the shared Redis", () => {
   let gateways: CliGateway[] = [];
   afterAll(async () => {
-    await Promise.all(gateways.map((g) => g.stop()));
+    // SIGTERM: drained and exited 0, Redis connections (config, limiter, key store) closed.
+    expect(await Promise.all(gateways.map((g) => g.stop()))).toEqual(gateways.map(() => 0));
   });
 
   it("two gateway processes, 20 concurrent clients, 100 per 10 s: exactly 100 (±1) pass in the window", async () => {

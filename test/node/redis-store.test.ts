@@ -31,7 +31,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(gateways.map((g) => g.stop()));
+  // SIGTERM: drained and exited 0, Redis connections (config, limiter, key store) closed.
+  expect(await Promise.all(gateways.map((g) => g.stop()))).toEqual(gateways.map(() => 0));
   const redis = new Redis(REDIS);
   const keys = await redis.keys(`${prefix}*`);
   if (keys.length > 0) await redis.del(...keys);
