@@ -1,4 +1,4 @@
-import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, createLocalJWKSet, type JWTPayload } from "jose";
+import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, createLocalJWKSet, importSPKI, base64url, type JWTPayload, type JWSHeaderParameters } from "jose";
 import type { JwtProviderSpec } from "../../policy/schema/index.js";
 import { GatewayError, type GatewayErrorCode } from "../gateway-error.js";
 import type { JwksRegistry, JwksSource, KeyResolver } from "./jwks-registry.js";
@@ -31,7 +31,8 @@ export class JwtVerifier {
   ) {
     for (const p of providers) {
       if (p.remoteJWKS) this.keySources.set(p, registry.source(p.remoteJWKS));
-      else this.keySources.set(p, createLocalJWKSet({ keys: p.localJWKS!.keys }));
+      else if (p.localJWKS) this.keySources.set(p, createLocalJWKSet({ keys: p.localJWKS.keys }));
+      else this.keySources.set(p, localKeyResolver(p.localKeys!));
     }
     this.allowedAlgorithms = new Set(providers.flatMap((p) => p.algorithms));
   }
@@ -144,4 +145,22 @@ function joseError(err: unknown, provider: JwtProviderSpec, alg: string): Gatewa
   if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) return fail("jwt_malformed", "token is malformed");
   // Key import problems (a bad key in the set) land here: this token fails, other keys keep working.
   return fail("jwt_invalid", "token could not be verified");
+}
+
+type LocalKeySpec = NonNullable<JwtProviderSpec["localKeys"]>[number];
+
+/**
+ * PEM public keys and shared secrets as a key resolver: the token's `kid` (when it has one) and
+ * `alg` pick the key. Keys are imported once, on first use.
+ */
+function localKeyResolver(specs: readonly LocalKeySpec[]): KeyResolver {
+  let imported: Promise<{ kid: string | undefined; alg: string; key: CryptoKey | Uint8Array }[]> | null = null;
+  const load = () =>
+    (imported ??= Promise.all(specs.map(async (k) => ({ kid: k.kid, alg: k.alg, key: k.secret !== undefined ? base64url.decode(k.secret) : await importSPKI(k.pem!, k.alg) }))));
+  return (async (header: JWSHeaderParameters) => {
+    const keys = await load();
+    const candidates = keys.filter((k) => k.alg === header.alg && (header.kid === undefined || k.kid === undefined || k.kid === header.kid));
+    if (candidates.length === 0) throw new errors.JWKSNoMatchingKey();
+    return candidates[0]!.key;
+  }) as unknown as KeyResolver;
 }

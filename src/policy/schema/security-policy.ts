@@ -53,6 +53,16 @@ const jwtProviderSchema = z
       })
       .optional(),
     localJWKS: z.object({ keys: z.array(jwkSchema).min(1) }).optional(),
+    /** Keys as PEM (SPKI public keys) or, for HS*, a base64url shared secret; `kid` selects one when tokens name it. */
+    localKeys: z
+      .array(
+        z
+          .object({ kid: z.string().min(1).optional(), alg: z.enum([...ASYMMETRIC_ALGORITHMS, ...SYMMETRIC_ALGORITHMS]), pem: z.string().includes("-----BEGIN PUBLIC KEY-----", { message: "must be a PEM public key (-----BEGIN PUBLIC KEY-----)" }).optional(), secret: z.string().min(32, { message: "a shared secret needs at least 32 characters (256 bits base64url)" }).optional() })
+          .refine((k) => (k.pem === undefined) !== (k.secret === undefined), { message: "give pem or secret" })
+          .refine((k) => (k.secret !== undefined) === k.alg.startsWith("HS"), { message: "HS* algorithms take a secret; the others a pem public key", path: ["alg"] }),
+      )
+      .min(1)
+      .optional(),
     /** Accepted `alg` values. Default: asymmetric algorithms only (HS* must be listed explicitly, with local keys). */
     algorithms: z.array(z.enum([...ASYMMETRIC_ALGORITHMS, ...SYMMETRIC_ALGORITHMS])).min(1).default([...ASYMMETRIC_ALGORITHMS]),
     /** Default: `Authorization: Bearer <token>`. */
@@ -67,9 +77,10 @@ const jwtProviderSchema = z
     maxTokenBytes: z.number().int().min(256).max(65_536).default(8_192),
   })
   .superRefine((p, ctx) => {
-    if ((p.remoteJWKS === undefined) === (p.localJWKS === undefined)) ctx.addIssue({ code: "custom", path: ["remoteJWKS"], message: "a provider needs exactly one of remoteJWKS or localJWKS" });
+    const sources = [p.remoteJWKS, p.localJWKS, p.localKeys].filter((x) => x !== undefined).length;
+    if (sources !== 1) ctx.addIssue({ code: "custom", path: ["remoteJWKS"], message: "a provider needs exactly one of remoteJWKS, localJWKS or localKeys" });
     const symmetric = p.algorithms.filter((a) => a.startsWith("HS"));
-    if (symmetric.length > 0 && p.remoteJWKS !== undefined) ctx.addIssue({ code: "custom", path: ["algorithms"], message: `${symmetric.join(", ")} need a shared secret: use localJWKS, never a remote key set` });
+    if (symmetric.length > 0 && p.remoteJWKS !== undefined) ctx.addIssue({ code: "custom", path: ["algorithms"], message: `${symmetric.join(", ")} need a shared secret: use localJWKS or localKeys, never a remote key set` });
   });
 
 const SHA256_ENTRY = /^sha256:[0-9a-f]{64}$/;
