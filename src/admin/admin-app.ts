@@ -59,12 +59,13 @@ export function adminApp(options: AdminOptions): Hono {
     if (c.req.method === "POST") {
       const body = (await c.req.json().catch(() => null)) as Partial<ExplainInput> | null;
       if (body === null || typeof body.url !== "string") return c.json({ error: { code: "bad_request", message: 'POST a JSON body {"method","url","headers"}' } }, 400);
-      input = { method: body.method ?? "GET", url: body.url, headers: body.headers ?? {} };
+      input = { method: body.method ?? "GET", url: body.url, headers: body.headers ?? {}, ...(typeof body.clientAddress === "string" ? { clientAddress: body.clientAddress } : {}) };
     } else {
       const url = c.req.query("url");
       if (!url) return c.json({ error: { code: "bad_request", message: "give ?url=...&method=GET&header=name:value" } }, 400);
       const headers = Object.fromEntries(c.req.queries("header")?.map((h) => [h.slice(0, h.indexOf(":")).trim(), h.slice(h.indexOf(":") + 1).trim()]) ?? []);
-      input = { method: c.req.query("method") ?? "GET", url, headers };
+      const from = c.req.query("from");
+      input = { method: c.req.query("method") ?? "GET", url, headers, ...(from ? { clientAddress: from } : {}) };
     }
     try {
       return c.json(await explain(holder.current(), input, { ...(options.upstreams ? { upstreams: options.upstreams, now: options.upstreams.clock.now() } : {}), ...(options.security ? { security: options.security } : {}) }));

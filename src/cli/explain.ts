@@ -10,13 +10,13 @@ import { nodeJwksFetcher } from "../runtime/node/jwks-fetcher.js";
 export async function explainCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { policies: { type: "string" }, header: { type: "string", short: "H", multiple: true } },
+    options: { policies: { type: "string" }, header: { type: "string", short: "H", multiple: true }, from: { type: "string" } },
     allowPositionals: true,
     strict: true,
   });
   if (!values.policies) throw new Error("explain needs --policies DIR");
   const [method, url] = positionals.length === 1 ? ["GET", positionals[0]] : positionals;
-  if (!method || !url) throw new Error("usage: meshgate explain --policies DIR [METHOD] URL [-H 'name: value' ...]");
+  if (!method || !url) throw new Error("usage: meshgate explain --policies DIR [METHOD] URL [-H 'name: value' ...] [--from CLIENT-ADDRESS]");
   const headers: Record<string, string> = {};
   for (const h of values.header ?? []) {
     const colon = h.indexOf(":");
@@ -26,7 +26,7 @@ export async function explainCommand(argv: string[]): Promise<number> {
   const sources = await readPolicyDir(values.policies);
   try {
     const snapshot = await compileSnapshot(sources, { location: values.policies, files: sources.map((s) => s.name) });
-    process.stdout.write(`${JSON.stringify(await explain(snapshot, { method, url, headers }, { security: { jwks: new JwksRegistry(nodeJwksFetcher), apiKeyStore: null, now: Date.now } }), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(await explain(snapshot, { method, url, headers, ...(values.from ? { clientAddress: values.from } : {}) }, { security: { jwks: new JwksRegistry(nodeJwksFetcher), apiKeyStore: null, now: Date.now } }), null, 2)}\n`);
     return 0;
   } catch (err) {
     if (!(err instanceof PolicyError)) throw err;

@@ -15,7 +15,7 @@ Usage:
                  [--key-store redis://HOST:PORT] [--ratelimit-store redis://HOST:PORT]
                  [--path-reject encoded-slash,backslash,semicolon|none]
   meshgate validate DIR
-  meshgate explain --policies DIR [METHOD] URL [-H 'name: value' ...]
+  meshgate explain --policies DIR [METHOD] URL [-H 'name: value' ...] [--from CLIENT-ADDRESS]
   meshgate publish --policies DIR (--redis URL | --kv-binding NAME [--local] | --file PATH) [--publisher NAME]
   meshgate rollback [--to VERSION] (--redis URL | --kv-binding NAME [--local] | --file PATH)
   meshgate history (--redis URL | --kv-binding NAME [--local] | --file PATH)

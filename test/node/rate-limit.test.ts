@@ -157,3 +157,10 @@ describe("dashboard", () => {
     expect(html).toContain("security default/tier-keys");
   });
 });
+
+describe("explain with a client address", () => {
+  it("keys a per-address bucket on the address given", async () => {
+    const trail = (await (await fetch(`${gw.adminUrl}/explain?url=${encodeURIComponent("http://x.test/local")}&from=10.1.2.3`)).json()) as { rateLimit: { bucket: string } };
+    expect(trail.rateLimit.bucket).toBe("default/local/per-client/a:10.1.2.3");
+  });
+});
