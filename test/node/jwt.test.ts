@@ -223,3 +223,28 @@ describe("optional JWT from a query parameter or cookie (rule-level policy beats
     expect(res.json().error.code).toBe("jwt_unknown_kid");
   });
 });
+
+describe("OpenID discovery", () => {
+  it("finds the key set from the issuer when remoteJWKS has no uri", async () => {
+    const { startTestGateway: start } = await import("../support/gateway.js");
+    const discoveryGw = await start({
+      "backend.yaml": backendYaml("api", [upstream.url]),
+      "route.yaml": `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: { name: d }\nspec: { rules: [{ backendRefs: [{ name: api }] }] }\n`,
+      "security.yaml": `apiVersion: meshgate.dev/v1alpha1
+kind: SecurityPolicy
+metadata: { name: d }
+spec:
+  targetRefs: [{ kind: HTTPRoute, name: d }]
+  jwt: { providers: [{ name: oidc, issuer: "${jwks.issuer}", remoteJWKS: {} }] }
+`,
+    });
+    try {
+      const token = await sign(rsa, { iss: jwks.issuer, sub: "oidc-user" });
+      const res = await rawRequest(discoveryGw.url, "/x", { headers: bearer(token) });
+      expect(res.status).toBe(200);
+      expect(upstream.received.at(-1)!.headers["x-meshgate-principal"]).toBe(`${jwks.issuer}/oidc-user`);
+    } finally {
+      await discoveryGw.close();
+    }
+  });
+});

@@ -23,6 +23,8 @@ export function sign(key: SigningKey, claims: JWTPayload & { iss: string }, head
 /** A JWKS endpoint on loopback whose key set and availability the test controls. */
 export interface JwksServer {
   readonly url: string;
+  /** The server's base URL, usable as an issuer with OpenID discovery. */
+  readonly issuer: string;
   keys: JWK[];
   /** When true, every request answers 503 (the IdP is down). */
   down: boolean;
@@ -32,18 +34,25 @@ export interface JwksServer {
 
 export async function startJwksServer(keys: JWK[]): Promise<JwksServer> {
   const state = { keys, down: false, fetches: 0 };
+  let base = "";
   const server: Server = createServer((req, res) => {
     state.fetches++;
     if (state.down) {
       res.writeHead(503).end("down");
       return;
     }
+    if (req.url === "/.well-known/openid-configuration") {
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ issuer: base, jwks_uri: `${base}/.well-known/jwks.json` }));
+      return;
+    }
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: state.keys }));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `${base}/.well-known/jwks.json`;
   return {
     url,
+    issuer: base,
     get keys() {
       return state.keys;
     },

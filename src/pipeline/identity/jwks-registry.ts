@@ -7,6 +7,8 @@ export type KeyResolver = ReturnType<typeof createLocalJWKSet>;
 
 export interface RemoteJwksSpec {
   readonly uri: string;
+  /** `uri` is an OpenID discovery document whose `jwks_uri` names the key set. */
+  readonly discovery?: boolean;
   readonly ca?: string | undefined;
   readonly timeout: number;
   readonly cacheDuration: number;
@@ -143,7 +145,9 @@ export class JwksSource {
   private async load(): Promise<void> {
     this.attemptedAt = this.now();
     try {
-      const keys = usableKeys(await this.fetcher(this.spec.uri, { ca: this.spec.ca, timeoutMs: this.spec.timeout }));
+      const options = { ca: this.spec.ca, timeoutMs: this.spec.timeout };
+      const keysUri = this.spec.discovery ? jwksUriOf(await this.fetcher(this.spec.uri, options), this.spec.uri) : this.spec.uri;
+      const keys = usableKeys(await this.fetcher(keysUri, options));
       this.resolver = createLocalJWKSet({ keys });
       this.keyCount = keys.length;
       this.fetchedAt = this.now();
@@ -153,6 +157,13 @@ export class JwksSource {
       this.onError?.(err, `JWKS ${this.spec.uri} (keeping ${this.keyCount} cached keys)`);
     }
   }
+}
+
+/** The `jwks_uri` of an OpenID discovery document (re-read on every refresh, so IdP moves are followed). */
+function jwksUriOf(doc: unknown, from: string): string {
+  const uri = typeof doc === "object" && doc !== null ? (doc as { jwks_uri?: unknown }).jwks_uri : undefined;
+  if (typeof uri !== "string" || !/^https?:\/\//.test(uri)) throw new Error(`OpenID discovery document ${from} has no http(s) jwks_uri`);
+  return uri;
 }
 
 /** Keeps the keys that look like keys: one malformed entry must not take the others down. */

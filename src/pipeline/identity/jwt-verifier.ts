@@ -30,7 +30,10 @@ export class JwtVerifier {
     private readonly now: () => number = Date.now,
   ) {
     for (const p of providers) {
-      if (p.remoteJWKS) this.keySources.set(p, registry.source(p.remoteJWKS));
+      if (p.remoteJWKS) {
+        const uri = p.remoteJWKS.uri;
+        this.keySources.set(p, registry.source({ ...p.remoteJWKS, uri: uri ?? `${p.issuer.replace(/\/+$/, "")}/.well-known/openid-configuration`, discovery: uri === undefined }));
+      }
       else if (p.localJWKS) this.keySources.set(p, createLocalJWKSet({ keys: p.localJWKS.keys }));
       else this.keySources.set(p, localKeyResolver(p.localKeys!));
     }

@@ -42,7 +42,8 @@ const jwtProviderSchema = z
     audiences: z.array(z.string().min(1)).default([]),
     remoteJWKS: z
       .object({
-        uri: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }),
+        /** Absent: OpenID Connect discovery (`<issuer>/.well-known/openid-configuration` names the jwks_uri), as Istio does. */
+        uri: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).optional(),
         /** PEM CA bundle for the JWKS host (Node only; Workers use the platform's roots). */
         ca: z.string().optional(),
         timeout: durationSchema.default(5_000),
@@ -77,6 +78,7 @@ const jwtProviderSchema = z
     maxTokenBytes: z.number().int().min(256).max(65_536).default(8_192),
   })
   .superRefine((p, ctx) => {
+    if (p.remoteJWKS && p.remoteJWKS.uri === undefined && !/^https?:\/\/[^/]/.test(p.issuer)) ctx.addIssue({ code: "custom", path: ["remoteJWKS", "uri"], message: "without a uri the key set is found by OpenID discovery from the issuer, which must then be an http(s) URL" });
     const sources = [p.remoteJWKS, p.localJWKS, p.localKeys].filter((x) => x !== undefined).length;
     if (sources !== 1) ctx.addIssue({ code: "custom", path: ["remoteJWKS"], message: "a provider needs exactly one of remoteJWKS, localJWKS or localKeys" });
     const symmetric = p.algorithms.filter((a) => a.startsWith("HS"));
