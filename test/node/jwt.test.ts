@@ -182,6 +182,8 @@ describe("JWT on a route", () => {
       expect(jwks.fetches).toBeGreaterThan(before);
       const again = await get("/api/x", bearer(await sign(ec, { iss: ISS, aud: "meshgate", sub: "carol" })));
       expect(again.status).toBe(200);
+      const config = (await (await fetch(`${gw.adminUrl}/config`)).json()) as { jwks: { uri: string; keys: number; lastError: string | null }[] };
+      expect(config.jwks).toContainEqual(expect.objectContaining({ uri: jwks.url, keys: 3, lastError: `JWKS ${jwks.url} answered 503` }));
     } finally {
       jwks.down = false;
     }
