@@ -31,7 +31,7 @@ describe("validateDocuments", () => {
     const { lines } = validate({ "p.yaml": `${security}---\n${limit}` });
     expect(lines).toEqual([
       "p.yaml:document#0: spec.jwt.providers[0].remoteJWKS.uri: must be an http(s) URL",
-      "p.yaml:document#0: spec.jwt.providers[0].algorithms: HS256 need a shared secret: use localJWKS, never a remote key set",
+      "p.yaml:document#0: spec.jwt.providers[0].algorithms: HS256 need a shared secret: use localJWKS or localKeys, never a remote key set",
       "p.yaml:document#1: spec.rules[0].keyHeader: keyHeader is required with key: header (and only then)",
     ]);
   });
