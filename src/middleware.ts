@@ -11,8 +11,7 @@ import type { Principal } from "./pipeline/identity/principal.js";
 import { SecurityStage } from "./pipeline/identity/security-stage.js";
 import { fromWebRequest } from "./pipeline/web-exchange.js";
 import { systemClock } from "./pipeline/runtime-env.js";
-import { MemoryLimiterStore } from "./ratelimit/memory-store.js";
-import { applyRateLimit, type LimiterStores } from "./ratelimit/rate-limit-stage.js";
+import { applyRateLimit, limiterStores, type LimiterStores } from "./ratelimit/rate-limit-stage.js";
 
 type SecuritySpecInput = Omit<z.input<typeof securityPolicySchema>["spec"], "targetRefs">;
 type RateLimitSpecInput = Omit<z.input<typeof rateLimitPolicySchema>["spec"], "targetRefs">;
@@ -63,7 +62,7 @@ export function jwtIdentity(jwt: NonNullable<SecuritySpecInput["jwt"]>, options:
 export function rateLimit(spec: RateLimitSpecInput, options: MiddlewareOptions & { stores?: Partial<LimiterStores> } = {}): MiddlewareHandler<{ Variables: MeshgateVariables }> {
   const doc = parseOrThrow(rateLimitPolicySchema, "RateLimitPolicy", spec);
   const policy = compileRateLimitPolicy(doc);
-  const stores: LimiterStores = { local: options.stores?.local ?? new MemoryLimiterStore(systemClock), global: options.stores?.global ?? null, ...(options.stores?.binding ? { binding: options.stores.binding } : {}) };
+  const stores = limiterStores(options.stores, systemClock);
   const clientAddress = options.clientAddress ?? (() => "");
   return async function meshgateRateLimit(c, next) {
     const req = fromWebRequest(c.req.raw, { clientAddress: clientAddress(c.req.raw), startTime: 0 });

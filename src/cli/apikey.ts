@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { stringify } from "yaml";
-import { sha256Hex } from "../pipeline/identity/api-keys.js";
+import { sha256Hex } from "../pipeline/text-hash.js";
 
 /**
  * `meshgate apikey create --consumer NAME`: makes a random key, prints it once, and prints the

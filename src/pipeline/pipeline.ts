@@ -19,8 +19,7 @@ import { JwksRegistry } from "./identity/jwks-registry.js";
 import type { ApiKeyStore } from "./identity/api-keys.js";
 import { AccessDenied, SecurityStage, type SecurityResult } from "./identity/security-stage.js";
 import type { CompiledSecurity } from "../policy/snapshot.js";
-import { applyRateLimit, RateLimited, type LimiterStores, type RateLimitResult } from "../ratelimit/rate-limit-stage.js";
-import { MemoryLimiterStore } from "../ratelimit/memory-store.js";
+import { applyRateLimit, limiterStores, RateLimited, type LimiterStores, type RateLimitResult } from "../ratelimit/rate-limit-stage.js";
 import { systemClock, systemRandom, type Clock, type Random } from "./runtime-env.js";
 
 export interface PipelineOptions extends HygieneOptions {
@@ -96,7 +95,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return stage;
   };
 
-  const limiters: LimiterStores = { local: options.limiters?.local ?? new MemoryLimiterStore(clock), global: options.limiters?.global ?? null, ...(options.limiters?.binding ? { binding: options.limiters.binding } : {}) };
+  const limiters = limiterStores(options.limiters, clock);
   let prepared: Snapshot | null = null;
   const prepare = (snapshot: Snapshot) => {
     prepared = snapshot;

@@ -1,5 +1,6 @@
 import type { CompiledBackendRef, SessionPersistencePolicy } from "../policy/snapshot.js";
 import type { GatewayRequest } from "./exchange.js";
+import { cookieValue } from "./cookies.js";
 
 /**
  * Gateway API `sessionPersistence`: the first answer carries a token (cookie or header) naming the
@@ -24,13 +25,4 @@ export function sessionHeader(policy: SessionPersistencePolicy, ref: CompiledBac
   if (policy.type === "Header") return [policy.name, token];
   const maxAge = policy.idleTimeoutSeconds ?? (policy.permanent ? policy.absoluteTimeoutSeconds : null);
   return ["set-cookie", `${policy.name}=${token}; Path=/; HttpOnly; SameSite=Lax${maxAge !== null ? `; Max-Age=${maxAge}` : ""}`];
-}
-
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  if (header === undefined) return undefined;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }

@@ -18,4 +18,6 @@ export interface LimiterDecision {
 export interface LimiterStore {
   readonly name: string;
   decide(key: string, params: GcraParams): Promise<LimiterDecision>;
+  /** Stores in this process answer at once: no promise and no timeout timer on the hot path. */
+  decideNow?(key: string, params: GcraParams): LimiterDecision;
 }

@@ -6,6 +6,11 @@ import type { CompiledLimitRule, CompiledRateLimit } from "./compiled.js";
 import type { LimiterDecision, LimiterStore } from "./limiter-store.js";
 import { MemoryLimiterStore } from "./memory-store.js";
 
+/** A deployment's stores, with in-process buckets unless another local store is given. */
+export function limiterStores(given: Partial<LimiterStores> | undefined, clock: Pick<Clock, "now">): LimiterStores {
+  return { local: given?.local ?? new MemoryLimiterStore(clock), global: given?.global ?? null, ...(given?.binding ? { binding: given.binding } : {}) };
+}
+
 /** The stores a deployment offers; a policy picks one by `store`. */
 export interface LimiterStores {
   readonly local: LimiterStore;
@@ -58,7 +63,7 @@ export function applyRateLimit(policy: CompiledRateLimit, principal: Principal |
   }
   if (rule === undefined || key === null) return null;
   const store = pickStore(policy, stores);
-  if (store instanceof MemoryLimiterStore) return conclude(policy, rule, store.decideNow(key, rule.params));
+  if (store?.decideNow) return conclude(policy, rule, store.decideNow(key, rule.params));
   if (store === null) return storeFailed(policy, rule, new Error(storeMissing(policy)));
   return withTimeout(store.decide(key, rule.params), policy.timeoutMs, clock).then(
     (decision) => conclude(policy, rule, decision),

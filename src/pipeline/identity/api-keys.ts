@@ -1,5 +1,6 @@
 import type { ApiKeySpec } from "../../policy/schema/index.js";
 import { GatewayError } from "../gateway-error.js";
+import { sha256Hex } from "../text-hash.js";
 
 /** One API key as stored: never the key, only its SHA-256. */
 export interface ApiKeyEntry {
@@ -18,12 +19,7 @@ export interface ApiKeyStore {
 const STORE_CACHE_MS = 30_000;
 const MAX_STORE_CACHE = 10_000;
 
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  let hex = "";
-  for (const b of digest) hex += b.toString(16).padStart(2, "0");
-  return hex;
-}
+export { sha256Hex };
 
 /** Checks presented keys against a policy's hashed entries and, when enabled, the key store. */
 export class ApiKeyChecker {

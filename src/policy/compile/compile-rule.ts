@@ -3,6 +3,7 @@ import type { HTTPRoute, HTTPRouteRule } from "../schema/index.js";
 import type { CompiledBackend, CompiledBackendRef, CompiledRule, MirrorTarget, RetryPolicy, SessionPersistencePolicy } from "../snapshot.js";
 import type { Located } from "../validate.js";
 import { weightedChoice } from "../../upstream/weighted.js";
+import { fnv1a } from "../../pipeline/text-hash.js";
 import { compileFilters } from "./compile-filters.js";
 import { compileMatch } from "./compile-match.js";
 import type { TrafficLookup } from "./compile-traffic.js";
@@ -141,7 +142,7 @@ function compilePersistence(spec: NonNullable<HTTPRouteRule["sessionPersistence"
   const byToken = new Map<string, CompiledBackendRef>();
   const fingerprints = new Map<CompiledBackendRef, string>();
   refs.forEach((ref, i) => {
-    const fp = fnv1a(`${ruleKey}\u0000${i}\u0000${ref.key}`);
+    const fp = fnv1a(`${ruleKey}\u0000${i}\u0000${ref.key}`).toString(16).padStart(8, "0");
     byToken.set(fp, ref);
     fingerprints.set(ref, fp);
   });
@@ -155,13 +156,4 @@ function compilePersistence(spec: NonNullable<HTTPRouteRule["sessionPersistence"
     refs: byToken,
     fingerprints,
   };
-}
-
-function fnv1a(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash.toString(16).padStart(8, "0");
 }

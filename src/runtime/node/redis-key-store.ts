@@ -1,4 +1,5 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { failFastRedis } from "./fail-fast-redis.js";
 import { parseStoredKey, type ApiKeyEntry, type ApiKeyStore } from "../../pipeline/identity/api-keys.js";
 
 /** API keys one per Redis key (`<prefix>:apikey:<sha256 hex>` → JSON entry), for key sets too large for a bundle. */
@@ -9,10 +10,8 @@ export class RedisApiKeyStore implements ApiKeyStore {
     url: string,
     private readonly prefix = "meshgate",
   ) {
-    // Fail fast while Redis is down: the checker serves cached entries or answers 503, never hangs.
-    this.redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 1_000 });
-    this.redis.on("error", () => undefined);
-    void this.redis.connect().catch(() => undefined);
+    // While Redis is down the checker serves cached entries or answers 503; it never hangs.
+    this.redis = failFastRedis(url);
   }
 
   async get(hash: string): Promise<ApiKeyEntry | null> {

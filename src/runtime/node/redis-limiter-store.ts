@@ -1,4 +1,5 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { failFastRedis } from "./fail-fast-redis.js";
 import { remaining, type GcraParams } from "../../ratelimit/gcra.js";
 import type { LimiterDecision, LimiterStore } from "../../ratelimit/limiter-store.js";
 
@@ -33,12 +34,9 @@ export class RedisLimiterStore implements LimiterStore {
     url: string,
     private readonly prefix = "meshgate",
   ) {
-    // No offline queue: while Redis is down a decision fails at once and the policy's
-    // failureMode answers, instead of requests piling up behind a reconnect.
-    const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1_000, lazyConnect: true, retryStrategy: (n) => Math.min(50 * n, 1_000) });
-    redis.on("error", () => undefined);
+    // While Redis is down a decision fails at once and the policy's failureMode answers.
+    const redis = failFastRedis(url);
     redis.defineCommand("meshgateGcra", { numberOfKeys: 1, lua: GCRA_SCRIPT });
-    void redis.connect().catch(() => undefined);
     this.redis = redis as GcraRedis;
   }
 

@@ -96,16 +96,13 @@ function createIsolate(env: WorkerEnv): Isolate {
       peerCertificate: certificateFromCf,
       jwks,
       ...(env.MESHGATE_PATH_REJECT !== undefined ? { pathNormalization: parsePathRejections(env.MESHGATE_PATH_REJECT) } : {}),
-      transport: new FetchTransport(undefined, (name) => {
-        const binding = (env as unknown as Record<string, unknown>)[name];
-        return typeof binding === "object" && binding !== null && typeof (binding as { fetch?: unknown }).fetch === "function" ? (binding as { fetch: typeof fetch }) : undefined;
-      }),
+      transport: new FetchTransport(undefined, (name) => bindingWith<{ fetch: typeof fetch }>(env, name, "fetch") ?? undefined),
       apiKeyStore: apiKeys,
       limiters: {
         global: env.RATE_LIMITER ? new DurableObjectLimiterStore(env.RATE_LIMITER) : null,
         binding: (name) => {
-          const b = (env as unknown as Record<string, unknown>)[name] as Partial<WorkersRateLimitBinding> | undefined;
-          return typeof b?.limit === "function" ? new BindingLimiterStore(b as WorkersRateLimitBinding) : null;
+          const b = bindingWith<WorkersRateLimitBinding>(env, name, "limit");
+          return b === null ? null : new BindingLimiterStore(b);
         },
       },
       onError: (err, context) => console.error(JSON.stringify({ level: "error", message: `${context} failed`, error: String(err), cause: String((err as { cause?: unknown }).cause ?? "") })),
@@ -160,6 +157,12 @@ export default {
     return response;
   },
 };
+
+/** A binding a policy names at run time (mtls_certificates, ratelimits), if the Worker has it with that method. */
+function bindingWith<T>(env: WorkerEnv, name: string, method: string): T | null {
+  const binding = (env as unknown as Record<string, unknown>)[name];
+  return typeof binding === "object" && binding !== null && typeof (binding as Record<string, unknown>)[method] === "function" ? (binding as T) : null;
+}
 
 /** For tests: forget the isolate's state. */
 export function resetIsolate(): void {
