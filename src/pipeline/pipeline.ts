@@ -12,7 +12,7 @@ import { responseFlags } from "../telemetry/response-flags.js";
 import type { SpanRecord } from "../telemetry/otlp-exporter.js";
 import { recordSpans } from "../telemetry/request-spans.js";
 import { GatewayError, errorBody, errorHeaders, toGatewayError } from "./gateway-error.js";
-import { hygiene, type HygieneOptions } from "./hygiene/hygiene.js";
+import { headersToStrip, hygiene, type HygieneOptions } from "./hygiene/hygiene.js";
 import { normalizePath, type PathNormalizationOptions } from "./hygiene/normalize-path.js";
 import { mirror } from "./mirror.js";
 import { JwksRegistry } from "./identity/jwks-registry.js";
@@ -97,8 +97,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
   const limiters = limiterStores(options.limiters, clock);
   let prepared: Snapshot | null = null;
+  let strip = headersToStrip([]);
   const prepare = (snapshot: Snapshot) => {
     prepared = snapshot;
+    strip = headersToStrip(snapshot.identityHeaders);
     securityDeps.jwks.newEpoch();
     for (const compiled of snapshot.securityPolicies) securityStage(compiled).prefetch();
   };
@@ -117,11 +119,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     let rateLimit: RateLimitResult | null = null;
     const stats: ForwardStats = { attempts: 0, hedges: 0, endpoint: null, retrySkipped: null };
     try {
-      ids = clean(req); //                                       hygiene: hop-by-hop out, forwarding headers and ids in
+      const forwardedCert = req.headers.get(XFCC); //            read before hygiene removes it: only a SecurityPolicy may trust it
+      ids = clean(req, strip); //                                 hygiene: hop-by-hop and client-sent identity headers out, forwarding headers and ids in
       if (options.tracer && ids.sampled) stats.trace = { traceId: ids.traceId, flags: "01", spans: [] }; // trace: one span per attempt
       req.path = normalizePath(req.path, options.pathNormalization); // path: one spelling per path, for routing, rules and upstream
-      const forwardedCert = req.headers.get(XFCC);
-      req.headers.deleteAll(snapshot.identityHeaders); //          identity headers come from the gateway only, never the client
       const match = snapshot.routes.match(req); //               route: Gateway API precedence across all routes
       if (match === null) throw new GatewayError("no_route", `no route for ${req.method} ${req.host}${req.path}`);
       const rule = match.rule;

@@ -40,7 +40,13 @@ export interface RequestIds {
   readonly sampled: boolean;
 }
 
-export function hygiene(options: HygieneOptions = {}): (req: GatewayRequest) => RequestIds {
+/** Hop-by-hop headers plus `also` (a snapshot's identity headers): removed in one pass per request. */
+export function headersToStrip(also: Iterable<string>): ReadonlySet<string> {
+  return new Set([...HOP_BY_HOP, ...also]);
+}
+
+/** `strip` (default: hop-by-hop only) comes from `headersToStrip`, built once per snapshot. */
+export function hygiene(options: HygieneOptions = {}): (req: GatewayRequest, strip?: ReadonlySet<string>) => RequestIds {
   const trusted = new CidrSet(options.trustedProxies ?? ["127.0.0.0/8", "::1/128"]);
   const newRequestId = options.newRequestId ?? (() => crypto.randomUUID());
   const trustCache = new Map<string, boolean>();
@@ -54,15 +60,15 @@ export function hygiene(options: HygieneOptions = {}): (req: GatewayRequest) => 
     return hit;
   };
 
-  return function cleanRequest(req) {
+  return function cleanRequest(req, strip = HOP_BY_HOP) {
     const headers = req.headers;
     const connection = headers.get("connection");
     if (connection !== undefined) {
-      const named = new Set(HOP_BY_HOP);
+      const named = new Set(strip);
       for (const token of connection.split(",")) named.add(token.trim().toLowerCase());
       headers.deleteAll(named);
     } else {
-      headers.deleteAll(HOP_BY_HOP);
+      headers.deleteAll(strip);
     }
 
     const fromTrusted = isTrusted(req.clientAddress);

@@ -22,10 +22,13 @@ const SEGMENT = /^[A-Za-z0-9_-]+$/;
 export class JwtVerifier {
   private readonly keySources = new Map<JwtProviderSpec, JwksSource | KeyResolver>();
   private readonly allowedAlgorithms: ReadonlySet<string>;
+  private readonly byIssuer: ReadonlyMap<string, JwtProviderSpec>;
+  /** The largest token any provider accepts: longer ones are refused before any parsing. */
+  private readonly maxTokenBytes: number;
   private readonly verified = new Map<string, { readonly jwt: VerifiedJwt; readonly until: number }>();
 
   constructor(
-    private readonly providers: readonly JwtProviderSpec[],
+    providers: readonly JwtProviderSpec[],
     registry: JwksRegistry,
     private readonly now: () => number = Date.now,
   ) {
@@ -38,6 +41,8 @@ export class JwtVerifier {
       else this.keySources.set(p, localKeyResolver(p.localKeys!));
     }
     this.allowedAlgorithms = new Set(providers.flatMap((p) => p.algorithms));
+    this.byIssuer = new Map(providers.map((p) => [p.issuer, p] as const));
+    this.maxTokenBytes = Math.max(...providers.map((p) => p.maxTokenBytes));
   }
 
   /** Starts fetching remote key sets so the first request does not wait for them. */
@@ -83,8 +88,7 @@ export class JwtVerifier {
 
   /** Cheap checks before any signature work: size, shape, algorithm, issuer. */
   private precheck(token: string): { provider: JwtProviderSpec; alg: string } {
-    const maxBytes = Math.max(...this.providers.map((p) => p.maxTokenBytes));
-    if (token.length > maxBytes) throw new GatewayError("jwt_too_large", `token is ${token.length} bytes, over the ${maxBytes}-byte limit`);
+    if (token.length > this.maxTokenBytes) throw new GatewayError("jwt_too_large", `token is ${token.length} bytes, over the ${this.maxTokenBytes}-byte limit`);
     const parts = token.split(".");
     if (parts.length !== 3 || !parts.every((p, i) => SEGMENT.test(p) || (i === 2 && p === ""))) throw new GatewayError("jwt_malformed", "token is not three base64url segments (header.payload.signature)");
     let alg: string;
@@ -96,7 +100,7 @@ export class JwtVerifier {
       throw new GatewayError("jwt_malformed", "token header or payload is not valid base64url JSON");
     }
     if (!this.allowedAlgorithms.has(alg)) throw new GatewayError("jwt_alg_not_allowed", `token algorithm ${alg} is not accepted (allowed: ${[...this.allowedAlgorithms].join(", ")})`);
-    const provider = this.providers.find((p) => p.issuer === iss);
+    const provider = typeof iss === "string" ? this.byIssuer.get(iss) : undefined;
     if (provider === undefined) throw new GatewayError("jwt_bad_issuer", `token issuer ${typeof iss === "string" ? JSON.stringify(iss.slice(0, 200)) : "(none)"} is not accepted here`);
     if (token.length > provider.maxTokenBytes) throw new GatewayError("jwt_too_large", `token is ${token.length} bytes, over provider ${provider.name}'s ${provider.maxTokenBytes}-byte limit`);
     if (!provider.algorithms.includes(alg as JwtProviderSpec["algorithms"][number])) throw new GatewayError("jwt_alg_not_allowed", `provider ${provider.name} does not accept ${alg}`);
