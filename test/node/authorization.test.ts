@@ -2,7 +2,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/pipeline/identity/api-keys.js";
 import { RedisApiKeyStore } from "../../src/runtime/node/redis-key-store.js";
-import { backendYaml, startTestGateway, type TestGateway } from "../support/gateway.js";
+import { backendYaml, prefixRouteYaml, startTestGateway, type TestGateway } from "../support/gateway.js";
 import { rawRequest } from "../support/raw-request.js";
 import { startUpstream, type TestUpstream } from "../support/upstream.js";
 
@@ -20,30 +20,7 @@ const accessLog: string[] = [];
 async function files(): Promise<Record<string, string>> {
   return {
     "backend.yaml": backendYaml("app", [upstream.url]),
-    "route.yaml": `apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: app }
-spec:
-  rules:
-    - matches: [{ path: { type: PathPrefix, value: / } }]
-      backendRefs: [{ name: app, port: 80 }]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: keys }
-spec:
-  rules:
-    - matches: [{ path: { type: PathPrefix, value: /keys } }]
-      backendRefs: [{ name: app, port: 80 }]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: shadow }
-spec:
-  rules:
-    - matches: [{ path: { type: PathPrefix, value: /shadow } }]
-      backendRefs: [{ name: app, port: 80 }]
-`,
+    "route.yaml": [prefixRouteYaml("app", "/", "app"), prefixRouteYaml("keys", "/keys", "app"), prefixRouteYaml("shadow", "/shadow", "app")].join("---\n"),
     "security.yaml": `apiVersion: meshgate.dev/v1alpha1
 kind: SecurityPolicy
 metadata: { name: edge }

@@ -45,3 +45,15 @@ spec:
 ${urls.map((u) => `    - url: "${u}"`).join("\n")}
 `;
 }
+
+/** HTTPRoute document YAML: one rule sending a path prefix to one backend. */
+export function prefixRouteYaml(name: string, prefix: string, backend: string): string {
+  return `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: ${name} }
+spec:
+  rules:
+    - matches: [{ path: { type: PathPrefix, value: ${prefix} } }]
+      backendRefs: [{ name: ${backend}, port: 80 }]
+`;
+}
