@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { strictObject } from "../policy/strict-object.js";
 import type { PolicySource } from "../policy/parse.js";
 import { sourcesHash } from "../policy/source-hash.js";
 
@@ -25,13 +26,13 @@ export interface BundleSummary {
   readonly publisher: string;
 }
 
-const bundleSchema = z.object({
+const bundleSchema = strictObject({
   format: z.literal(BUNDLE_FORMAT),
   version: z.number().int().positive(),
   hash: z.string().regex(/^[0-9a-f]{64}$/),
   createdAt: z.string(),
   publisher: z.string(),
-  sources: z.array(z.object({ name: z.string().min(1), text: z.string() })).min(1),
+  sources: z.array(strictObject({ name: z.string().min(1), text: z.string() })).min(1),
 });
 
 /** Thrown for a bundle that must not be used; `reason` is what operators read in the log. */

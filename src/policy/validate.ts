@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { PolicyIssue } from "./issues.js";
 import type { RawDocument } from "./parse.js";
+import { zodIssuesToPolicy } from "./zod-issues.js";
 import { API_GATEWAY, API_MESHGATE, backendSchema, gatewaySchema, type Gateway, httpRouteSchema, rateLimitPolicySchema, securityPolicySchema, trafficPolicySchema, type Backend, type HTTPRoute, type RateLimitPolicy, type SecurityPolicy, type TrafficPolicy } from "./schema/index.js";
 
 /** A validated document with its origin, ready to compile. */
@@ -86,8 +87,6 @@ function keep<T>(list: Located<T>[], doc: T | null, at: { file: string; index: n
 function check<S extends z.ZodType>(schema: S, value: unknown, at: { file: string; index: number }, issues: PolicyIssue[]): z.output<S> | null {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  for (const issue of result.error.issues) {
-    issues.push({ ...at, severity: "error", path: issue.path.map((p) => (typeof p === "symbol" ? String(p) : p)), message: issue.message });
-  }
+  issues.push(...zodIssuesToPolicy(result.error.issues, at));
   return null;
 }

@@ -1,8 +1,9 @@
 import { z } from "zod";
+import { strictObject } from "../strict-object.js";
 import { durationSchema } from "./duration.js";
 import { metadataSchema } from "./meta.js";
 
-const endpointSchema = z.object({
+const endpointSchema = strictObject({
   url: z.string().superRefine((text, ctx) => {
     let url: URL;
     try {
@@ -21,8 +22,7 @@ const endpointSchema = z.object({
 });
 
 /** TLS to the upstream (https endpoints): its CA, the name to verify, and a client certificate for mTLS. */
-const tlsSchema = z
-  .object({
+const tlsSchema = strictObject({
     /** PEM CA bundle (inline) or a file path (Node); default: the system roots. */
     ca: z.string().optional(),
     caFile: z.string().optional(),
@@ -30,22 +30,21 @@ const tlsSchema = z
     serverName: z.string().optional(),
     insecureSkipVerify: z.boolean().default(false),
     /** Node: PEM inline or files. Workers: the name of an `mtls_certificates` binding. */
-    clientCertificate: z.union([z.object({ certFile: z.string(), keyFile: z.string() }), z.object({ cert: z.string(), key: z.string() }), z.object({ binding: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be a Workers binding name" }) })]).optional(),
+    clientCertificate: z.union([strictObject({ certFile: z.string(), keyFile: z.string() }), strictObject({ cert: z.string(), key: z.string() }), strictObject({ binding: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be a Workers binding name" }) })]).optional(),
   })
   .refine((t) => t.ca === undefined || t.caFile === undefined, { message: "give ca or caFile, not both", path: ["caFile"] });
 
-export const backendSchema = z.object({
+export const backendSchema = strictObject({
   apiVersion: z.literal("meshgate.dev/v1alpha1"),
   kind: z.literal("Backend"),
   metadata: metadataSchema,
-  spec: z.object({
+  spec: strictObject({
     endpoints: z.array(endpointSchema).min(1, { message: "a Backend needs at least one endpoint" }).max(1024),
     tls: tlsSchema.optional(),
-    connection: z.object({ maxConnections: z.number().int().min(1).optional(), connectTimeout: durationSchema.optional(), keepAliveTimeout: durationSchema.optional() }).optional(),
+    connection: strictObject({ maxConnections: z.number().int().min(1).optional(), connectTimeout: durationSchema.optional(), keepAliveTimeout: durationSchema.optional() }).optional(),
     /** Concurrent requests to the whole Backend; over the limit requests queue (maxPendingRequests) or get 503. */
-    circuitBreaker: z.object({ maxRequests: z.number().int().min(1).default(1024), maxPendingRequests: z.number().int().min(0).default(0) }).optional(),
-    outlierDetection: z
-      .object({
+    circuitBreaker: strictObject({ maxRequests: z.number().int().min(1).default(1024), maxPendingRequests: z.number().int().min(0).default(0) }).optional(),
+    outlierDetection: strictObject({
         consecutive5xx: z.number().int().min(1).default(5),
         consecutiveGatewayErrors: z.number().int().min(1).default(3),
         baseEjectionTime: durationSchema.default(30_000),
@@ -53,8 +52,7 @@ export const backendSchema = z.object({
         maxEjectionPercent: z.number().int().min(0).max(100).default(50),
       })
       .optional(),
-    healthCheck: z
-      .object({ path: z.string().startsWith("/").default("/healthz"), interval: durationSchema.default(5_000), timeout: durationSchema.default(1_000), healthyThreshold: z.number().int().min(1).default(2), unhealthyThreshold: z.number().int().min(1).default(3) })
+    healthCheck: strictObject({ path: z.string().startsWith("/").default("/healthz"), interval: durationSchema.default(5_000), timeout: durationSchema.default(1_000), healthyThreshold: z.number().int().min(1).default(2), unhealthyThreshold: z.number().int().min(1).default(3) })
       .optional(),
   }),
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { strictObject } from "../strict-object.js";
 
 /** RFC 7230 token: what a header name may be. */
 export const headerNameSchema = z.string().min(1).max(256).regex(/^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/, { message: "must be a valid HTTP header name" });
@@ -21,7 +22,7 @@ export const hostnameSchema = z
 export const portSchema = z.number().int().min(1).max(65535);
 
 /** A reference to a backend object (Service by default). */
-export const backendObjectRefSchema = z.object({
+export const backendObjectRefSchema = strictObject({
   group: z.string().default(""),
   kind: z.string().default("Service"),
   name: z.string().min(1).max(253),

@@ -1,10 +1,10 @@
 import { z } from "zod";
+import { strictObject } from "../strict-object.js";
 import { backendObjectRefSchema, headerNameSchema, portSchema, preciseHostnameSchema } from "./common.js";
 
-const headerValueSchema = z.object({ name: headerNameSchema, value: z.string().max(4096) });
+const headerValueSchema = strictObject({ name: headerNameSchema, value: z.string().max(4096) });
 
-const headerModifierSchema = z
-  .object({
+const headerModifierSchema = strictObject({
     set: z.array(headerValueSchema).max(16).default([]),
     add: z.array(headerValueSchema).max(16).default([]),
     remove: z.array(headerNameSchema).max(16).default([]),
@@ -19,8 +19,7 @@ const headerModifierSchema = z
     }
   });
 
-export const pathModifierSchema = z
-  .object({
+export const pathModifierSchema = strictObject({
     type: z.enum(["ReplaceFullPath", "ReplacePrefixMatch"]),
     replaceFullPath: z.string().max(1024).optional(),
     replacePrefixMatch: z.string().max(1024).optional(),
@@ -34,7 +33,7 @@ export const pathModifierSchema = z
     if (value !== undefined && value !== "" && !value.startsWith("/")) ctx.addIssue({ code: "custom", path: [field], message: `must start with / (got "${value}")` });
   });
 
-const redirectSchema = z.object({
+const redirectSchema = strictObject({
   scheme: z.enum(["http", "https"]).optional(),
   hostname: preciseHostnameSchema.optional(),
   path: pathModifierSchema.optional(),
@@ -42,21 +41,19 @@ const redirectSchema = z.object({
   statusCode: z.union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)], { message: "statusCode must be one of 301, 302, 303, 307, 308" }).default(302),
 });
 
-const rewriteSchema = z.object({ hostname: preciseHostnameSchema.optional(), path: pathModifierSchema.optional() });
+const rewriteSchema = strictObject({ hostname: preciseHostnameSchema.optional(), path: pathModifierSchema.optional() });
 
-const mirrorSchema = z
-  .object({
+const mirrorSchema = strictObject({
     backendRef: backendObjectRefSchema,
     percent: z.number().int().min(0).max(100).optional(),
-    fraction: z
-      .object({ numerator: z.number().int().min(0), denominator: z.number().int().min(1).default(100) })
+    fraction: strictObject({ numerator: z.number().int().min(0), denominator: z.number().int().min(1).default(100) })
       .refine((f) => f.numerator <= f.denominator, { message: "numerator must not exceed denominator", path: ["numerator"] })
       .optional(),
   })
   .refine((m) => m.percent === undefined || m.fraction === undefined, { message: "percent and fraction are mutually exclusive", path: ["fraction"] });
 
 const ORIGIN = /^(\*|(https?):\/\/(\*\.)?[a-z0-9.-]+(:[0-9]{1,5})?)$/i;
-const corsSchema = z.object({
+const corsSchema = strictObject({
   allowOrigins: z.array(z.string().regex(ORIGIN, { message: 'must be "*" or an origin such as https://app.example.com or https://*.example.com' })).max(64).default([]),
   allowMethods: z.array(z.string().regex(/^(\*|[A-Z]+)$/, { message: 'must be an HTTP method or "*"' })).max(9).default([]),
   allowHeaders: z.array(z.string().min(1)).max(64).default([]),
@@ -65,7 +62,7 @@ const corsSchema = z.object({
   allowCredentials: z.boolean().default(false),
 });
 
-const extensionRefSchema = z.object({ group: z.string(), kind: z.string().min(1), name: z.string().min(1) });
+const extensionRefSchema = strictObject({ group: z.string(), kind: z.string().min(1), name: z.string().min(1) });
 
 const FILTER_FIELD = {
   RequestHeaderModifier: "requestHeaderModifier",
@@ -77,8 +74,7 @@ const FILTER_FIELD = {
   ExtensionRef: "extensionRef",
 } as const;
 
-export const httpRouteFilterSchema = z
-  .object({
+export const httpRouteFilterSchema = strictObject({
     type: z.enum(["RequestHeaderModifier", "ResponseHeaderModifier", "RequestRedirect", "URLRewrite", "RequestMirror", "CORS", "ExtensionRef"], {
       message: "type must be one of RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite, RequestMirror, CORS, ExtensionRef",
     }),

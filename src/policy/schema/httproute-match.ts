@@ -1,8 +1,8 @@
 import { z } from "zod";
+import { strictObject } from "../strict-object.js";
 import { headerNameSchema, regexIssue } from "./common.js";
 
-const pathMatchSchema = z
-  .object({
+const pathMatchSchema = strictObject({
     type: z.enum(["Exact", "PathPrefix", "RegularExpression"]).default("PathPrefix"),
     value: z.string().max(1024).default("/"),
   })
@@ -27,8 +27,7 @@ const pathMatchSchema = z
   });
 
 const valueMatchSchema = (name: z.ZodType<string>) =>
-  z
-    .object({ type: z.enum(["Exact", "RegularExpression"]).default("Exact"), name, value: z.string().max(4096) })
+  strictObject({ type: z.enum(["Exact", "RegularExpression"]).default("Exact"), name, value: z.string().max(4096) })
     .superRefine((m, ctx) => {
       if (m.type !== "RegularExpression") return;
       const issue = regexIssue(m.value);
@@ -47,8 +46,7 @@ function uniqueNames(list: readonly { name: string }[], field: string, ctx: z.Re
   });
 }
 
-export const httpRouteMatchSchema = z
-  .object({
+export const httpRouteMatchSchema = strictObject({
     path: pathMatchSchema.default({ type: "PathPrefix", value: "/" }),
     headers: z.array(headerMatchSchema).max(16).default([]),
     queryParams: z.array(queryMatchSchema).max(16).default([]),

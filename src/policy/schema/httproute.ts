@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { strictObject } from "../strict-object.js";
 import { backendObjectRefSchema, hostnameSchema } from "./common.js";
 import { durationSchema } from "./duration.js";
 import { checkFilterList, httpRouteFilterSchema, type HTTPRouteFilter } from "./httproute-filter.js";
@@ -12,8 +13,7 @@ const backendRefSchema = backendObjectRefSchema.extend({
 
 const DEFAULT_MATCH = { path: { type: "PathPrefix" as const, value: "/" }, headers: [], queryParams: [] };
 
-const ruleSchema = z
-  .object({
+const ruleSchema = strictObject({
     name: z.string().min(1).max(253).optional(),
     matches: z
       .array(httpRouteMatchSchema)
@@ -22,21 +22,19 @@ const ruleSchema = z
       .transform((m): HTTPRouteMatch[] => (m === undefined || m.length === 0 ? [DEFAULT_MATCH] : m)),
     filters: z.array(httpRouteFilterSchema).max(16).default([]),
     backendRefs: z.array(backendRefSchema).max(16).default([]),
-    timeouts: z.object({ request: durationSchema.optional(), backendRequest: durationSchema.optional() }).optional(),
-    retry: z
-      .object({
+    timeouts: strictObject({ request: durationSchema.optional(), backendRequest: durationSchema.optional() }).optional(),
+    retry: strictObject({
         codes: z.array(z.number().int().min(400).max(599, { message: "retry codes must be 400-599" })).optional(),
         attempts: z.number().int().min(0).optional(),
         backoff: durationSchema.optional(),
       })
       .optional(),
-    sessionPersistence: z
-      .object({
+    sessionPersistence: strictObject({
         sessionName: z.string().max(128).optional(),
         absoluteTimeout: durationSchema.optional(),
         idleTimeout: durationSchema.optional(),
         type: z.enum(["Cookie", "Header"]).default("Cookie"),
-        cookieConfig: z.object({ lifetimeType: z.enum(["Permanent", "Session"]).default("Session") }).optional(),
+        cookieConfig: strictObject({ lifetimeType: z.enum(["Permanent", "Session"]).default("Session") }).optional(),
       })
       .optional(),
   })
@@ -56,13 +54,13 @@ const ruleSchema = z
     }
   });
 
-export const httpRouteSchema = z.object({
+export const httpRouteSchema = strictObject({
   apiVersion: z.literal("gateway.networking.k8s.io/v1"),
   kind: z.literal("HTTPRoute"),
   metadata: metadataSchema,
-  spec: z.object({
+  spec: strictObject({
     parentRefs: z
-      .array(z.object({ group: z.string().optional(), kind: z.string().optional(), namespace: z.string().optional(), name: z.string(), sectionName: z.string().optional(), port: z.number().int().optional() }).loose())
+      .array(strictObject({ group: z.string().optional(), kind: z.string().optional(), namespace: z.string().optional(), name: z.string(), sectionName: z.string().optional(), port: z.number().int().optional() }))
       .max(32)
       .default([]),
     hostnames: z.array(hostnameSchema).max(16).default([]),
@@ -72,6 +70,7 @@ export const httpRouteSchema = z.object({
       .optional()
       .transform((r): z.output<typeof ruleSchema>[] => r ?? [{ matches: [DEFAULT_MATCH], filters: [], backendRefs: [] }]),
   }),
+  // Written by controllers, not by authors: accepted so `kubectl get -o yaml` output loads, never read.
   status: z.unknown().optional(),
 });
 

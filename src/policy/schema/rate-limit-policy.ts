@@ -1,12 +1,12 @@
 import { z } from "zod";
+import { strictObject } from "../strict-object.js";
 import { headerNameSchema } from "./common.js";
 import { durationSchema } from "./duration.js";
 import { metadataSchema } from "./meta.js";
 import { requestConditionFields, ruleNameSchema } from "./security-policy.js";
 import { targetRefSchema } from "./target-ref.js";
 
-const limitSchema = z
-  .object({
+const limitSchema = strictObject({
     requests: z.number().int().min(1).max(1_000_000_000),
     period: durationSchema.refine((ms) => ms >= 1, { message: "period must be at least 1ms" }),
     /** How many requests may arrive at once (bucket size). Default: `requests`. 1 = evenly spaced. */
@@ -14,11 +14,10 @@ const limitSchema = z
   })
   .transform((l) => ({ ...l, burst: l.burst ?? l.requests }));
 
-const rateLimitRuleSchema = z
-  .object({
+const rateLimitRuleSchema = strictObject({
     name: ruleNameSchema,
     /** Which requests this rule counts; empty = all. Rules are tried in order; the first that matches applies. */
-    match: z.object(requestConditionFields).default({}),
+    match: strictObject(requestConditionFields).default({}),
     /**
      * One bucket per: principal id, API-key consumer, client address, value of `keyHeader`, or one
      * shared bucket. A request without that value (no principal, no header) skips the rule.
@@ -33,12 +32,11 @@ const rateLimitRuleSchema = z
   .refine((r) => r.cost <= r.limit.burst, { message: "cost is larger than the burst: no request could ever pass", path: ["cost"] });
 
 /** meshgate.dev/v1alpha1 RateLimitPolicy: request limits for the routes it targets. */
-export const rateLimitPolicySchema = z.object({
+export const rateLimitPolicySchema = strictObject({
   apiVersion: z.literal("meshgate.dev/v1alpha1"),
   kind: z.literal("RateLimitPolicy"),
   metadata: metadataSchema,
-  spec: z
-    .object({
+  spec: strictObject({
       targetRefs: z.array(targetRefSchema).min(1, { message: "a RateLimitPolicy needs at least one targetRef" }).max(16),
       /**
        * local: per gateway instance (per isolate on Workers). global: exact across instances — Redis on

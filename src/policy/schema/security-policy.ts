@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { strictObject } from "../strict-object.js";
 import { headerNameSchema } from "./common.js";
 import { durationSchema } from "./duration.js";
 import { metadataSchema } from "./meta.js";
@@ -22,26 +23,41 @@ const cidrList = z.array(z.string()).superRefine((list, ctx) => {
 });
 
 /** Where a credential is read from; the first place that has one wins. */
-const extractFromSchema = z
-  .object({
-    headers: z.array(z.object({ name: lowerHeader, valuePrefix: z.string().default("") })).default([]),
+const extractFromSchema = strictObject({
+    headers: z.array(strictObject({ name: lowerHeader, valuePrefix: z.string().default("") })).default([]),
     cookies: z.array(z.string().min(1)).default([]),
     params: z.array(z.string().min(1)).default([]),
   })
   .refine((e) => e.headers.length + e.cookies.length + e.params.length > 0, { message: "extractFrom needs at least one header, cookie or param" });
 
-const jwkSchema = z.looseObject({ kty: z.string(), kid: z.string().optional(), alg: z.string().optional(), use: z.string().optional() });
+/** A public JWK (RFC 7517/7518 members); private members (d, p, q, ...) have no place in a policy and are refused. */
+const jwkSchema = strictObject({
+  kty: z.string(),
+  kid: z.string().optional(),
+  alg: z.string().optional(),
+  use: z.string().optional(),
+  key_ops: z.array(z.string()).optional(),
+  n: z.string().optional(),
+  e: z.string().optional(),
+  crv: z.string().optional(),
+  x: z.string().optional(),
+  y: z.string().optional(),
+  k: z.string().optional(),
+  ext: z.boolean().optional(),
+  x5u: z.string().optional(),
+  x5c: z.array(z.string()).optional(),
+  x5t: z.string().optional(),
+  "x5t#S256": z.string().optional(),
+});
 
 const name = ruleNameSchema;
 
-const jwtProviderSchema = z
-  .object({
+const jwtProviderSchema = strictObject({
     name,
     issuer: z.string().min(1),
     /** Empty: the `aud` claim is not checked. */
     audiences: z.array(z.string().min(1)).default([]),
-    remoteJWKS: z
-      .object({
+    remoteJWKS: strictObject({
         /** Absent: OpenID Connect discovery (`<issuer>/.well-known/openid-configuration` names the jwks_uri), as Istio does. */
         uri: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).optional(),
         /** PEM CA bundle for the JWKS host (Node only; Workers use the platform's roots). */
@@ -53,12 +69,11 @@ const jwtProviderSchema = z
         minRefetchInterval: durationSchema.default(15_000),
       })
       .optional(),
-    localJWKS: z.object({ keys: z.array(jwkSchema).min(1) }).optional(),
+    localJWKS: strictObject({ keys: z.array(jwkSchema).min(1) }).optional(),
     /** Keys as PEM (SPKI public keys) or, for HS*, a base64url shared secret; `kid` selects one when tokens name it. */
     localKeys: z
       .array(
-        z
-          .object({ kid: z.string().min(1).optional(), alg: z.enum([...ASYMMETRIC_ALGORITHMS, ...SYMMETRIC_ALGORITHMS]), pem: z.string().includes("-----BEGIN PUBLIC KEY-----", { message: "must be a PEM public key (-----BEGIN PUBLIC KEY-----)" }).optional(), secret: z.string().min(32, { message: "a shared secret needs at least 32 characters (256 bits base64url)" }).optional() })
+        strictObject({ kid: z.string().min(1).optional(), alg: z.enum([...ASYMMETRIC_ALGORITHMS, ...SYMMETRIC_ALGORITHMS]), pem: z.string().includes("-----BEGIN PUBLIC KEY-----", { message: "must be a PEM public key (-----BEGIN PUBLIC KEY-----)" }).optional(), secret: z.string().min(32, { message: "a shared secret needs at least 32 characters (256 bits base64url)" }).optional() })
           .refine((k) => (k.pem === undefined) !== (k.secret === undefined), { message: "give pem or secret" })
           .refine((k) => (k.secret !== undefined) === k.alg.startsWith("HS"), { message: "HS* algorithms take a secret; the others a pem public key", path: ["alg"] }),
       )
@@ -70,9 +85,9 @@ const jwtProviderSchema = z
     extractFrom: extractFromSchema.optional(),
     clockSkew: durationSchema.default(30_000),
     /** Every listed claim must be present and, when it is a string or array, hold one of the values. */
-    requiredClaims: z.array(z.object({ name: z.string().min(1), values: z.array(z.string()).min(1) })).default([]),
+    requiredClaims: z.array(strictObject({ name: z.string().min(1), values: z.array(z.string()).min(1) })).default([]),
     /** Claims copied to request headers for the upstream (strings as is, other values as JSON). */
-    claimToHeaders: z.array(z.object({ claim: z.string().min(1), header: lowerHeader })).default([]),
+    claimToHeaders: z.array(strictObject({ claim: z.string().min(1), header: lowerHeader })).default([]),
     /** Send the original token upstream. Default false: it is removed. */
     forwardToken: z.boolean().default(false),
     maxTokenBytes: z.number().int().min(256).max(65_536).default(8_192),
@@ -87,12 +102,12 @@ const jwtProviderSchema = z
 
 const SHA256_ENTRY = /^sha256:[0-9a-f]{64}$/;
 
-const apiKeySchema = z.object({
+const apiKeySchema = strictObject({
   /** Default: the `x-api-key` header. */
   extractFrom: extractFromSchema.optional(),
   keys: z
     .array(
-      z.object({
+      strictObject({
         consumer: z.string().min(1).max(253),
         /** `sha256:<hex>` of the key; the key itself is never stored (see `meshgate apikey create`). */
         hash: z.string().regex(SHA256_ENTRY, { message: 'must be "sha256:" followed by 64 lower-case hex digits' }),
@@ -106,15 +121,15 @@ const apiKeySchema = z.object({
   forwardKey: z.boolean().default(false),
 });
 
-const clientCertificateSchema = z.object({
+const clientCertificateSchema = strictObject({
   /** Without a verified client certificate the request answers 401. */
   required: z.boolean().default(true),
   /** Peers (proxies that terminate TLS) whose x-forwarded-client-cert header is believed. Default: nobody. */
   forwardedCertificateFrom: cidrList.default([]),
 });
 
-const claimMatchSchema = z.object({ name: z.string().min(1), values: z.array(z.string()).min(1) });
-const headerMatchSchema = z.object({ name: lowerHeader, values: z.array(z.string()).min(1) });
+const claimMatchSchema = strictObject({ name: z.string().min(1), values: z.array(z.string()).min(1) });
+const headerMatchSchema = strictObject({ name: lowerHeader, values: z.array(z.string()).min(1) });
 
 /** Request conditions shared by authorization and rate-limit rules. */
 export const requestConditionFields = {
@@ -134,15 +149,29 @@ export const requestConditionFields = {
   headers: z.array(headerMatchSchema).optional(),
 };
 
-const authorizationRuleSchema = z.object({
+const CONDITION_FIELDS = Object.keys(requestConditionFields);
+
+const authorizationRuleSchema = strictObject({
   name,
   action: z.enum(["ALLOW", "DENY"]),
+  /**
+   * `any`: the rule holds for every request. Required when the rule has no condition, so a rule
+   * that matches everything is always written on purpose and never what a typo left behind.
+   */
+  match: z.literal("any", { message: 'match takes only the value "any" (a rule for every request)' }).optional(),
   ...requestConditionFields,
+}).superRefine((rule, ctx) => {
+  const conditions = CONDITION_FIELDS.filter((f) => rule[f as keyof typeof rule] !== undefined);
+  if (conditions.length === 0 && rule.match === undefined) {
+    ctx.addIssue({ code: "custom", path: [], message: `rule ${rule.name} has no condition, so it would hold for every request: add conditions (${CONDITION_FIELDS.join(", ")}) or write match: any` });
+  }
+  if (conditions.length > 0 && rule.match !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["match"], message: `match: any holds for every request and cannot be combined with conditions (${conditions.join(", ")})` });
+  }
 });
 
 /** Header names the gateway writes for the upstream; the client's own copies are removed first. */
-const upstreamHeadersSchema = z
-  .object({
+const upstreamHeadersSchema = strictObject({
     principal: lowerHeader.nullable().default("x-meshgate-principal"),
     consumer: lowerHeader.nullable().default("x-meshgate-consumer"),
     certificate: lowerHeader.nullable().default("x-meshgate-client-cert-id"),
@@ -150,15 +179,13 @@ const upstreamHeadersSchema = z
   .default({ principal: "x-meshgate-principal", consumer: "x-meshgate-consumer", certificate: "x-meshgate-client-cert-id" });
 
 /** meshgate.dev/v1alpha1 SecurityPolicy: who is calling (identity) and may they (authorization). */
-export const securityPolicySchema = z.object({
+export const securityPolicySchema = strictObject({
   apiVersion: z.literal("meshgate.dev/v1alpha1"),
   kind: z.literal("SecurityPolicy"),
   metadata: metadataSchema,
-  spec: z
-    .object({
+  spec: strictObject({
       targetRefs: z.array(targetRefSchema).min(1, { message: "a SecurityPolicy needs at least one targetRef" }).max(16),
-      jwt: z
-        .object({
+      jwt: strictObject({
           providers: z.array(jwtProviderSchema).min(1).max(16),
           /** A request without a token passes on (unauthenticated) instead of 401; a bad token is still 401. */
           optional: z.boolean().default(false),
@@ -166,8 +193,7 @@ export const securityPolicySchema = z.object({
         .optional(),
       apiKey: apiKeySchema.extend({ optional: z.boolean().default(false) }).optional(),
       clientCertificate: clientCertificateSchema.optional(),
-      authorization: z
-        .object({
+      authorization: strictObject({
           rules: z.array(authorizationRuleSchema).min(1).max(256),
           /** Decisions are logged and counted, never enforced. */
           dryRun: z.boolean().default(false),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { strictObject } from "../strict-object.js";
 import { durationSchema } from "./duration.js";
 import { headerNameSchema } from "./common.js";
 import { metadataSchema } from "./meta.js";
@@ -6,8 +7,7 @@ import { targetRefSchema } from "./target-ref.js";
 
 const percentage = z.number().min(0).max(100);
 
-const retrySchema = z
-  .object({
+const retrySchema = strictObject({
     /** Retries after the first try. */
     attempts: z.number().int().min(0).max(10).default(2),
     /** Status codes that are retried. */
@@ -15,9 +15,9 @@ const retrySchema = z
     /** Failures retried besides status codes. connect-failure is always safe (nothing was sent). */
     on: z.array(z.enum(["connect-failure", "reset", "timeout"])).default(["connect-failure", "reset", "timeout"]),
     perTryTimeout: durationSchema.optional(),
-    backoff: z.object({ base: durationSchema.default(25), max: durationSchema.default(250) }).default({ base: 25, max: 250 }),
+    backoff: strictObject({ base: durationSchema.default(25), max: durationSchema.default(250) }).default({ base: 25, max: 250 }),
     /** Retries allowed as a share of requests (over 10 s), plus a floor per second. */
-    budget: z.object({ ratio: z.number().min(0).max(10).default(0.2), minPerSecond: z.number().min(0).default(10) }).default({ ratio: 0.2, minPerSecond: 10 }),
+    budget: strictObject({ ratio: z.number().min(0).max(10).default(0.2), minPerSecond: z.number().min(0).default(10) }).default({ ratio: 0.2, minPerSecond: 10 }),
     /** POST and PATCH are retried only when this is true (connect failures excepted). */
     nonIdempotent: z.boolean().default(false),
     /** Request bodies up to this many bytes are held so they can be resent. */
@@ -25,31 +25,29 @@ const retrySchema = z
   })
   .refine((r) => r.backoff.max >= r.backoff.base, { message: "backoff.max must be at least backoff.base", path: ["backoff", "max"] });
 
-const hedgeSchema = z.object({
+const hedgeSchema = strictObject({
   /** Send another attempt to another endpoint when no answer came within this delay. */
   delay: durationSchema,
   maxHedges: z.number().int().min(1).max(3).default(1),
 });
 
-const faultSchema = z
-  .object({
-    abort: z.object({ status: z.number().int().min(200).max(599), percentage: percentage.default(100) }).optional(),
-    delay: z.object({ duration: durationSchema, percentage: percentage.default(100) }).optional(),
+const faultSchema = strictObject({
+    abort: strictObject({ status: z.number().int().min(200).max(599), percentage: percentage.default(100) }).optional(),
+    delay: strictObject({ duration: durationSchema, percentage: percentage.default(100) }).optional(),
     /** Only requests carrying this header are subject to the fault (chaos tests on live traffic). */
     header: headerNameSchema.transform((h) => h.toLowerCase()).optional(),
   })
   .refine((f) => f.abort !== undefined || f.delay !== undefined, { message: "fault needs abort, delay or both" });
 
-const affinitySchema = z
-  .object({ header: headerNameSchema.transform((h) => h.toLowerCase()).optional(), cookie: z.string().min(1).optional() })
+const affinitySchema = strictObject({ header: headerNameSchema.transform((h) => h.toLowerCase()).optional(), cookie: z.string().min(1).optional() })
   .refine((a) => (a.header === undefined) !== (a.cookie === undefined), { message: "sessionAffinity needs exactly one of header or cookie" });
 
 /** meshgate.dev/v1alpha1 TrafficPolicy: resilience for the HTTPRoute rules it targets. */
-export const trafficPolicySchema = z.object({
+export const trafficPolicySchema = strictObject({
   apiVersion: z.literal("meshgate.dev/v1alpha1"),
   kind: z.literal("TrafficPolicy"),
   metadata: metadataSchema,
-  spec: z.object({
+  spec: strictObject({
     targetRefs: z.array(targetRefSchema).min(1, { message: "a TrafficPolicy needs at least one targetRef" }).max(16),
     retry: retrySchema.optional(),
     hedge: hedgeSchema.optional(),
