@@ -1,3 +1,4 @@
+import type { GatewayError } from "./gateway-error.js";
 import type { HeaderList } from "./header-list.js";
 import type { PeerCertificate } from "./identity/principal.js";
 
@@ -43,7 +44,15 @@ export interface GatewayRequest {
   query: string;
   readonly headers: HeaderList;
   body: RequestBody | null;
-  readonly clientAddress: string;
+  /**
+   * The client's address: the runtime sets the connection's peer; hygiene replaces it with the
+   * right-most X-Forwarded-For entry that is not a trusted proxy (when the peer is one).
+   */
+  clientAddress: string;
+  /** The connection's peer, as the runtime saw it; set by hygiene. */
+  peerAddress?: string;
+  /** Set by the runtime when the request head is unacceptable (Host, target): answered before any stage. */
+  readonly malformed?: GatewayError | null;
   /** The TLS client certificate, when the client presented one (Node HTTPS, Workers mTLS). */
   readonly peerCertificate?: PeerCertificate | null;
   /** Clock reading (ms) when the request arrived. */

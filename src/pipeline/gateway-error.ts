@@ -3,6 +3,7 @@ import { HeaderList } from "./header-list.js";
 /** Stable error codes; clients and tests branch on these, never on message text. */
 export const ERROR_STATUS = {
   bad_request: 400,
+  request_not_forwardable: 400,
   unauthenticated: 401,
   jwt_missing: 401,
   jwt_malformed: 401,
@@ -58,6 +59,17 @@ export class GatewayError extends Error {
     this.name = "GatewayError";
     this.status = ERROR_STATUS[code];
   }
+}
+
+/**
+ * Was this failure caused by the request or the gateway itself rather than by an upstream? A
+ * GatewayError with a 4xx status always is: a request the transport refused to build (a header
+ * value it cannot send, a body over the limit) or a client that went away. Outlier detection,
+ * breakers and retry budgets branch on this, never on message text, so such errors never eject
+ * a healthy endpoint.
+ */
+export function isLocalFault(err: unknown): err is GatewayError {
+  return err instanceof GatewayError && err.status < 500;
 }
 
 /** Anything thrown that is not a GatewayError becomes `internal`, without leaking its details. */

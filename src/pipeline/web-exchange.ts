@@ -1,4 +1,5 @@
-import { normalizeHost } from "../policy/compile/hostnames.js";
+import { hostAuthority } from "../http/request-target.js";
+import { GatewayError } from "./gateway-error.js";
 import { WebRequestBody, WebResponseBody } from "../upstream/fetch-transport.js";
 import { isResponseBody, type GatewayRequest, type GatewayResponse } from "./exchange.js";
 import { HeaderList } from "./header-list.js";
@@ -18,7 +19,17 @@ export function fromWebRequest(request: Request, info: WebRequestInfo): GatewayR
   const headers = new HeaderList(lines);
   const authority = headers.get("host") ?? url.host;
   if (!headers.has("host")) headers.append("host", authority);
-  const { host, port } = normalizeHost(authority);
+  let host = "";
+  let port: number | null = null;
+  let malformed: GatewayError | null = null;
+  try {
+    // The runtime's URL parser has taken the target apart already; a fragment left in it, or a
+    // Host header (two of them arrive comma-joined) that is not a plain authority, is refused.
+    if (request.url.includes("#")) throw new GatewayError("bad_request", "fragment (#) in request target");
+    ({ host, port } = hostAuthority(authority));
+  } catch (err) {
+    malformed = err as GatewayError;
+  }
   const length = headers.get("content-length");
   const scheme = url.protocol === "https:" ? "https" : "http";
   return {
@@ -34,6 +45,7 @@ export function fromWebRequest(request: Request, info: WebRequestInfo): GatewayR
     clientAddress: info.clientAddress,
     peerCertificate: info.peerCertificate ?? null,
     startTime: info.startTime,
+    malformed,
   };
 }
 

@@ -13,6 +13,7 @@ const FLAGS: Partial<Record<GatewayErrorCode | "fault_injected", string>> = {
   backend_overloaded: "UO",
   bad_request: "DPE",
   headers_too_large: "DPE",
+  request_not_forwardable: "DPE",
   fault_injected: "FI",
   rate_limited: "RL",
   rate_limit_unavailable: "RLSE",

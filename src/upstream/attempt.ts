@@ -1,4 +1,4 @@
-import { GatewayError } from "../pipeline/gateway-error.js";
+import { GatewayError, isLocalFault } from "../pipeline/gateway-error.js";
 import type { GatewayRequest } from "../pipeline/exchange.js";
 import type { CompiledBackend, CompiledEndpoint, CompiledRule } from "../policy/snapshot.js";
 import { chooseEndpoint } from "./balancer.js";
@@ -100,6 +100,8 @@ export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expo
   } catch (err) {
     cancelTimer?.();
     release?.();
+    // The request could not be built or sent for reasons of its own: nothing to say about the endpoint.
+    if (isLocalFault(err)) return { kind: "failure", error: err, cause: "other", endpoint };
     const failure = classify(cancelled ?? err, signal, backend.key);
     if (span) {
       span.endMs = Date.now();

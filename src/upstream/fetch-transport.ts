@@ -1,4 +1,5 @@
 import type { RequestBody, ResponseBody } from "../pipeline/exchange.js";
+import { GatewayError } from "../pipeline/gateway-error.js";
 import { HeaderList } from "../pipeline/header-list.js";
 import { TransportError, type Transport, type UpstreamRequest, type UpstreamResponse } from "./transport.js";
 
@@ -50,7 +51,12 @@ export class FetchTransport implements Transport {
 
   async send(request: UpstreamRequest): Promise<UpstreamResponse> {
     const headers = new Headers();
-    for (const [name, value] of request.headers.entries()) headers.append(name, value);
+    try {
+      for (const [name, value] of request.headers.entries()) headers.append(name, value);
+    } catch (err) {
+      // Headers refuses the name or value: our doing, not the upstream's.
+      throw new GatewayError("request_not_forwardable", `the request cannot be forwarded: ${(err as Error).message}`, undefined, { cause: err });
+    }
     const body = request.body as WebRequestBody | null;
     let signal = request.signal;
     let cancelled: { reason: unknown } | null = null;

@@ -61,6 +61,7 @@ export function hygiene(options: HygieneOptions = {}): (req: GatewayRequest, str
   };
 
   return function cleanRequest(req, strip = HOP_BY_HOP) {
+    if (req.malformed) throw req.malformed; // the runtime refused the request head (Host, target)
     const headers = req.headers;
     const connection = headers.get("connection");
     if (connection !== undefined) {

@@ -152,7 +152,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   prepare = (s) => pipeline.prepare(s);
   pipeline.prepare(holder.current());
 
-  const serverOptions = { keepAliveTimeout: 65_000, requestTimeout: 0 };
+  const serverOptions = { keepAliveTimeout: 65_000, requestTimeout: 0, requireHostHeader: false };
   const tls = options.tls;
   const server: Server = tls
     ? createTlsServer({

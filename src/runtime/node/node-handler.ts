@@ -4,7 +4,7 @@ import type { GatewayRequest, GatewayResponse } from "../../pipeline/exchange.js
 import { GatewayError, errorBody } from "../../pipeline/gateway-error.js";
 import { HeaderList } from "../../pipeline/header-list.js";
 import type { Pipeline } from "../../pipeline/pipeline.js";
-import { normalizeHost } from "../../policy/compile/hostnames.js";
+import { parseRequestHead, type RequestHead } from "../../http/request-target.js";
 import { NodeRequestBody } from "./node-body.js";
 import { NodeResponseBody } from "./node-response-body.js";
 import { peerCertificate } from "./peer-certificate.js";
@@ -24,33 +24,32 @@ export function nodeHandler(pipeline: Pipeline, options: NodeHandlerOptions): (r
   return function handleNodeRequest(req, res) {
     const startTime = now();
     const headers = new HeaderList(req.rawHeaders);
-    let target = req.url ?? "/";
-    let authority = headers.get("host") ?? "";
-    if (!target.startsWith("/")) {
-      // absolute-form (a client configured to use us as a proxy) or asterisk-form
-      const parsed = absoluteTarget(target);
-      if (parsed === null) return writeError(res, new GatewayError("bad_request", "request target must be a path or an absolute http(s) URL"));
-      authority = parsed.authority;
-      target = parsed.target;
-      headers.set("host", authority);
+    let head: RequestHead;
+    let malformed: GatewayError | null = null;
+    try {
+      head = parseRequestHead(req.url ?? "/", headers.getAll("host"));
+      if (head.authority !== headers.get("host")) headers.set("host", head.authority);
+    } catch (err) {
+      // Answered by the pipeline, so the refusal is logged and counted like any other.
+      malformed = err as GatewayError;
+      head = NO_HEAD;
     }
-    const q = target.indexOf("?");
-    const { host, port } = normalizeHost(authority);
     const length = headers.get("content-length");
     const hasBody = length !== undefined ? length !== "0" : headers.has("transfer-encoding");
     const gwReq: GatewayRequest = {
       method: req.method ?? "GET",
       scheme: options.scheme,
-      host,
-      hostPort: port,
+      host: head.host,
+      hostPort: head.port,
       listenerPort: options.listenerPort,
-      path: q === -1 ? target : target.slice(0, q),
-      query: q === -1 ? "" : target.slice(q),
+      path: head.path,
+      query: head.query,
       headers,
       body: hasBody ? new NodeRequestBody(req, null, length === undefined ? null : Number(length)) : null,
       clientAddress: req.socket.remoteAddress ?? "",
       peerCertificate: options.scheme === "https" ? peerCertificate(req.socket) : null,
       startTime,
+      malformed,
     };
     pipeline(gwReq, connectionSignal(req.socket)).then(
       (response) => writeResponse(res, response),
@@ -58,6 +57,8 @@ export function nodeHandler(pipeline: Pipeline, options: NodeHandlerOptions): (r
     );
   };
 }
+
+const NO_HEAD: RequestHead = { host: "", port: null, authority: "", path: "/", query: "" };
 
 export function writeResponse(res: ServerResponse, response: GatewayResponse): void {
   if (res.destroyed) {
@@ -104,14 +105,4 @@ function connectionSignal(socket: SignalledSocket): AbortSignal {
     socket.once("close", () => controller.abort(new GatewayError("bad_request", "client closed the connection")));
   }
   return signal;
-}
-
-function absoluteTarget(target: string): { authority: string; target: string } | null {
-  try {
-    const url = new URL(target);
-    if (url.protocol !== "http:" && url.protocol !== "https:") return null;
-    return { authority: url.host, target: `${url.pathname}${url.search}` };
-  } catch {
-    return null;
-  }
 }

@@ -1,6 +1,7 @@
 import { Pool, type Dispatcher } from "undici";
 import type { RequestBody } from "../../pipeline/exchange.js";
 import { HeaderList } from "../../pipeline/header-list.js";
+import { GatewayError } from "../../pipeline/gateway-error.js";
 import { readFileSync } from "node:fs";
 import { TransportError, poolKey, type Transport, type UpstreamRequest, type UpstreamResponse, type UpstreamTls } from "../../upstream/transport.js";
 import { NodeRequestBody, bufferBody } from "./node-body.js";
@@ -151,6 +152,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
 function toTransportError(err: Error, signal: AbortSignal): unknown {
   if (signal.aborted) return signal.reason ?? new TransportError("aborted", "request aborted", { cause: err });
   const code = (err as { code?: string }).code ?? "";
+  // undici refused to build the request (a header it cannot send): our doing, not the upstream's.
+  if (code === "UND_ERR_INVALID_ARG") return new GatewayError("request_not_forwardable", `the request cannot be forwarded: ${err.message}`, undefined, { cause: err });
   if (CONNECT_CODES.has(code)) return new TransportError("connect_failed", `${code}: ${err.message}`, { cause: err });
   if (code.startsWith("HPE_") || code === "UND_ERR_INFO") return new TransportError("bad_response", err.message, { cause: err });
   return new TransportError("reset", `${code || err.name}: ${err.message}`, { cause: err });

@@ -1,0 +1,61 @@
+import { SELF, env } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { makeBundle } from "../../src/config/bundle.js";
+import { KV_KEYS } from "../../src/runtime/workers/kv-store.js";
+
+interface TestEnv {
+  POLICIES: KVNamespace;
+  TEST_UPSTREAM_PORT: string;
+}
+const testEnv = env as unknown as TestEnv;
+
+// The same refusals as on Node (test/node/request-head.test.ts), through the Worker's fetch entry.
+beforeAll(async () => {
+  const upstream = `http://127.0.0.1:${testEnv.TEST_UPSTREAM_PORT}`;
+  const text = `apiVersion: meshgate.dev/v1alpha1
+kind: Backend
+metadata: { name: up }
+spec: { endpoints: [{ url: "${upstream}" }] }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: deny }
+spec:
+  hostnames: [deny.test]
+  rules: [{ backendRefs: [{ name: up, port: 80 }] }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: catch-all }
+spec:
+  rules: [{ backendRefs: [{ name: up, port: 80 }] }]
+---
+apiVersion: meshgate.dev/v1alpha1
+kind: SecurityPolicy
+metadata: { name: deny-admin }
+spec:
+  targetRefs: [{ kind: HTTPRoute, name: deny }]
+  authorization:
+    rules: [{ name: no-admin, action: DENY, paths: ["/admin", "/admin/*"] }]
+`;
+  const bundle = await makeBundle([{ name: "all.yaml", text }], 1, "request-head-test");
+  await testEnv.POLICIES.put(KV_KEYS.current, JSON.stringify(bundle));
+});
+
+describe("request head validation in workerd", () => {
+  it.each(["x@deny.test", "deny.test#x", "deny.test/x", "deny.test?x", "deny.test\\x", "deny%2etest", "deny.test,x", "deny.test:0"])("Host %j answers 400", async (host) => {
+    const res = await SELF.fetch("http://deny.test/admin", { headers: { host } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("bad_request");
+  });
+
+  it("a fragment never slips past a rule (workerd drops it before the Worker runs; the Worker refuses any left)", async () => {
+    const res = await SELF.fetch("http://deny.test/admin#x");
+    expect(res.status).toBe(403);
+  });
+
+  it("a valid Host routes with its policy", async () => {
+    expect((await SELF.fetch("http://deny.test/admin")).status).toBe(403);
+    expect((await SELF.fetch("http://other.test/admin", { headers: { host: "DENY.test." } })).status).toBe(403);
+  });
+});
