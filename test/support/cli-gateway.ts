@@ -13,9 +13,9 @@ export interface CliGateway {
 const BIN = join(process.cwd(), "bin", "meshgate.js");
 
 /** `meshgate serve ARGS` as a real child process on free ports, resolved once /ready answers 200. */
-export async function startCliGateway(args: string[]): Promise<CliGateway> {
+export async function startCliGateway(args: string[], options: { bin?: string; cwd?: string } = {}): Promise<CliGateway> {
   const [port, adminPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, [BIN, "serve", "--access-log", "off", ...args, "--port", String(port), "--admin-port", String(adminPort)], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [options.bin ?? BIN, "serve", "--access-log", "off", ...args, "--port", String(port), "--admin-port", String(adminPort)], { stdio: ["ignore", "pipe", "pipe"], ...(options.cwd ? { cwd: options.cwd } : {}) });
   let logs = "";
   child.stdout!.on("data", (c: Buffer) => (logs += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (logs += c.toString()));
