@@ -10,7 +10,7 @@ export default defineConfig({
       {
         test: {
           name: "node",
-          include: ["src/**/*.test.ts", "test/node/**/*.test.ts", "test/cli/**/*.test.ts"],
+          include: ["src/**/*.test.ts", "test/node/**/*.test.ts", "test/cli/**/*.test.ts", "test/deploy/**/*.test.ts"],
           testTimeout: 20_000,
           hookTimeout: 20_000,
           pool: "forks",
