@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { bearerChecker } from "../http/secret-compare.js";
 import type { SnapshotHolder } from "../config/snapshot-holder.js";
 import { formatPolicyIssue } from "../policy/issues.js";
 import type { Registry } from "../telemetry/metrics.js";
@@ -19,12 +20,27 @@ export interface AdminOptions {
   readonly security?: SecurityDeps;
   /** Live endpoint health for /explain and the dashboard. */
   readonly upstreams?: UpstreamState;
+  /**
+   * When set, every endpoint but /ready and /healthz (which probes must reach) needs
+   * `Authorization: Bearer <token>`, compared in constant time.
+   */
+  readonly token?: string;
 }
+
+/** Probes: no secrets in them, and kubelet / load balancers call them without credentials. */
+const OPEN_PATHS = new Set(["/ready", "/healthz"]);
 
 /** The admin API: readiness, liveness, metrics and the config in force. */
 export function adminApp(options: AdminOptions): Hono {
   const { holder } = options;
   const app = new Hono();
+  if (options.token !== undefined) {
+    const check = bearerChecker(options.token);
+    app.use(async function adminToken(c, next) {
+      if (OPEN_PATHS.has(c.req.path) || (await check(c.req.header("authorization")))) return next();
+      return c.json({ error: { code: "unauthenticated", message: "admin API needs the admin bearer token" } }, 401, { "www-authenticate": 'Bearer realm="meshgate-admin"' });
+    });
+  }
   app.get("/ready", (c) => {
     if (options.draining?.()) return c.json({ ready: false, reason: "draining" }, 503);
     if (!holder.ready) return c.json({ ready: false, reason: "no configuration loaded" }, 503);

@@ -13,6 +13,8 @@ export const SERVE_OPTIONS = {
   port: { type: "string", default: "8080" },
   "admin-port": { type: "string", default: "9901" },
   host: { type: "string", default: "127.0.0.1" },
+  "admin-host": { type: "string", default: "127.0.0.1" },
+  "admin-token-file": { type: "string" },
   "trusted-proxies": { type: "string" },
   "no-watch": { type: "boolean", default: false },
   "access-log": { type: "string", default: "stdout" },
@@ -42,6 +44,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     port: parsePort(values.port, "port"),
     adminPort: parsePort(values["admin-port"], "admin-port"),
     host: values.host,
+    adminHost: values["admin-host"],
+    ...(values["admin-token-file"] !== undefined ? { adminToken: readAdminToken(values["admin-token-file"]) } : {}),
     watch: !values["no-watch"],
     accessLog: values["access-log"],
     istioMetrics: values["istio-metrics"],
@@ -74,6 +78,18 @@ export function untilSignal(gateway: NodeGateway, onClose?: () => Promise<void>)
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
   });
+}
+
+/** The admin bearer token: the file's content without surrounding whitespace (a Secret volume's trailing newline). */
+function readAdminToken(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8").trim();
+  } catch (err) {
+    throw new Error(`--admin-token-file ${file}: ${(err as Error).message}`);
+  }
+  if (text.length < 16) throw new Error(`--admin-token-file ${file}: the token must be at least 16 characters`);
+  return text;
 }
 
 function tlsOptions(values: { "tls-cert"?: string | undefined; "tls-key"?: string | undefined; "client-ca"?: string | undefined; "client-auth"?: string | undefined }): { tls?: ListenerTls } {

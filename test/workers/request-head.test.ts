@@ -59,3 +59,13 @@ describe("request head validation in workerd", () => {
     expect((await SELF.fetch("http://other.test/admin", { headers: { host: "DENY.test." } })).status).toBe(403);
   });
 });
+
+describe("admin token in workerd", () => {
+  it("answers 401 to every wrong or missing token and serves the right one", async () => {
+    for (const authorization of [undefined, "Bearer wrong", "Bearer test-admin-token-", "Bearer test-admin-toke", "test-admin-token", "Bearer "]) {
+      const res = await SELF.fetch("http://deny.test/__meshgate/config", { headers: authorization === undefined ? {} : { authorization } });
+      expect(res.status, String(authorization)).toBe(401);
+    }
+    expect((await SELF.fetch("http://deny.test/__meshgate/config", { headers: { authorization: "Bearer test-admin-token" } })).status).toBe(200);
+  });
+});

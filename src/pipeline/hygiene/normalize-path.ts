@@ -53,3 +53,17 @@ export function parsePathRejections(text: string): PathNormalizationOptions {
   for (const w of wanted) if (!(w in REJECTABLE)) throw new Error(`unknown path rejection "${w}" (known: ${Object.keys(REJECTABLE).join(", ")}, or none)`);
   return { rejectEncodedSlash: wanted.includes("encoded-slash"), rejectBackslash: wanted.includes("backslash"), rejectSemicolon: wanted.includes("semicolon") };
 }
+
+/**
+ * The rejections `options` turns off, each with what it lets through: DENY rules written for
+ * `/admin` can then be dodged by `/admin;x`, `/admin%2Fx` or `\\admin` at an upstream that reads
+ * those as `/admin`. Runtimes log this once at start.
+ */
+export function pathRejectionWarning(options: PathNormalizationOptions): string | null {
+  const off: string[] = [];
+  if (options.rejectEncodedSlash === false) off.push("encoded-slash (%2F, %5C)");
+  if (options.rejectBackslash === false) off.push("backslash (\\)");
+  if (options.rejectSemicolon === false) off.push("semicolon (;)");
+  if (off.length === 0) return null;
+  return `path rejections off: ${off.join(", ")}; authorization rules (DENY paths) can be bypassed at upstreams that read these spellings as another path`;
+}

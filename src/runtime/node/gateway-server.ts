@@ -24,7 +24,7 @@ import { nodeJwksFetcher } from "./jwks-fetcher.js";
 import { watchTls } from "./tls-rotation.js";
 import { openAccessLog } from "./access-log-writer.js";
 import { poolKey } from "../../upstream/transport.js";
-import type { PathNormalizationOptions } from "../../pipeline/hygiene/normalize-path.js";
+import { pathRejectionWarning, type PathNormalizationOptions } from "../../pipeline/hygiene/normalize-path.js";
 import type { LimiterStore } from "../../ratelimit/limiter-store.js";
 
 export interface NodeGatewayOptions {
@@ -36,6 +36,10 @@ export interface NodeGatewayOptions {
   readonly adminPort: number;
   /** Default 127.0.0.1. */
   readonly host?: string;
+  /** Where the admin API listens; default 127.0.0.1 whatever `host` is (it has /config, /explain, /metrics). */
+  readonly adminHost?: string;
+  /** Bearer token the admin API requires (except /ready and /healthz). */
+  readonly adminToken?: string;
   readonly trustedProxies?: readonly string[];
   /** Watch the policy directory and hot-reload. Default true. */
   readonly watch?: boolean;
@@ -183,8 +187,12 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     }
   });
 
-  const admin = createAdaptorServer({ fetch: adminApp({ holder, metrics: metrics.registry, gatewayMetrics: metrics, draining: () => draining, upstreams, security: { jwks, apiKeyStore: options.apiKeyStore ?? null, now: Date.now } }).fetch }) as Server;
-  await listen(admin, options.adminPort, host);
+  const admin = createAdaptorServer({ fetch: adminApp({ ...(options.adminToken !== undefined ? { token: options.adminToken } : {}), holder, metrics: metrics.registry, gatewayMetrics: metrics, draining: () => draining, upstreams, security: { jwks, apiKeyStore: options.apiKeyStore ?? null, now: Date.now } }).fetch }) as Server;
+  const adminHost = options.adminHost ?? "127.0.0.1";
+  await listen(admin, options.adminPort, adminHost);
+  if (!isLoopback(adminHost) && options.adminToken === undefined) log("warn", `admin API on ${adminHost} without --admin-token-file: /config, /explain and /metrics are open to anyone who can reach it`);
+  const pathWarning = options.pathNormalization ? pathRejectionWarning(options.pathNormalization) : null;
+  if (pathWarning !== null) log("warn", `--path-reject: ${pathWarning}`);
   const adminPort = (admin.address() as AddressInfo).port;
 
   let watcher: DirWatcher | null = null;
@@ -197,7 +205,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     } else if (!options.store) watcher = watchPolicyDir(policyDir(options), () => void queueReload());
   }
 
-  log("info", "meshgate listening", { host, port, adminPort, config: options.store?.description ?? options.policies });
+  log("info", "meshgate listening", { host, port, adminHost, adminPort, config: options.store?.description ?? options.policies });
   return {
     port,
     adminPort,
@@ -239,6 +247,10 @@ function originsOf(s: Snapshot): Set<string> {
   const out = new Set<string>();
   for (const b of s.backends.values()) for (const e of b.endpoints) out.add(poolKey(e.origin, b.tls));
   return out;
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -11,7 +11,8 @@ import { accessLogEntry } from "../../telemetry/access-log.js";
 import { analyticsPoint } from "../../telemetry/analytics-point.js";
 import { certificateFromCf } from "./tls-client-auth.js";
 import { JwksRegistry } from "../../pipeline/identity/jwks-registry.js";
-import { parsePathRejections } from "../../pipeline/hygiene/normalize-path.js";
+import { bearerChecker } from "../../http/secret-compare.js";
+import { parsePathRejections, pathRejectionWarning } from "../../pipeline/hygiene/normalize-path.js";
 import { KvApiKeyStore } from "./kv-key-store.js";
 import { FetchTransport } from "../../upstream/fetch-transport.js";
 import { BindingLimiterStore, DurableObjectLimiterStore, type RateLimiterNamespace, type WorkersRateLimitBinding } from "./rate-limiter-object.js";
@@ -61,11 +62,16 @@ interface Isolate {
   readonly jwks: JwksRegistry;
   checkedAt: number;
   flushedAt: number;
+  /** Constant-time bearer check for the admin API (made once per token value). */
+  adminToken(token: string): (authorization: string | null) => Promise<boolean>;
 }
 
 let isolate: Isolate | null = null;
 
 function createIsolate(env: WorkerEnv): Isolate {
+  const pathWarning = env.MESHGATE_PATH_REJECT !== undefined ? pathRejectionWarning(parsePathRejections(env.MESHGATE_PATH_REJECT)) : null;
+  if (pathWarning !== null) console.warn(JSON.stringify({ level: "warn", message: `MESHGATE_PATH_REJECT: ${pathWarning}` }));
+  let adminCheck: { token: string; check: (authorization: string | null) => Promise<boolean> } | null = null;
   const holder = new SnapshotHolder();
   const metrics = new GatewayMetrics();
   const tracer = env.MESHGATE_OTLP_ENDPOINT ? new OtlpExporter({ endpoint: env.MESHGATE_OTLP_ENDPOINT, onError: (err) => console.error(JSON.stringify({ level: "warn", message: "span export failed", error: String(err) })) }) : null;
@@ -107,6 +113,7 @@ function createIsolate(env: WorkerEnv): Isolate {
       },
       onError: (err, context) => console.error(JSON.stringify({ level: "error", message: `${context} failed`, error: String(err), cause: String((err as { cause?: unknown }).cause ?? "") })),
     }),
+    adminToken: (token) => (adminCheck?.token === token ? adminCheck.check : (adminCheck = { token, check: bearerChecker(token) }).check),
     admin: adminApp({ holder, metrics: metrics.registry, gatewayMetrics: metrics, security: { jwks, apiKeyStore: apiKeys, now: Date.now } }),
     checkedAt: 0,
   };
@@ -134,7 +141,7 @@ export default {
     const adminPath = env.MESHGATE_ADMIN_PATH ?? "/__meshgate";
     const url = new URL(request.url);
     if (env.MESHGATE_ADMIN_TOKEN && (url.pathname === adminPath || url.pathname.startsWith(`${adminPath}/`))) {
-      if (request.headers.get("authorization") !== `Bearer ${env.MESHGATE_ADMIN_TOKEN}`) {
+      if (!(await state.adminToken(env.MESHGATE_ADMIN_TOKEN)(request.headers.get("authorization")))) {
         const err = new GatewayError("unauthenticated", "admin API needs the admin bearer token");
         return new Response(errorBody(err), { status: err.status, headers: { "content-type": "application/json", "www-authenticate": 'Bearer realm="meshgate-admin"' } });
       }
