@@ -10,7 +10,7 @@ DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-3}
 CONNS=${BENCH_CONNECTIONS:-50}
 ROUNDS=${BENCH_ROUNDS:-2}
-TARGETS=${BENCH_TARGETS:-"direct nginx reference meshgate meshgate-full meshgate-resilience meshgate-jwt meshgate-ratelimit-local meshgate-ratelimit-redis"}
+TARGETS=${BENCH_TARGETS:-"direct nginx reference meshgate meshgate-full meshgate-resilience meshgate-jwt meshgate-ratelimit-local meshgate-ratelimit-redis meshgate-exact meshgate-regex"}
 UP=19500; MG=19501; MGA=19502; REF=19503; NGX=19504
 OUT=bench/results; RAW=$OUT/raw
 mkdir -p "$RAW"; rm -f "$RAW"/*.txt
@@ -71,6 +71,8 @@ url_for() {
     meshgate-jwt) echo "http://127.0.0.1:$MG/jwt" ;;
     meshgate-ratelimit-local) echo "http://127.0.0.1:$MG/rl-local" ;;
     meshgate-ratelimit-redis) echo "http://127.0.0.1:$MG/rl-redis" ;;
+    meshgate-exact) echo "http://127.0.0.1:$MG/exact/orders/42" ;;
+    meshgate-regex) echo "http://127.0.0.1:$MG/regex/orders/42" ;;
   esac
 }
 

@@ -39,7 +39,7 @@ const summary = Object.fromEntries(
 );
 
 const ratio = (t, ref) => (summary[t] && summary[ref]?.rps ? (summary[t].rps / summary[ref].rps).toFixed(2) : "—");
-const order = ["direct", "nginx", "reference", "meshgate", "meshgate-full", "meshgate-resilience", "meshgate-jwt", "meshgate-ratelimit-local", "meshgate-ratelimit-redis"].filter((t) => summary[t]).concat(Object.keys(summary).filter((t) => !["direct", "nginx", "reference", "meshgate", "meshgate-full", "meshgate-resilience", "meshgate-jwt", "meshgate-ratelimit-local", "meshgate-ratelimit-redis"].includes(t)));
+const order = ["direct", "nginx", "reference", "meshgate", "meshgate-full", "meshgate-resilience", "meshgate-jwt", "meshgate-ratelimit-local", "meshgate-ratelimit-redis", "meshgate-exact", "meshgate-regex"].filter((t) => summary[t]).concat(Object.keys(summary).filter((t) => !["direct", "nginx", "reference", "meshgate", "meshgate-full", "meshgate-resilience", "meshgate-jwt", "meshgate-ratelimit-local", "meshgate-ratelimit-redis", "meshgate-exact", "meshgate-regex"].includes(t)));
 const lines = [
   "| target | req/s per round | req/s (median) | p50 ms | p99 ms | vs nginx | vs reference | vs direct | vs meshgate | non-2xx |",
   "|---|---|---|---|---|---|---|---|---|---|",

@@ -41,3 +41,14 @@ describe("validateDocuments", () => {
     expect(lines[0]).toContain("x.yaml:document#0: kind: unknown kind AuthPolicy in meshgate.dev/v1alpha1 (known:");
   });
 });
+
+describe("policy regexes", () => {
+  it("refuses what RE2 cannot run, naming the construct and the field", () => {
+    const route = `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: { name: r }\nspec:\n  rules:\n    - matches:\n        - path: { type: RegularExpression, value: "/(a)\\\\1" }\n          headers: [{ type: RegularExpression, name: x-a, value: "^(?!admin)" }]\n          queryParams: [{ type: RegularExpression, name: q, value: "(?<=x)y" }]\n      backendRefs: [{ name: b }]\n`;
+    expect(validate({ "r.yaml": route }).lines).toEqual([
+      "r.yaml:document#0: spec.rules[0].matches[0].path.value: backreference \\1 at offset 4 is not supported: policy regexes use RE2 syntax (linear time, no backtracking)",
+      "r.yaml:document#0: spec.rules[0].matches[0].headers[0].value: negative lookahead (?!...) at offset 1 is not supported: policy regexes use RE2 syntax (linear time, no backtracking)",
+      "r.yaml:document#0: spec.rules[0].matches[0].queryParams[0].value: lookbehind (?<=...) at offset 0 is not supported: policy regexes use RE2 syntax (linear time, no backtracking)",
+    ]);
+  });
+});

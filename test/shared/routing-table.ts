@@ -77,6 +77,21 @@ spec:
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
+metadata: { name: regexes }
+spec:
+  rules:
+    # Catastrophic patterns for a backtracking engine; RE2 answers them in linear time.
+    - matches: [{ path: { type: RegularExpression, value: "/r/(a+)+" } }]
+      backendRefs: [${ref("regex-path")}]
+    - matches: [{ path: { value: /rh }, headers: [{ type: RegularExpression, name: x-user, value: "(a+)+b" }] }]
+      backendRefs: [${ref("regex-header")}]
+    - matches: [{ path: { value: /rh } }]
+      backendRefs: [${ref("rh-plain")}]
+    - matches: [{ path: { value: /rq }, queryParams: [{ type: RegularExpression, name: id, value: "([0-9]+)+x" }] }]
+      backendRefs: [${ref("regex-query")}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
 metadata: { name: hosts-exact }
 spec:
   hostnames: [api.example.com]
@@ -120,6 +135,13 @@ export const ROUTING_CASES: readonly RoutingCase[] = [
   },
   { name: "unresolvable backendRef answers 500", url: "http://any.test/ghost", expect: { status: 500, errorCode: "backend_not_found" } },
   { name: "weight 0 never receives traffic", url: "http://any.test/split", expect: { status: 200, routedTo: "split-live" } },
+  { name: "regex path match", url: "http://any.test/r/aaaa", expect: { status: 200, routedTo: "regex-path" } },
+  { name: "regex path is anchored to the whole path", url: "http://any.test/x/r/aaaa", expect: { status: 404, errorCode: "no_route" } },
+  { name: "ReDoS path (a+)+ with 40 characters answers at once", url: `http://any.test/r/${"a".repeat(40)}!`, expect: { status: 404, errorCode: "no_route" } },
+  { name: "regex header match", url: "http://any.test/rh", headers: { "x-user": "aaab" }, expect: { status: 200, routedTo: "regex-header" } },
+  { name: "ReDoS header (a+)+b with 40 characters falls through at once", url: "http://any.test/rh", headers: { "x-user": `${"a".repeat(40)}!` }, expect: { status: 200, routedTo: "rh-plain" } },
+  { name: "regex query match", url: "http://any.test/rq?id=123x", expect: { status: 200, routedTo: "regex-query" } },
+  { name: "ReDoS query ([0-9]+)+x with 40 digits answers at once", url: `http://any.test/rq?id=${"1".repeat(40)}!`, expect: { status: 404, errorCode: "no_route" } },
   { name: "no route answers 404", url: "http://any.test/nowhere", expect: { status: 404, errorCode: "no_route" } },
 ];
 

@@ -1,5 +1,6 @@
 import type { HTTPRouteMatch } from "../schema/index.js";
 import type { ValueMatcher } from "./route-table.js";
+import { compileSafeRegex } from "../safe-regex.js";
 import { compilePathMatch, type PathMatcher } from "./path-match.js";
 
 export interface CompiledMatch {
@@ -21,6 +22,7 @@ export function compileMatch(match: HTTPRouteMatch): CompiledMatch {
 
 function valueMatcher(name: string, type: "Exact" | "RegularExpression", value: string): ValueMatcher {
   if (type === "Exact") return { name, type, value, test: (v) => v === value };
-  const re = new RegExp(`^(?:${value})$`);
+  // RE2 (linear time), anchored: attacker-chosen header and query values never meet a backtracking engine.
+  const re = compileSafeRegex(value);
   return { name, type, value, test: (v) => v !== undefined && re.test(v) };
 }

@@ -1,3 +1,5 @@
+import { compileSafeRegex } from "../safe-regex.js";
+
 /** A compiled path test plus what the precedence order needs to know about it. */
 export interface PathMatcher {
   readonly type: "Exact" | "PathPrefix" | "RegularExpression";
@@ -25,8 +27,8 @@ export function compilePathMatch(type: PathMatcher["type"], value: string): Path
       };
     }
     case "RegularExpression": {
-      // Anchored like Envoy's safe_regex: the expression must match the whole path.
-      const re = new RegExp(`^(?:${value})$`);
+      // RE2 (linear time), anchored like Envoy's safe_regex: the expression must match the whole path.
+      const re = compileSafeRegex(value);
       return { type, value, prefix: "", test: (path) => re.test(path) };
     }
   }

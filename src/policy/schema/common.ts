@@ -30,12 +30,5 @@ export const backendObjectRefSchema = strictObject({
   port: portSchema.optional(),
 });
 
-/** Checks that a string compiles as a regular expression, reporting the engine's message. */
-export function regexIssue(value: string): string | null {
-  try {
-    new RegExp(value);
-    return null;
-  } catch (err) {
-    return `invalid regular expression: ${(err as Error).message}`;
-  }
-}
+/** Why a policy regex cannot run on the RE2 engine (backreference, lookaround, bad syntax), or null. */
+export { safeRegexIssue as regexIssue } from "../safe-regex.js";
