@@ -26,12 +26,19 @@ export const SERVE_OPTIONS = {
   "client-auth": { type: "string" },
   "key-store": { type: "string" },
   "ratelimit-store": { type: "string" },
+  "ratelimit-local-keys": { type: "string" },
   "path-reject": { type: "string" },
 } as const;
 
 export function parsePort(text: string, flag: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${flag} must be a port number 0-65535, got "${text}"`);
+  return n;
+}
+
+export function parseCount(text: string, flag: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!/^[0-9]+$/.test(text) || n < min || n > max) throw new Error(`--${flag} must be a whole number ${min}-${max}, got "${text}"`);
   return n;
 }
 
@@ -54,6 +61,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     ...tlsOptions(values),
     ...(values["path-reject"] !== undefined ? { pathNormalization: parsePathRejections(values["path-reject"]) } : {}),
     ...keyStoreOptions(values["key-store"] ?? (values.store?.startsWith("redis") ? values.store : undefined), values.prefix),
+    ...(values["ratelimit-local-keys"] !== undefined ? { rateLimitLocalKeys: parseCount(values["ratelimit-local-keys"], "ratelimit-local-keys", 1, 10_000_000) } : {}),
     ...rateLimitStoreOptions(values["ratelimit-store"] ?? (values.store?.startsWith("redis") ? values.store : undefined), values.prefix),
   });
   await untilSignal(gateway);

@@ -19,7 +19,7 @@ import { JwksRegistry } from "./identity/jwks-registry.js";
 import type { ApiKeyStore } from "./identity/api-keys.js";
 import { AccessDenied, SecurityStage, type SecurityResult } from "./identity/security-stage.js";
 import type { CompiledSecurity } from "../policy/snapshot.js";
-import { applyRateLimit, limiterStores, RateLimited, type LimiterStores, type RateLimitResult } from "../ratelimit/rate-limit-stage.js";
+import { applyRateLimit, limiterStores, RateLimited, type LimiterStoreOptions, type RateLimitResult } from "../ratelimit/rate-limit-stage.js";
 import { systemClock, systemRandom, type Clock, type Random } from "./runtime-env.js";
 
 export interface PipelineOptions extends HygieneOptions {
@@ -41,7 +41,7 @@ export interface PipelineOptions extends HygieneOptions {
   /** Per-key API key lookups for policies with `apiKey.keyStore: true`. */
   readonly apiKeyStore?: ApiKeyStore | null;
   /** Rate-limit stores: `local` defaults to this process's memory; `global` to none. */
-  readonly limiters?: Partial<LimiterStores>;
+  readonly limiters?: LimiterStoreOptions;
   /** Wall-clock ms for token and key expiry. Default Date.now. */
   readonly wallClock?: () => number;
   /** Receives failures the client does not see (mirror errors, internal errors' causes). */

@@ -4,12 +4,18 @@ import type { Principal } from "../pipeline/identity/principal.js";
 import type { Clock } from "../pipeline/runtime-env.js";
 import type { CompiledLimitRule, CompiledRateLimit } from "./compiled.js";
 import type { LimiterDecision, LimiterStore } from "./limiter-store.js";
-import { MemoryLimiterStore } from "./memory-store.js";
+import { LimiterStoreFullError, MemoryLimiterStore } from "./memory-store.js";
 
 /** A deployment's stores, with in-process buckets unless another local store is given. */
-export function limiterStores(given: Partial<LimiterStores> | undefined, clock: Pick<Clock, "now">): LimiterStores {
-  return { local: given?.local ?? new MemoryLimiterStore(clock), global: given?.global ?? null, ...(given?.binding ? { binding: given.binding } : {}) };
+export function limiterStores(given: LimiterStoreOptions | undefined, clock: Pick<Clock, "now">): LimiterStores {
+  return { local: given?.local ?? new MemoryLimiterStore(clock, given?.localMaxKeys !== undefined ? { maxKeys: given.localMaxKeys } : {}), global: given?.global ?? null, ...(given?.binding ? { binding: given.binding } : {}) };
 }
+
+/** What a deployment passes in: any store it has, and the size of the in-process one. */
+export type LimiterStoreOptions = Partial<LimiterStores> & {
+  /** Buckets the in-process store holds at most (default 100,000); live ones are never evicted. */
+  readonly localMaxKeys?: number | undefined;
+};
 
 /** The stores a deployment offers; a policy picks one by `store`. */
 export interface LimiterStores {
@@ -20,7 +26,8 @@ export interface LimiterStores {
   readonly binding?: (name: string) => LimiterStore | null;
 }
 
-export type RateLimitOutcome = "allowed" | "limited" | "shadow_limited" | "store_error_open" | "store_error_closed";
+/** `store_full_*`: a new key met an in-process store full of live buckets (never evicted); failureMode answered. */
+export type RateLimitOutcome = "allowed" | "limited" | "shadow_limited" | "store_error_open" | "store_error_closed" | "store_full_open" | "store_full_closed";
 
 export interface RateLimitResult {
   readonly policy: string;
@@ -63,7 +70,15 @@ export function applyRateLimit(policy: CompiledRateLimit, principal: Principal |
   }
   if (rule === undefined || key === null) return null;
   const store = pickStore(policy, stores);
-  if (store?.decideNow) return conclude(policy, rule, store.decideNow(key, rule.params));
+  if (store?.decideNow) {
+    let decision: LimiterDecision;
+    try {
+      decision = store.decideNow(key, rule.params);
+    } catch (err) {
+      return storeFailed(policy, rule, err);
+    }
+    return conclude(policy, rule, decision);
+  }
   if (store === null) return storeFailed(policy, rule, new Error(storeMissing(policy)));
   return withTimeout(store.decide(key, rule.params), policy.timeoutMs, clock).then(
     (decision) => conclude(policy, rule, decision),
@@ -86,6 +101,11 @@ const NO_HEADERS: readonly (readonly [string, string])[] = [];
 function storeFailed(policy: CompiledRateLimit, rule: CompiledLimitRule, err: unknown): RateLimitResult {
   const message = err instanceof Error ? err.message : String(err);
   const base = { policy: policy.name, rule: rule.name, keyKind: rule.keyKind, decision: null, headers: [], error: message };
+  if (err instanceof LimiterStoreFullError) {
+    if (policy.failureMode === "open") return { ...base, outcome: "store_full_open" };
+    const retryAfter = String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
+    throw new RateLimited("rate_limit_unavailable", `rate-limit store is full of live buckets and policy ${policy.name} fails closed; retry after ${retryAfter}s`, [["retry-after", retryAfter]], { ...base, outcome: "store_full_closed" }, err);
+  }
   if (policy.failureMode === "open") return { ...base, outcome: "store_error_open" };
   throw new RateLimited("rate_limit_unavailable", `rate-limit store unavailable and policy ${policy.name} fails closed`, [], { ...base, outcome: "store_error_closed" }, err);
 }

@@ -35,7 +35,7 @@ export class GatewayMetrics {
   readonly breakerRejections = this.registry.register(new Counter("meshgate_breaker_rejections_total", "Requests refused by a circuit breaker."));
   readonly authFailures = this.registry.register(new Counter("meshgate_auth_failures_total", "Requests refused by identity or authorization, by route and reason (the error code).", ["route", "reason"]));
   readonly authzDecisions = this.registry.register(new Counter("meshgate_authorization_decisions_total", "Authorization decisions by policy, deciding rule and result (allow, deny, dry_run_deny).", ["policy", "rule", "result"]));
-  readonly rateLimitDecisions = this.registry.register(new Counter("meshgate_ratelimit_decisions_total", "Rate-limit decisions by policy, rule and result (allowed, limited, shadow_limited, store_error_open, store_error_closed).", ["policy", "rule", "result"]));
+  readonly rateLimitDecisions = this.registry.register(new Counter("meshgate_ratelimit_decisions_total", "Rate-limit decisions by policy, rule and result (allowed, limited, shadow_limited, store_error_open, store_error_closed, store_full_open, store_full_closed).", ["policy", "rule", "result"]));
   readonly ejected = this.registry.register(new Gauge("meshgate_endpoint_ejected", "1 while an endpoint is out of rotation (ejected or failing health checks).", ["backend", "endpoint"]));
   /** Per route, per backend: what the dashboard shows next to the configured weights. */
   readonly traffic = new Map<string, Map<string, { requests: number; errors: number; seconds: number }>>();

@@ -56,6 +56,8 @@ export interface NodeGatewayOptions {
   readonly tls?: ListenerTls;
   /** The global rate-limit store (`store: global` policies), e.g. a RedisLimiterStore. */
   readonly rateLimitStore?: LimiterStore & { close?(): Promise<void> };
+  /** Buckets the in-process rate-limit store holds (default 100,000); live buckets are never evicted. */
+  readonly rateLimitLocalKeys?: number;
   /** Per-key API key lookups (`apiKey.keyStore: true` policies). */
   readonly apiKeyStore?: ApiKeyStore & { close?(): Promise<void> };
 }
@@ -148,7 +150,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     onError: (err, context) => log("error", `${context} failed`, { error: err instanceof Error ? err.message : String(err) }),
     jwks,
     apiKeyStore: options.apiKeyStore ?? null,
-    limiters: { global: options.rateLimitStore ?? null },
+    limiters: { global: options.rateLimitStore ?? null, localMaxKeys: options.rateLimitLocalKeys },
     ...(options.pathNormalization ? { pathNormalization: options.pathNormalization } : {}),
     ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
   });

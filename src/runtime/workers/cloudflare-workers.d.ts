@@ -4,6 +4,9 @@ declare module "cloudflare:workers" {
   export interface DurableObjectStorageLike {
     get<T>(key: string): Promise<T | undefined>;
     put<T>(key: string, value: T, options?: { allowUnconfirmed?: boolean }): Promise<void>;
+    setAlarm(scheduledTime: number): Promise<void>;
+    getAlarm(): Promise<number | null>;
+    deleteAll(): Promise<void>;
   }
   export interface DurableObjectStateLike {
     readonly storage: DurableObjectStorageLike;
@@ -13,5 +16,6 @@ declare module "cloudflare:workers" {
     protected readonly ctx: DurableObjectStateLike;
     protected readonly env: Env;
     constructor(ctx: DurableObjectStateLike, env: Env);
+    alarm?(): void | Promise<void>;
   }
 }

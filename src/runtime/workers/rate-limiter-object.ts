@@ -5,11 +5,14 @@ import type { LimiterDecision, LimiterStore } from "../../ratelimit/limiter-stor
 /**
  * One rate-limit bucket per object (the key names the object), so every decision for a key is
  * serialized in one place: exact across all isolates and locations. The TAT is kept in memory
- * and written to storage, so an evicted object resumes where it stopped.
+ * and written to storage, so an evicted object resumes where it stopped. Its storage lives as long
+ * as the bucket's state matters (an alarm at the TAT): idle buckets are deleted, live ones never.
  */
 export class RateLimiter extends DurableObject {
   private tat: number | null = null;
   private loaded = false;
+  /** An alarm is pending in this instance's lifetime; it moves itself forward while the bucket is live. */
+  private alarmSet = false;
 
   async decide(params: GcraParams): Promise<LimiterDecision> {
     if (!this.loaded) {
@@ -23,8 +26,27 @@ export class RateLimiter extends DurableObject {
       // Write-behind: the answer does not wait for durability (a lost write after a crash only
       // refills one bucket early), so one object decides as fast as its event loop runs.
       void this.ctx.storage.put("tat", r.tat, { allowUnconfirmed: true });
+      if (!this.alarmSet) {
+        this.alarmSet = true;
+        void this.ctx.storage.setAlarm(r.tat);
+      }
     }
     return { allowed: r.allowed, remaining: remaining(r.fillMs, params), resetMs: r.fillMs, retryAfterMs: r.retryAfterMs };
+  }
+
+  /** TTL = the bucket's horizon: at the TAT the bucket is full again and its state can go. */
+  override async alarm(): Promise<void> {
+    const tat = this.loaded ? this.tat : ((await this.ctx.storage.get<number>("tat")) ?? null);
+    if (tat !== null && tat > Date.now()) {
+      // Still live (requests moved the TAT on since the alarm was set): look again then.
+      this.alarmSet = true;
+      await this.ctx.storage.setAlarm(tat);
+      return;
+    }
+    this.alarmSet = false;
+    this.tat = null;
+    this.loaded = true;
+    await this.ctx.storage.deleteAll();
   }
 }
 
