@@ -80,7 +80,7 @@ describe("explain agrees with what the gateway does", () => {
 
   it("explains a header mismatch precisely", async () => {
     const trail = await explainVia("GET", "http://any.test/h", { "x-canary": "no" });
-    const canary = trail.routing.considered.find((x) => x.rule.endsWith("rule-3"))!;
+    const canary = trail.routing.considered.find((x) => x.rule === "default/paths/rule-3")!;
     expect(canary.result).toBe('no match: header x-canary is "no", wanted "yes"');
   });
 
