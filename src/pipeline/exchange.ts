@@ -13,16 +13,23 @@ export interface RequestBody {
   readonly replayable: boolean;
 }
 
+/**
+ * How a streamed response body ended: delivered whole; cut by the upstream (reset, or fewer
+ * bytes than announced); stalled past the idle timeout; or cancelled by the gateway itself
+ * (client gone, lost hedge, retried), which says nothing about the upstream.
+ */
+export type BodyEnd = "complete" | "failed" | "timeout" | "cancelled";
+
 /** A response body from the transport: handed to the runtime to stream, or dropped. */
 export interface ResponseBody {
   /** Stops reading and releases the upstream connection's claim on it. */
   cancel(reason?: unknown): void;
   /**
-   * Calls `fn` once the body has been fully delivered, failed or been cancelled. Optional:
-   * where a runtime cannot tell (Workers' native streams), callers treat the response
-   * headers as the end of the exchange.
+   * Calls `fn` once the body has been fully delivered, failed or been cancelled, with how it
+   * ended. Optional: where a runtime cannot tell (Workers' native streams), callers treat the
+   * response headers as the end of the exchange.
    */
-  onSettled?(fn: () => void): void;
+  onSettled?(fn: (end: BodyEnd) => void): void;
   /** Bytes delivered so far, where the runtime counts them. */
   readonly bytes?: number;
 }

@@ -6,7 +6,7 @@ import { persistedRef, sessionHeader } from "./session-persistence.js";
 import { injectFault } from "./fault.js";
 import type { Transport } from "../upstream/transport.js";
 import { pick } from "../upstream/weighted.js";
-import { isResponseBody, type GatewayRequest, type GatewayResponse } from "./exchange.js";
+import { isResponseBody, type BodyEnd, type GatewayRequest, type GatewayResponse } from "./exchange.js";
 import type { RequestIds } from "./hygiene/hygiene.js";
 import { responseFlags } from "../telemetry/response-flags.js";
 import type { SpanRecord } from "../telemetry/otlp-exporter.js";
@@ -172,7 +172,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       if (rateLimit !== null && rateLimit.outcome === "allowed") for (const [name, value] of rateLimit.headers) response!.headers.append(name, value);
       if (observe || options.tracer) {
         const done = response!;
-        const report = () => {
+        const report = (end?: BodyEnd) => {
+          // A body the upstream broke off after the headers went out: the client saw a failure.
+          if (end === "failed" && flags === "-") flags = "UR";
+          else if (end === "timeout" && flags === "-") flags = "UT";
           if (options.tracer && stats.trace && ids) recordSpans(options.tracer, ids, req, done, stats, routeId, clock.now());
           const body = done.body;
           const bytes = typeof body === "string" ? body.length : body instanceof Uint8Array ? body.byteLength : body === null ? 0 : (body.bytes ?? null);

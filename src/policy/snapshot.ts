@@ -94,6 +94,8 @@ export interface RetryPolicy {
 export interface HedgePolicy {
   readonly delayMs: number;
   readonly maxHedges: number;
+  /** Hedges' own token bucket (per Backend), separate from the retry budget. */
+  readonly budget: { readonly ratio: number; readonly minPerSecond: number };
 }
 
 export interface FaultPolicy {

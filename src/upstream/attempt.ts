@@ -90,12 +90,20 @@ export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expo
     }
     // A 5xx the upstream sent counts toward consecutive5xx; "gateway errors" are failures the
     // gateway saw itself (refused, reset, timed out), so a burst of 503s cannot trip them.
-    record(ctx, endpoint, response.status >= 500 ? "5xx" : "success");
-    if (release !== null) {
+    // Anything else is a success only once its body arrived whole: a reset, a stall or a short
+    // body after the headers is the endpoint's failure too (the client saw a broken response).
+    const body = response.body;
+    if (response.status >= 500 || body.onSettled === undefined) record(ctx, endpoint, response.status >= 500 ? "5xx" : "success");
+    if (body.onSettled !== undefined) {
       const done = release;
-      if (response.body.onSettled) response.body.onSettled(done);
-      else done();
-    }
+      const check = response.status < 500;
+      if (done !== null || check) {
+        body.onSettled((end) => {
+          done?.();
+          if (check && end !== "cancelled") record(ctx, endpoint, end === "complete" ? "success" : "gateway-error");
+        });
+      }
+    } else release?.();
     return { kind: "response", response, endpoint };
   } catch (err) {
     cancelTimer?.();
@@ -107,8 +115,10 @@ export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expo
       span.endMs = Date.now();
       span.error = failure.error.code;
     }
-    // Our own aborts (lost hedge, client gone, request deadline) say nothing about the endpoint.
-    if (failure.cause !== "other" || !(signal.aborted || cancelled !== null)) record(ctx, endpoint, "gateway-error");
+    // Our own aborts (lost hedge, client gone, request deadline) say nothing about the endpoint;
+    // a refused connection is a local-origin failure: the endpoint is avoided at once.
+    if (failure.cause === "connect") record(ctx, endpoint, "local-origin");
+    else if (failure.cause !== "other" || !(signal.aborted || cancelled !== null)) record(ctx, endpoint, "gateway-error");
     return { ...failure, endpoint };
   }
 }

@@ -1,7 +1,8 @@
 import { GatewayError } from "../pipeline/gateway-error.js";
 import type { GatewayRequest, GatewayResponse } from "../pipeline/exchange.js";
 import type { Random } from "../pipeline/runtime-env.js";
-import type { CompiledBackend, CompiledRule, RetryPolicy } from "../policy/snapshot.js";
+import type { CompiledBackend, CompiledRule, HedgePolicy, RetryPolicy } from "../policy/snapshot.js";
+import type { RetryBudget } from "./retry-budget.js";
 import { runAttempt, type AttemptContext, type AttemptResult } from "./attempt.js";
 import { backoffDelay } from "./backoff.js";
 import { linkedController } from "./abort-link.js";
@@ -53,8 +54,11 @@ export function forward(options: ForwardOptions): Forward {
     const retry = rule.retry;
     const idempotent = IDEMPOTENT.has(req.method);
     const hedge = rule.hedge !== null && idempotent ? rule.hedge : null;
-    const budget = retry !== null ? state.budget(backend, retry) : null;
+    // Every request pays into the budgets first: retries and hedges are bounded by a share of them.
+    const budget = retry !== null ? state.budget(backend, retry.budget) : null;
     budget?.recordRequest();
+    const hedgeBudget = hedge !== null ? state.budget(backend, hedge.budget, "hedge") : null;
+    hedgeBudget?.recordRequest();
     if ((retry !== null || hedge !== null) && req.body !== null && !req.body.replayable) {
       req.body = await transport.makeReplayable(req.body, retry?.maxBufferBytes ?? 64 * 1024);
     }
@@ -67,13 +71,17 @@ export function forward(options: ForwardOptions): Forward {
     const ctx: AttemptContext = { req, rule, backend, transport, state, random, tried: new Set(), requestSignal, trace: stats.trace ?? null };
     const needsController = retry !== null || hedge !== null || rule.backendTimeoutMs !== null;
 
-    /** May this failure or status be retried now? Records why not when a policy said yes but a limit said no. */
+    /**
+     * May this failure or status be retried now? Records why not when a policy said yes but a limit
+     * said no. A request that never left the gateway (connection refused) is retried without
+     * spending the budget: it added no load upstream, and the next attempt goes elsewhere.
+     */
     const mayRetry = (attempt: number, retryWanted: boolean, nothingSent: boolean): boolean => {
       if (retry === null || !retryWanted || attempt > retry.attempts) return false;
       if (!nothingSent && !idempotent && !retry.nonIdempotent) return false;
       if (requestSignal?.aborted) return false;
       if (!replayable) return skip("body-too-large");
-      if (!budget!.tryWithdraw()) return skip("budget-exhausted");
+      if (!nothingSent && !budget!.tryWithdraw()) return skip("budget-exhausted");
       return true;
     };
     const skip = (reason: string): false => {
@@ -85,7 +93,7 @@ export function forward(options: ForwardOptions): Forward {
     try {
       for (let attempt = 1; ; attempt++) {
         stats.attempts++;
-        const result = hedge === null ? await runAttempt(ctx, needsController) : await hedged(ctx, hedge.delayMs, hedge.maxHedges, retry, stats);
+        const result = hedge === null ? await runAttempt(ctx, needsController) : await hedged(ctx, hedge, hedgeBudget!, retry, stats);
         stats.endpoint = result.endpoint?.origin ?? stats.endpoint;
         if (result.kind === "response") {
           const { response } = result;
@@ -99,7 +107,9 @@ export function forward(options: ForwardOptions): Forward {
         if (deadline?.signal.aborted) throw deadline.signal.reason as GatewayError;
         const wanted = retry !== null && ((result.cause === "connect" && retry.onConnectFailure) || (result.cause === "reset" && retry.onReset) || (result.cause === "timeout" && retry.onTimeout));
         if (mayRetry(attempt, wanted, result.cause === "connect")) {
-          await pause(retry!, attempt, null);
+          // Nothing reached the refusing endpoint and the next attempt avoids it: no backoff either.
+          if (result.cause === "connect") state.counters.retries++;
+          else await pause(retry!, attempt, null);
           continue;
         }
         throw stats.retrySkipped ? new GatewayError(result.error.code, result.error.message, [["x-meshgate-retry-skipped", stats.retrySkipped]], { cause: result.error.cause }) : result.error;
@@ -128,23 +138,29 @@ function withSkipHeader(res: GatewayResponse, stats: ForwardStats): GatewayRespo
 }
 
 /**
- * Starts one attempt, and another on a different endpoint each time `delayMs` passes without an
- * answer (up to maxHedges, each charged to the retry budget). The first acceptable answer wins;
- * the others are aborted.
+ * Starts one attempt, and another on a different endpoint each time `delay` passes without an
+ * answer (up to maxHedges, each paid from the hedge budget, never from the retry budget). The
+ * first acceptable answer wins. Losers that had been running for at least `delay` were abandoned
+ * for being slow: they end as timeouts and count against their endpoint, exactly as a per-try
+ * timeout would have without hedging. Losers launched later just lost the race and count nothing.
  */
-function hedged(ctx: AttemptContext, delayMs: number, maxHedges: number, retry: RetryPolicy | null, stats: ForwardStats): Promise<AttemptResult> {
+function hedged(ctx: AttemptContext, policy: HedgePolicy, budget: RetryBudget, retry: RetryPolicy | null, stats: ForwardStats): Promise<AttemptResult> {
   const { state } = ctx;
+  const clock = state.clock;
   return new Promise((resolve) => {
-    const running = new Set<(reason: GatewayError) => void>();
+    const running = new Map<(reason: GatewayError) => void, number>();
     let settled = false;
-    let hedgesLeft = maxHedges;
+    let hedgesLeft = policy.maxHedges;
     let last: AttemptResult | null = null;
     let cancelTimer: (() => void) | null = null;
 
     const finish = (result: AttemptResult) => {
       settled = true;
       cancelTimer?.();
-      for (const abort of running) abort(new GatewayError("upstream_reset", "lost the hedge race"));
+      const now = clock.now();
+      for (const [abort, startedAt] of running) {
+        abort(now - startedAt >= policy.delayMs ? new GatewayError("upstream_timeout", `abandoned after ${Math.round(now - startedAt)} ms: a hedge answered first`) : new GatewayError("upstream_reset", "lost the hedge race"));
+      }
       resolve(result);
     };
     const launch = () => {
@@ -152,7 +168,7 @@ function hedged(ctx: AttemptContext, delayMs: number, maxHedges: number, retry: 
       const attempt = runAttempt(ctx, true, (fn) => (abort = fn));
       // Counted as running from launch, before the attempt had a chance to expose its abort.
       const marker = (reason: GatewayError) => abort(reason);
-      running.add(marker);
+      running.set(marker, clock.now());
       void attempt.then((result) => {
         running.delete(marker);
         if (settled) {
@@ -169,10 +185,9 @@ function hedged(ctx: AttemptContext, delayMs: number, maxHedges: number, retry: 
       });
     };
     const scheduleHedge = () => {
-      cancelTimer = state.clock.timer(delayMs, () => {
+      cancelTimer = clock.timer(policy.delayMs, () => {
         if (settled || hedgesLeft === 0) return;
-        const budget = retry ? state.budget(ctx.backend, retry) : null;
-        if (budget !== null && !budget.tryWithdraw()) return;
+        if (!budget.tryWithdraw()) return;
         hedgesLeft--;
         stats.hedges++;
         state.counters.hedges++;

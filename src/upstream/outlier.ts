@@ -1,9 +1,11 @@
 /**
  * What one attempt did, as far as endpoint health is concerned: "5xx" is a status the upstream
- * sent; "gateway-error" a failure the gateway saw itself (connection refused or reset, timeout).
- * A gateway error also counts toward the 5xx streak.
+ * sent; "gateway-error" a failure the gateway saw on an exchange that reached the endpoint (reset,
+ * timeout, a body cut short); "local-origin" a request that never left the gateway because the
+ * endpoint refused or could not be reached (Envoy's local-origin failures). A gateway error also
+ * counts toward the 5xx streak.
  */
-export type AttemptOutcome = "success" | "5xx" | "gateway-error";
+export type AttemptOutcome = "success" | "5xx" | "gateway-error" | "local-origin";
 
 export interface OutlierPolicy {
   readonly consecutive5xx: number;
@@ -61,6 +63,10 @@ export class BackendHealth {
   /**
    * Records an attempt and ejects the endpoint when it crossed a threshold, unless that would
    * eject more than maxEjectionPercent of `endpointCount` (one ejection is always allowed).
+   * A local-origin failure ejects at once and is not capped: an endpoint that refuses
+   * connections serves nobody, and keeping it in rotation only burns attempts (the percentage
+   * cap exists so a backend-wide brown-out does not eject everything; a refused connection is
+   * not a brown-out). Ejections of every kind count toward the cap for the others.
    * Ejection time grows with each ejection: base × n, capped at max.
    */
   record(origin: string, outcome: AttemptOutcome, policy: OutlierPolicy, endpointCount: number, now: number): boolean {
@@ -71,12 +77,14 @@ export class BackendHealth {
       return false;
     }
     e.consecutive5xx++;
-    if (outcome === "gateway-error") e.consecutiveGatewayErrors++;
-    const tripped = e.consecutive5xx >= policy.consecutive5xx || e.consecutiveGatewayErrors >= policy.consecutiveGatewayErrors;
+    if (outcome !== "5xx") e.consecutiveGatewayErrors++;
+    const tripped = outcome === "local-origin" || e.consecutive5xx >= policy.consecutive5xx || e.consecutiveGatewayErrors >= policy.consecutiveGatewayErrors;
     if (!tripped || now < e.ejectedUntil) return false;
-    let ejected = 0;
-    for (const other of this.endpoints.values()) if (other !== e && now < other.ejectedUntil) ejected++;
-    if (ejected > 0 && ((ejected + 1) / endpointCount) * 100 > policy.maxEjectionPercent) return false;
+    if (outcome !== "local-origin") {
+      let ejected = 0;
+      for (const other of this.endpoints.values()) if (other !== e && now < other.ejectedUntil) ejected++;
+      if (ejected > 0 && ((ejected + 1) / endpointCount) * 100 > policy.maxEjectionPercent) return false;
+    }
     e.ejections++;
     this.ejectionsTotal++;
     e.ejectedUntil = now + Math.min(policy.baseEjectionMs * e.ejections, policy.maxEjectionMs);

@@ -4,7 +4,6 @@ import { chooseEndpoint } from "./balancer.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
 import { ManualClock } from "./manual-clock.js";
 import { BackendHealth, GATEWAY_ERROR_DEFAULTS, type OutlierPolicy } from "./outlier.js";
-import { RetryBudget } from "./retry-budget.js";
 import { retryAfterMs } from "./retry-after.js";
 import { weightedChoice } from "./weighted.js";
 
@@ -98,29 +97,6 @@ describe("priority failover", () => {
     expect(chooseEndpoint(b, h, 0, seeded(), new Set(["a1"]))!.origin).toBe("a2");
     for (const o of ["a1", "a2", "b1"]) h.endpoint(o).ejectedUntil = 10_000;
     expect(chooseEndpoint(b, h, 0, seeded())).not.toBeNull();
-  });
-});
-
-describe("retry budget (virtual time)", () => {
-  it("allows ratio × requests plus the per-second floor over a 10 s window", () => {
-    const clock = new ManualClock();
-    const budget = new RetryBudget(0.2, 1, clock);
-    for (let i = 0; i < 100; i++) budget.recordRequest();
-    let allowed = 0;
-    while (budget.tryWithdraw()) allowed++;
-    expect(allowed).toBe(30); // 0.2 × 100 + 1/s × 10 s
-  });
-
-  it("refills as the window slides", async () => {
-    const clock = new ManualClock();
-    const budget = new RetryBudget(0, 1, clock);
-    let allowed = 0;
-    while (budget.tryWithdraw()) allowed++;
-    expect(allowed).toBe(10);
-    await clock.advance(3_000);
-    expect(budget.tryWithdraw()).toBe(false);
-    await clock.advance(7_000);
-    expect(budget.tryWithdraw()).toBe(true);
   });
 });
 

@@ -1,55 +1,57 @@
 import type { Clock } from "../pipeline/runtime-env.js";
 
-const WINDOW_SECONDS = 10;
-
 /**
- * Retries may add at most `ratio` of the requests seen in the last 10 s, plus `minPerSecond`
- * per second of window, so retries can never multiply load when a backend is failing.
- * (Linkerd's budget: deposits per request, withdrawals per retry, a reserve floor.)
+ * A token bucket that bounds extra upstream attempts (retries, or hedges with their own bucket)
+ * as a share of requests, in every window, not on average (Finagle/Linkerd's budget, with a cap):
+ *
+ * - every request deposits `ratio` tokens; time deposits `minPerSecond` tokens per second;
+ * - every extra attempt withdraws one token, and none is made without one;
+ * - the balance never exceeds `capacity` = max(1, minPerSecond), so quiet healthy traffic cannot
+ *   save credit for the start of an outage.
+ *
+ * Hence, over ANY interval of T seconds: extra attempts ≤ ratio × requests + minPerSecond × T + capacity.
+ * (The old 10-slot window let healthy seconds pay for a burst at the start of an outage.)
  */
 export class RetryBudget {
-  private readonly requests = new Array<number>(WINDOW_SECONDS).fill(0);
-  private readonly retries = new Array<number>(WINDOW_SECONDS).fill(0);
-  private second = 0;
+  private balance: number;
+  private last: number;
+  readonly capacity: number;
 
   constructor(
-    private readonly ratio: number,
-    private readonly minPerSecond: number,
+    readonly ratio: number,
+    readonly minPerSecond: number,
     private readonly clock: Clock,
   ) {
-    this.second = Math.floor(clock.now() / 1000);
+    this.capacity = Math.max(1, minPerSecond);
+    this.balance = this.capacity;
+    this.last = clock.now();
   }
 
+  /** One client request: its share of credit. */
   recordRequest(): void {
-    this.roll();
-    this.requests[this.second % WINDOW_SECONDS]!++;
+    this.refill();
+    this.balance = Math.min(this.capacity, this.balance + this.ratio);
   }
 
-  /** Takes one retry from the budget; false when it is spent. */
+  /** Takes one extra attempt from the budget; false when there is no whole token. */
   tryWithdraw(): boolean {
-    this.roll();
-    const requests = sum(this.requests);
-    const retries = sum(this.retries);
-    if (retries + 1 > this.ratio * requests + this.minPerSecond * WINDOW_SECONDS) return false;
-    this.retries[this.second % WINDOW_SECONDS]!++;
+    this.refill();
+    // Tolerance: five deposits of 0.2 make 0.9999999999999999 in floating point.
+    if (this.balance < 1 - 1e-9) return false;
+    this.balance = Math.max(0, this.balance - 1);
     return true;
   }
 
-  private roll(): void {
-    const now = Math.floor(this.clock.now() / 1000);
-    if (now === this.second) return;
-    const steps = Math.min(now - this.second, WINDOW_SECONDS);
-    for (let i = 1; i <= steps; i++) {
-      const slot = (this.second + i) % WINDOW_SECONDS;
-      this.requests[slot] = 0;
-      this.retries[slot] = 0;
-    }
-    this.second = now;
+  /** Tokens available now (for /config and tests). */
+  get available(): number {
+    this.refill();
+    return this.balance;
   }
-}
 
-function sum(a: readonly number[]): number {
-  let s = 0;
-  for (const v of a) s += v;
-  return s;
+  private refill(): void {
+    const now = this.clock.now();
+    const elapsed = now - this.last;
+    this.last = now;
+    if (elapsed > 0 && this.minPerSecond > 0) this.balance = Math.min(this.capacity, this.balance + (this.minPerSecond * elapsed) / 1000);
+  }
 }

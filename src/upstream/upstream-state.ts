@@ -1,8 +1,13 @@
 import type { Clock } from "../pipeline/runtime-env.js";
-import type { CompiledBackend, RetryPolicy } from "../policy/snapshot.js";
+import type { CompiledBackend } from "../policy/snapshot.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
 import { HealthRegistry } from "./outlier.js";
 import { RetryBudget } from "./retry-budget.js";
+
+export interface BudgetLimits {
+  readonly ratio: number;
+  readonly minPerSecond: number;
+}
 
 /**
  * Everything about upstreams that must outlive a config swap: endpoint health and ejections,
@@ -24,11 +29,14 @@ export class UpstreamState {
     return b;
   }
 
-  /** One budget per Backend: it is the backend that retry storms hurt. */
-  budget(backend: CompiledBackend, retry: RetryPolicy): RetryBudget {
-    const key = `${backend.key}\u0000${retry.budget.ratio}\u0000${retry.budget.minPerSecond}`;
+  /**
+   * One budget per Backend and kind: it is the backend that retry storms hurt. Hedges have a
+   * bucket of their own, so hedging can never take the credit a failed request needs to retry.
+   */
+  budget(backend: CompiledBackend, limits: BudgetLimits, kind: "retry" | "hedge" = "retry"): RetryBudget {
+    const key = `${kind}\u0000${backend.key}\u0000${limits.ratio}\u0000${limits.minPerSecond}`;
     let b = this.budgets.get(key);
-    if (b === undefined) this.budgets.set(key, (b = new RetryBudget(retry.budget.ratio, retry.budget.minPerSecond, this.clock)));
+    if (b === undefined) this.budgets.set(key, (b = new RetryBudget(limits.ratio, limits.minPerSecond, this.clock)));
     return b;
   }
 }

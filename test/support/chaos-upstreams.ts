@@ -102,3 +102,55 @@ export async function failing(status: number, name = "failing"): Promise<ChaosSe
   self = wrap(server, await listen(server));
   return self;
 }
+
+/**
+ * Sends 200 with a Content-Length of `length` and `sent` bytes of body, then resets the
+ * connection: the headers looked fine, the body never arrived whole.
+ */
+export async function resettingMidBody(length = 1_000, sent = 100): Promise<ChaosServer> {
+  const sockets = new Set<Socket>();
+  let self: ChaosServer;
+  const server = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on("data", () => {
+      self.hits++;
+      socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${length}\r\nx-upstream: mid-body\r\n\r\n${"x".repeat(sent)}`);
+      setTimeout(() => socket.resetAndDestroy(), 5);
+    });
+    socket.on("error", () => undefined);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  self = wrap(server, await listen(server), sockets);
+  return self;
+}
+
+/** Sends the headers and a first chunk, then never another byte (a stalled body). */
+export async function stallingMidBody(): Promise<ChaosServer> {
+  let self: ChaosServer;
+  const server = createServer((req, res) => {
+    self.hits++;
+    req.resume();
+    res.writeHead(200, { "content-length": "1000", "x-upstream": "stall" });
+    res.write("x".repeat(10));
+  });
+  self = wrap(server, await listen(server));
+  return self;
+}
+
+/**
+ * Answers 200, or `status` while `down()` says so; records when each request arrived
+ * (performance.now()) with its x-request-id, so first attempts and retries can be told apart.
+ */
+export async function switchable(down: () => boolean, status = 503): Promise<ChaosServer & { arrivals: { at: number; id: string }[] }> {
+  const arrivals: { at: number; id: string }[] = [];
+  let self: ChaosServer;
+  const server = createServer((req, res) => {
+    self.hits++;
+    arrivals.push({ at: performance.now(), id: String(req.headers["x-request-id"]) });
+    req.resume();
+    if (down()) res.writeHead(status, { "x-upstream": "switchable" }).end(String(status));
+    else res.writeHead(200, { "x-upstream": "switchable" }).end("ok");
+  });
+  self = wrap(server, await listen(server));
+  return Object.assign(self, { arrivals });
+}

@@ -47,7 +47,7 @@ function compileTraffic(doc: TrafficPolicy): RuleTraffic {
         }
       : null,
     perTryTimeoutMs: retry?.perTryTimeout ?? null,
-    hedge: hedge ? { delayMs: hedge.delay, maxHedges: hedge.maxHedges } : null,
+    hedge: hedge ? { delayMs: hedge.delay, maxHedges: hedge.maxHedges, budget: hedge.budget } : null,
     fault: fault
       ? {
           abort: fault.abort ? { status: fault.abort.status, fraction: fault.abort.percentage / 100 } : null,

@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import type { ResponseBody } from "../../pipeline/exchange.js";
+import type { BodyEnd, ResponseBody } from "../../pipeline/exchange.js";
 
 const QUEUE_LIMIT = 64 * 1024;
 
@@ -16,7 +16,9 @@ export class NodeResponseBody implements ResponseBody {
   private ended = false;
   private failed: Error | null = null;
   bytes = 0;
-  private settledFns: (() => void)[] | null = [];
+  private settledFns: ((end: BodyEnd) => void)[] | null = [];
+  /** How the body ended, once it has. */
+  outcome: BodyEnd | null = null;
 
   constructor(
     private readonly resume: () => void,
@@ -43,25 +45,28 @@ export class NodeResponseBody implements ResponseBody {
   end(): void {
     this.ended = true;
     this.sink?.end();
-    this.settle();
+    this.settle("complete");
   }
 
+  /** The upstream broke the body off (reset, truncated, stalled past the idle timeout). */
   fail(err: Error): void {
     this.failed = err;
     // Headers are already out: the only honest signal left is a broken connection.
     this.sink?.destroy(err);
-    this.settle();
+    this.settle((err as { code?: string }).code === "UND_ERR_BODY_TIMEOUT" ? "timeout" : "failed");
   }
 
-  onSettled(fn: () => void): void {
-    if (this.settledFns === null) fn();
+  onSettled(fn: (end: BodyEnd) => void): void {
+    if (this.settledFns === null) fn(this.outcome!);
     else this.settledFns.push(fn);
   }
 
-  private settle(): void {
+  private settle(end: BodyEnd): void {
     const fns = this.settledFns;
+    if (fns === null) return;
     this.settledFns = null;
-    if (fns) for (const fn of fns) fn();
+    this.outcome = end;
+    for (const fn of fns) fn(end);
   }
 
   /** Starts streaming into the server response (headers must already be written). */
@@ -85,8 +90,10 @@ export class NodeResponseBody implements ResponseBody {
 
   cancel(reason?: unknown): void {
     this.queue = [];
-    if (!this.ended && this.failed === null) this.abort(reason ?? new Error("response body discarded"));
-    this.settle();
+    // Settle first: the abort below makes undici report an error that is ours, not the upstream's.
+    const abort = !this.ended && this.failed === null;
+    this.settle("cancelled");
+    if (abort) this.abort(reason ?? new Error("response body discarded"));
   }
 
   get complete(): boolean {
