@@ -72,9 +72,10 @@ describe("chaos: retries and ejection keep clients whole", () => {
     const gw = await gateway({
       // Bursts of three 503s never trip consecutive5xx: 10; one gateway error (refused, reset,
       // timed out) ejects; at most 60% (the three broken endpoints) may be out at once.
+      // perTryTimeout is generous so the healthy endpoint never times out on a loaded machine.
       "b.yaml": backend("chaos", [refuse, reset, hang, burst, good], "  outlierDetection: { consecutive5xx: 10, consecutiveGatewayErrors: 1, baseEjectionTime: 30s, maxEjectionPercent: 60 }\n"),
       "r.yaml": route("chaos", "chaos"),
-      "t.yaml": traffic("chaos", "chaos", "  retry: { attempts: 4, codes: [503], perTryTimeout: 300ms, backoff: { base: 1ms, max: 5ms }, budget: { ratio: 1, minPerSecond: 100 } }\n"),
+      "t.yaml": traffic("chaos", "chaos", "  retry: { attempts: 4, codes: [503], perTryTimeout: 1500ms, backoff: { base: 1ms, max: 5ms }, budget: { ratio: 1, minPerSecond: 100 } }\n"),
     });
     const results = await run(gw, 300, 10);
     expect(results.filter((r) => r.status !== 200)).toEqual([]);

@@ -30,7 +30,7 @@ const hedgeSchema = strictObject({
   delay: durationSchema,
   maxHedges: z.number().int().min(1).max(3).default(1),
   /** Hedges allowed as a share of hedgeable requests plus a floor per second; a bucket of its own, apart from the retry budget. */
-  budget: z.object({ ratio: z.number().min(0).max(10).default(0.1), minPerSecond: z.number().min(0).default(10) }).default({ ratio: 0.1, minPerSecond: 10 }),
+  budget: strictObject({ ratio: z.number().min(0).max(10).default(0.1), minPerSecond: z.number().min(0).default(10) }).default({ ratio: 0.1, minPerSecond: 10 }),
 });
 
 const faultSchema = strictObject({
