@@ -1,8 +1,8 @@
 import { Hono } from "hono";
-import { createPipeline, type PipelineOptions } from "./pipeline/pipeline.js";
-import { fromWebRequest, toWebResponse } from "./pipeline/web-exchange.js";
+import { createPipeline, type PipelineOptions } from "./pipeline.js";
+import { fromWebRequest, toWebResponse } from "./http/web-exchange.js";
 import { FetchTransport } from "./upstream/fetch-transport.js";
-import type { PeerCertificate } from "./pipeline/identity/principal.js";
+import type { PeerCertificate } from "./http/principal.js";
 
 export interface CreateGatewayOptions extends Omit<PipelineOptions, "transport"> {
   /** Default: FetchTransport over the global fetch. */
@@ -35,20 +35,21 @@ export function createGateway(options: CreateGatewayOptions): Hono {
   return app;
 }
 
-export { createPipeline } from "./pipeline/pipeline.js";
-export type { Pipeline, PipelineOptions, RequestOutcome } from "./pipeline/pipeline.js";
-export type { GatewayRequest, GatewayResponse, RequestBody, ResponseBody } from "./pipeline/exchange.js";
-export { HeaderList } from "./pipeline/header-list.js";
-export { GatewayError, type GatewayErrorCode } from "./pipeline/gateway-error.js";
+export { createPipeline } from "./pipeline.js";
+export type { Pipeline, PipelineOptions } from "./pipeline.js";
+export type { RequestOutcome } from "./telemetry/request-outcome.js";
+export type { GatewayRequest, GatewayResponse, RequestBody, ResponseBody } from "./http/exchange.js";
+export { HeaderList } from "./http/header-list.js";
+export { GatewayError, type GatewayErrorCode } from "./http/gateway-error.js";
 export { SnapshotHolder } from "./config/snapshot-holder.js";
-export { compileSnapshot } from "./policy/compile/compile-snapshot.js";
+export { compileSnapshot } from "./snapshot/compile-snapshot.js";
 export { parseSources, type PolicySource } from "./policy/parse.js";
 export { PolicyError, formatPolicyIssue, type PolicyIssue } from "./policy/issues.js";
-export type { Snapshot } from "./policy/snapshot.js";
+export type { Snapshot } from "./snapshot/snapshot.js";
 export { FetchTransport } from "./upstream/fetch-transport.js";
 export type { Transport, UpstreamRequest, UpstreamResponse } from "./upstream/transport.js";
 export { adminApp } from "./admin/admin-app.js";
-export type { Principal, PeerCertificate, CertificateIdentity } from "./pipeline/identity/principal.js";
-export { JwksRegistry, type JwksFetcher } from "./pipeline/identity/jwks-registry.js";
-export type { ApiKeyStore, ApiKeyEntry } from "./pipeline/identity/api-keys.js";
+export type { Principal, PeerCertificate, CertificateIdentity } from "./http/principal.js";
+export { JwksRegistry, type JwksFetcher } from "./identity/jwks-registry.js";
+export type { ApiKeyStore, ApiKeyEntry } from "./identity/api-keys.js";
 export { securityPolicy, jwtIdentity, rateLimit, type MeshgateVariables, type MiddlewareOptions } from "./middleware.js";

@@ -1,16 +1,17 @@
 import type { MiddlewareHandler } from "hono";
 import type { z } from "zod";
-import { compileRateLimitPolicy } from "./policy/compile/compile-rate-limit.js";
-import { compileSecurityPolicy } from "./policy/compile/compile-security.js";
+import { compileRateLimitPolicy } from "./ratelimit/compile-rate-limit.js";
+import { compileSecurityPolicy } from "./identity/compile-security.js";
 import { formatPolicyIssue } from "./policy/issues.js";
-import { rateLimitPolicySchema, securityPolicySchema } from "./policy/schema/index.js";
-import { GatewayError, errorBody, toGatewayError } from "./pipeline/gateway-error.js";
-import type { ApiKeyStore } from "./pipeline/identity/api-keys.js";
-import { JwksRegistry } from "./pipeline/identity/jwks-registry.js";
-import type { Principal } from "./pipeline/identity/principal.js";
-import { SecurityStage } from "./pipeline/identity/security-stage.js";
-import { fromWebRequest } from "./pipeline/web-exchange.js";
-import { systemClock } from "./pipeline/runtime-env.js";
+import { rateLimitPolicySchema } from "./ratelimit/rate-limit-policy.js";
+import { securityPolicySchema } from "./identity/security-policy.js";
+import { GatewayError, errorBody, toGatewayError } from "./http/gateway-error.js";
+import type { ApiKeyStore } from "./identity/api-keys.js";
+import { JwksRegistry } from "./identity/jwks-registry.js";
+import type { Principal } from "./http/principal.js";
+import { SecurityStage } from "./identity/security-stage.js";
+import { fromWebRequest } from "./http/web-exchange.js";
+import { systemClock } from "./http/runtime-env.js";
 import { applyRateLimit, limiterStores, type LimiterStores } from "./ratelimit/rate-limit-stage.js";
 
 type SecuritySpecInput = Omit<z.input<typeof securityPolicySchema>["spec"], "targetRefs">;

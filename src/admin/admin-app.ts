@@ -5,7 +5,7 @@ import { formatPolicyIssue } from "../policy/issues.js";
 import type { Registry } from "../telemetry/metrics.js";
 import type { UpstreamState } from "../upstream/upstream-state.js";
 import { explain, type ExplainInput } from "./explain.js";
-import type { SecurityDeps } from "../pipeline/identity/security-stage.js";
+import type { SecurityDeps } from "../identity/security-stage.js";
 import { Dashboard } from "./dashboard.js";
 import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
 

@@ -1,5 +1,6 @@
 /** @jsxImportSource hono/jsx */
-import type { Snapshot, CompiledRule } from "../policy/snapshot.js";
+import type { Snapshot } from "../snapshot/snapshot.js";
+import type { CompiledRule } from "../routing/compiled-rule.js";
 import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
 import type { UpstreamState } from "../upstream/upstream-state.js";
 

@@ -1,9 +1,9 @@
-import type { GatewayRequest } from "../pipeline/exchange.js";
-import { GatewayError } from "../pipeline/gateway-error.js";
-import { JwksRegistry } from "../pipeline/identity/jwks-registry.js";
-import type { Principal } from "../pipeline/identity/principal.js";
-import { AccessDenied, SecurityStage, type SecurityDeps, type SecurityResult } from "../pipeline/identity/security-stage.js";
-import type { CompiledRule } from "../policy/snapshot.js";
+import type { GatewayRequest } from "../http/exchange.js";
+import { GatewayError } from "../http/gateway-error.js";
+import { JwksRegistry } from "../identity/jwks-registry.js";
+import type { Principal } from "../http/principal.js";
+import { AccessDenied, SecurityStage, type SecurityDeps, type SecurityResult } from "../identity/security-stage.js";
+import type { CompiledRule } from "../routing/compiled-rule.js";
 
 /** Runs the rule's SecurityPolicy exactly as the gateway would, and reports identity and the decision. */
 export async function explainSecurity(rule: CompiledRule, req: GatewayRequest, forwardedCert: string | undefined, deps: SecurityDeps | undefined): Promise<{ trail: Record<string, unknown>; principal: Principal | null; outcome?: Record<string, unknown> }> {

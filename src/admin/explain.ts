@@ -1,12 +1,14 @@
-import { HeaderList } from "../pipeline/header-list.js";
-import type { GatewayRequest } from "../pipeline/exchange.js";
-import { normalizeHost } from "../policy/compile/hostnames.js";
-import type { RouteEntry } from "../policy/compile/route-table.js";
-import type { CompiledBackend, CompiledRule, Snapshot } from "../policy/snapshot.js";
+import { HeaderList } from "../http/header-list.js";
+import type { GatewayRequest } from "../http/exchange.js";
+import { normalizeHost } from "../http/host.js";
+import type { RouteEntry } from "../routing/compiled-rule.js";
+import type { CompiledBackend } from "../upstream/compiled-backend.js";
+import type { CompiledRule } from "../routing/compiled-rule.js";
+import type { Snapshot } from "../snapshot/snapshot.js";
 import type { UpstreamState } from "../upstream/upstream-state.js";
-import { normalizePath } from "../pipeline/hygiene/normalize-path.js";
-import type { GatewayError } from "../pipeline/gateway-error.js";
-import type { SecurityDeps } from "../pipeline/identity/security-stage.js";
+import { normalizePath } from "../hygiene/normalize-path.js";
+import type { GatewayError } from "../http/gateway-error.js";
+import type { SecurityDeps } from "../identity/security-stage.js";
 import { explainRateLimit, explainSecurity } from "./explain-policies.js";
 
 export interface ExplainInput {

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { stringify } from "yaml";
-import { sha256Hex } from "../pipeline/text-hash.js";
+import { sha256Hex } from "../http/text-hash.js";
 
 /**
  * `meshgate apikey create --consumer NAME`: makes a random key, prints it once, and prints the

@@ -1,9 +1,9 @@
 import { parseArgs } from "node:util";
 import { explain } from "../admin/explain.js";
-import { compileSnapshot } from "../policy/compile/compile-snapshot.js";
+import { compileSnapshot } from "../snapshot/compile-snapshot.js";
 import { PolicyError, formatPolicyIssue } from "../policy/issues.js";
 import { readPolicyDir } from "../runtime/node/policy-dir.js";
-import { JwksRegistry } from "../pipeline/identity/jwks-registry.js";
+import { JwksRegistry } from "../identity/jwks-registry.js";
 import { nodeJwksFetcher } from "../runtime/node/jwks-fetcher.js";
 
 /** `meshgate explain --policies DIR METHOD URL [-H 'name: value' ...]`: the decision trail, offline. */

@@ -1,10 +1,11 @@
 import { parseArgs } from "node:util";
 import { configStore } from "./targets.js";
-import { startNodeGateway, type ListenerTls, type NodeGateway } from "../runtime/node/gateway-server.js";
+import { startNodeGateway, type NodeGateway } from "../runtime/node/gateway-server.js";
+import { type ListenerTls } from "../runtime/node/listener-tls.js";
 import { readFileSync } from "node:fs";
 import { RedisApiKeyStore } from "../runtime/node/redis-key-store.js";
 import { RedisLimiterStore } from "../runtime/node/redis-limiter-store.js";
-import { parsePathRejections } from "../pipeline/hygiene/normalize-path.js";
+import { parsePathRejections } from "../hygiene/normalize-path.js";
 
 export const SERVE_OPTIONS = {
   policies: { type: "string" },

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { compileSnapshot } from "../policy/compile/compile-snapshot.js";
+import { compileSnapshot } from "../snapshot/compile-snapshot.js";
 import { PolicyError, formatPolicyIssue } from "../policy/issues.js";
 import { readPolicyDir } from "../runtime/node/policy-dir.js";
 

@@ -1,6 +1,6 @@
-import { compileSnapshot } from "../policy/compile/compile-snapshot.js";
+import { compileSnapshot } from "../snapshot/compile-snapshot.js";
 import type { PolicySource } from "../policy/parse.js";
-import type { Snapshot } from "../policy/snapshot.js";
+import type { Snapshot } from "../snapshot/snapshot.js";
 import { makeBundle, type PolicyBundle } from "./bundle.js";
 import type { PublishTarget } from "./config-store.js";
 

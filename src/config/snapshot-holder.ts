@@ -1,7 +1,7 @@
 import { PolicyError, formatPolicyIssue, type PolicyIssue } from "../policy/issues.js";
 import type { PolicySource } from "../policy/parse.js";
-import { compileSnapshot } from "../policy/compile/compile-snapshot.js";
-import type { Snapshot, SnapshotSource } from "../policy/snapshot.js";
+import { compileSnapshot } from "../snapshot/compile-snapshot.js";
+import type { Snapshot, SnapshotSource } from "../snapshot/snapshot.js";
 
 export interface ReloadFailure {
   readonly at: Date;

@@ -1,4 +1,4 @@
-import { parseIp } from "../pipeline/hygiene/cidr.js";
+import { parseIp } from "./cidr.js";
 
 /** A request's authority as routing compares it: lower case, no trailing dot, port apart. */
 export interface Authority {

@@ -1,4 +1,4 @@
-import { GatewayError } from "../pipeline/gateway-error.js";
+import { GatewayError } from "./gateway-error.js";
 import { parseAuthority, type Authority } from "./authority.js";
 
 /** Where a request goes, read from its request line and Host header(s). */

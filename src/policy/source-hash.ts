@@ -1,5 +1,5 @@
 import type { PolicySource } from "./parse.js";
-import { sha256Hex } from "../pipeline/text-hash.js";
+import { sha256Hex } from "../http/text-hash.js";
 
 /** SHA-256 (hex) over the sources sorted by name; file order and location do not change it. */
 export async function sourcesHash(sources: readonly PolicySource[]): Promise<string> {

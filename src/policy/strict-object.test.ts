@@ -4,7 +4,7 @@ import { formatPolicyIssue } from "./issues.js";
 import { parseSources } from "./parse.js";
 import { strictObject } from "./strict-object.js";
 import { editDistance, suggestField } from "./suggest.js";
-import { validateDocuments } from "./validate.js";
+import { validateDocuments } from "../snapshot/validate.js";
 import { zodIssuesToPolicy } from "./zod-issues.js";
 
 function lines(text: string): string[] {

@@ -1,7 +1,7 @@
-import type { RateLimitPolicy } from "../policy/schema/rate-limit-policy.js";
-import type { Condition } from "../pipeline/authorize/conditions.js";
-import type { GatewayRequest } from "../pipeline/exchange.js";
-import type { Principal } from "../pipeline/identity/principal.js";
+import type { RateLimitPolicy } from "./rate-limit-policy.js";
+import type { Condition } from "../identity/conditions.js";
+import type { GatewayRequest } from "../http/exchange.js";
+import type { Principal } from "../http/principal.js";
 import type { GcraParams } from "./gcra.js";
 
 /** One rate-limit rule, ready per request: does it apply, which bucket, how big. */

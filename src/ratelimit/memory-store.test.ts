@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../upstream/manual-clock.js";
+import { ManualClock } from "../http/manual-clock.js";
 import { gcraParams } from "./gcra.js";
 import { LimiterStoreFullError, MemoryLimiterStore } from "./memory-store.js";
 

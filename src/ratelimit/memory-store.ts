@@ -1,4 +1,4 @@
-import type { Clock } from "../pipeline/runtime-env.js";
+import type { Clock } from "../http/runtime-env.js";
 import { gcra, remaining, type GcraParams } from "./gcra.js";
 import type { LimiterDecision, LimiterStore } from "./limiter-store.js";
 

@@ -1,7 +1,7 @@
-import type { GatewayRequest } from "../pipeline/exchange.js";
-import { GatewayError } from "../pipeline/gateway-error.js";
-import type { Principal } from "../pipeline/identity/principal.js";
-import type { Clock } from "../pipeline/runtime-env.js";
+import type { GatewayRequest } from "../http/exchange.js";
+import { GatewayError } from "../http/gateway-error.js";
+import type { Principal } from "../http/principal.js";
+import type { Clock } from "../http/runtime-env.js";
 import type { CompiledLimitRule, CompiledRateLimit } from "./compiled.js";
 import type { LimiterDecision, LimiterStore } from "./limiter-store.js";
 import { LimiterStoreFullError, MemoryLimiterStore } from "./memory-store.js";

@@ -1,4 +1,4 @@
-import type { RequestOutcome } from "../pipeline/pipeline.js";
+import type { RequestOutcome } from "./request-outcome.js";
 
 /**
  * One JSON object per request with the fields Envoy/Istio users look for. Never logs header

@@ -1,4 +1,4 @@
-import type { RequestOutcome } from "../pipeline/pipeline.js";
+import type { RequestOutcome } from "./request-outcome.js";
 
 /**
  * One Workers Analytics Engine data point per request. Blobs (strings) and doubles keep a fixed

@@ -1,5 +1,5 @@
-import type { RequestOutcome } from "../pipeline/pipeline.js";
-import type { Snapshot } from "../policy/snapshot.js";
+import type { RequestOutcome } from "./request-outcome.js";
+import type { Snapshot } from "../snapshot/snapshot.js";
 import type { UpstreamState } from "../upstream/upstream-state.js";
 import { Counter, Gauge, Histogram, Registry } from "./metrics.js";
 

@@ -1,6 +1,6 @@
-import type { GatewayRequest, GatewayResponse } from "../pipeline/exchange.js";
-import type { RequestIds } from "../pipeline/hygiene/hygiene.js";
-import type { ForwardStats } from "../upstream/forward.js";
+import type { GatewayRequest, GatewayResponse } from "../http/exchange.js";
+import type { RequestIds } from "../hygiene/hygiene.js";
+import type { ForwardStats } from "../upstream/forward-stats.js";
 import type { SpanRecord } from "./otlp-exporter.js";
 
 /** One server span per request and one client span per upstream attempt, parented to it. */

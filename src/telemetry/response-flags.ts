@@ -1,4 +1,4 @@
-import type { GatewayErrorCode } from "../pipeline/gateway-error.js";
+import type { GatewayErrorCode } from "../http/gateway-error.js";
 
 /** Envoy-style response flags, so Envoy/Istio users read access logs and metrics as they are used to. */
 const FLAGS: Partial<Record<GatewayErrorCode | "fault_injected", string>> = {

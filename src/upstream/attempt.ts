@@ -1,13 +1,14 @@
-import { GatewayError, isLocalFault } from "../pipeline/gateway-error.js";
-import type { GatewayRequest } from "../pipeline/exchange.js";
-import type { CompiledBackend, CompiledEndpoint, CompiledRule } from "../policy/snapshot.js";
+import { GatewayError, isLocalFault } from "../http/gateway-error.js";
+import type { GatewayRequest } from "../http/exchange.js";
+import type { CompiledBackend, CompiledEndpoint } from "./compiled-backend.js";
+import type { ForwardPolicy } from "./forward-policy.js";
 import { chooseEndpoint } from "./balancer.js";
-import type { AttemptOutcome } from "./outlier.js";
+import type { AttemptOutcome } from "../resilience/outlier.js";
 import { TransportError, type Transport, type UpstreamResponse } from "./transport.js";
 import type { UpstreamState } from "./upstream-state.js";
-import type { Random } from "../pipeline/runtime-env.js";
-import { randomHex } from "../pipeline/hygiene/hygiene.js";
-import type { AttemptSpan, ForwardStats } from "./forward.js";
+import type { Random } from "../http/runtime-env.js";
+import { randomHex } from "../http/random-hex.js";
+import type { AttemptSpan, ForwardStats } from "./forward-stats.js";
 
 export type AttemptResult =
   | { readonly kind: "response"; readonly response: UpstreamResponse; readonly endpoint: CompiledEndpoint }
@@ -15,7 +16,7 @@ export type AttemptResult =
 
 export interface AttemptContext {
   readonly req: GatewayRequest;
-  readonly rule: CompiledRule;
+  readonly rule: ForwardPolicy;
   readonly backend: CompiledBackend;
   readonly transport: Transport;
   readonly state: UpstreamState;

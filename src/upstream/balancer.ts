@@ -1,6 +1,6 @@
-import type { Random } from "../pipeline/runtime-env.js";
-import type { CompiledBackend, CompiledEndpoint } from "../policy/snapshot.js";
-import type { BackendHealth } from "./outlier.js";
+import type { Random } from "../http/runtime-env.js";
+import type { CompiledBackend, CompiledEndpoint } from "./compiled-backend.js";
+import type { BackendHealth } from "../resilience/outlier.js";
 import { pick, weightedChoice } from "./weighted.js";
 
 /** Envoy's overprovisioning factor: a level at 72% health (x1.4 ≈ 100%) still takes all its traffic. */

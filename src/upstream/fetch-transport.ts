@@ -1,27 +1,8 @@
-import type { RequestBody, ResponseBody } from "../pipeline/exchange.js";
-import { GatewayError } from "../pipeline/gateway-error.js";
-import { HeaderList } from "../pipeline/header-list.js";
+import type { RequestBody } from "../http/exchange.js";
+import { HeaderList } from "../http/header-list.js";
+import { GatewayError } from "../http/gateway-error.js";
 import { TransportError, type Transport, type UpstreamRequest, type UpstreamResponse } from "./transport.js";
-
-/** A request body held as Web bytes or a Web stream (Workers, or any fetch runtime). */
-export class WebRequestBody implements RequestBody {
-  constructor(
-    readonly stream: ReadableStream<Uint8Array> | null,
-    readonly bytes: Uint8Array | null,
-    readonly length: number | null,
-  ) {}
-  get replayable(): boolean {
-    return this.bytes !== null;
-  }
-}
-
-/** A fetch Response body: streamed to the client as is, or cancelled. */
-export class WebResponseBody implements ResponseBody {
-  constructor(readonly stream: ReadableStream<Uint8Array> | null) {}
-  cancel(reason?: unknown): void {
-    void this.stream?.cancel(reason).catch(() => undefined);
-  }
-}
+import { WebRequestBody, WebResponseBody } from "../http/web-body.js";
 
 const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);

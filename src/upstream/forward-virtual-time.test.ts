@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { GatewayRequest } from "../pipeline/exchange.js";
-import { HeaderList } from "../pipeline/header-list.js";
-import { compileSnapshot } from "../policy/compile/compile-snapshot.js";
-import type { CompiledBackend, CompiledRule } from "../policy/snapshot.js";
-import { forward, type ForwardStats } from "./forward.js";
-import { ManualClock } from "./manual-clock.js";
-import { RetryBudget } from "./retry-budget.js";
+import type { GatewayRequest } from "../http/exchange.js";
+import { HeaderList } from "../http/header-list.js";
+import { compileSnapshot } from "../snapshot/compile-snapshot.js";
+import type { CompiledBackend } from "./compiled-backend.js";
+import type { CompiledRule } from "../routing/compiled-rule.js";
+import { forward } from "./forward.js";
+import type { ForwardStats } from "./forward-stats.js";
+import { ManualClock } from "../http/manual-clock.js";
+import { RetryBudget } from "../resilience/retry-budget.js";
 import { TransportError, type Transport, type UpstreamRequest, type UpstreamResponse } from "./transport.js";
 import { UpstreamState } from "./upstream-state.js";
 

@@ -1,14 +1,17 @@
-import { GatewayError } from "../pipeline/gateway-error.js";
-import type { GatewayRequest, GatewayResponse } from "../pipeline/exchange.js";
-import type { Random } from "../pipeline/runtime-env.js";
-import type { CompiledBackend, CompiledRule, HedgePolicy, RetryPolicy } from "../policy/snapshot.js";
-import type { RetryBudget } from "./retry-budget.js";
+import { GatewayError } from "../http/gateway-error.js";
+import type { GatewayRequest, GatewayResponse } from "../http/exchange.js";
+import type { Random } from "../http/runtime-env.js";
+import type { CompiledBackend } from "./compiled-backend.js";
+import type { ForwardPolicy } from "./forward-policy.js";
+import type { HedgePolicy, RetryPolicy } from "../resilience/policies.js";
+import type { RetryBudget } from "../resilience/retry-budget.js";
 import { runAttempt, type AttemptContext, type AttemptResult } from "./attempt.js";
-import { backoffDelay } from "./backoff.js";
-import { linkedController } from "./abort-link.js";
-import { retryAfterMs } from "./retry-after.js";
+import { backoffDelay } from "../resilience/backoff.js";
+import { linkedController } from "../http/abort-link.js";
+import { retryAfterMs } from "../resilience/retry-after.js";
 import type { Transport } from "./transport.js";
 import type { UpstreamState } from "./upstream-state.js";
+import type { ForwardStats } from "./forward-stats.js";
 
 export interface ForwardOptions {
   readonly transport: Transport;
@@ -16,27 +19,7 @@ export interface ForwardOptions {
   readonly random: Random;
 }
 
-/** One upstream attempt, for tracing (recorded only when a trace context is given). */
-export interface AttemptSpan {
-  readonly spanId: string;
-  readonly endpoint: string;
-  readonly startMs: number;
-  endMs: number;
-  status: number | null;
-  error: string | null;
-}
-
-/** What forwarding did, for metrics, the access log and traces. */
-export interface ForwardStats {
-  attempts: number;
-  hedges: number;
-  endpoint: string | null;
-  retrySkipped: string | null;
-  /** Set by the pipeline when tracing is on: each attempt then gets its own span and traceparent. */
-  trace?: { readonly traceId: string; readonly flags: string; readonly spans: AttemptSpan[] };
-}
-
-export type Forward = (req: GatewayRequest, rule: CompiledRule, backend: CompiledBackend, clientSignal: AbortSignal | undefined, stats: ForwardStats) => Promise<GatewayResponse>;
+export type Forward = (req: GatewayRequest, rule: ForwardPolicy, backend: CompiledBackend, clientSignal: AbortSignal | undefined, stats: ForwardStats) => Promise<GatewayResponse>;
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { CompiledBackend, CompiledEndpoint } from "../policy/snapshot.js";
+import type { CompiledBackend, CompiledEndpoint } from "./compiled-backend.js";
 import { chooseEndpoint } from "./balancer.js";
-import { CircuitBreaker } from "./circuit-breaker.js";
-import { ManualClock } from "./manual-clock.js";
-import { BackendHealth, GATEWAY_ERROR_DEFAULTS, type OutlierPolicy } from "./outlier.js";
-import { retryAfterMs } from "./retry-after.js";
+import { CircuitBreaker } from "../resilience/circuit-breaker.js";
+import { ManualClock } from "../http/manual-clock.js";
+import { BackendHealth, GATEWAY_ERROR_DEFAULTS, type OutlierPolicy } from "../resilience/outlier.js";
+import { retryAfterMs } from "../resilience/retry-after.js";
 import { weightedChoice } from "./weighted.js";
 
 function seeded(seed = 7): () => number {

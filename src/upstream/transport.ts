@@ -1,5 +1,5 @@
-import type { HeaderList } from "../pipeline/header-list.js";
-import type { RequestBody, ResponseBody } from "../pipeline/exchange.js";
+import type { HeaderList } from "../http/header-list.js";
+import type { RequestBody, ResponseBody } from "../http/exchange.js";
 
 /** A Backend's TLS settings for https endpoints (and upstream mTLS). */
 export interface UpstreamTls {

@@ -1,8 +1,8 @@
-import type { Clock } from "../pipeline/runtime-env.js";
-import type { CompiledBackend } from "../policy/snapshot.js";
-import { CircuitBreaker } from "./circuit-breaker.js";
-import { HealthRegistry } from "./outlier.js";
-import { RetryBudget } from "./retry-budget.js";
+import type { Clock } from "../http/runtime-env.js";
+import type { CompiledBackend } from "./compiled-backend.js";
+import { CircuitBreaker } from "../resilience/circuit-breaker.js";
+import { HealthRegistry } from "../resilience/outlier.js";
+import { RetryBudget } from "../resilience/retry-budget.js";
 
 export interface BudgetLimits {
   readonly ratio: number;

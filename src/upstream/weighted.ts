@@ -1,4 +1,4 @@
-import type { Random } from "../pipeline/runtime-env.js";
+import type { Random } from "../http/runtime-env.js";
 
 /**
  * Weighted random choice over a fixed set, shaped like linkerd's distribution:

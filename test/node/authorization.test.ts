@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sha256Hex } from "../../src/pipeline/identity/api-keys.js";
+import { sha256Hex } from "../../src/identity/api-keys.js";
 import { RedisApiKeyStore } from "../../src/runtime/node/redis-key-store.js";
 import { backendYaml, prefixRouteYaml, startTestGateway, type TestGateway } from "../support/gateway.js";
 import { rawRequest } from "../support/raw-request.js";

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SnapshotHolder } from "../../src/config/snapshot-holder.js";
-import type { GatewayRequest } from "../../src/pipeline/exchange.js";
-import { HeaderList } from "../../src/pipeline/header-list.js";
-import { createPipeline } from "../../src/pipeline/pipeline.js";
+import type { GatewayRequest } from "../../src/http/exchange.js";
+import { HeaderList } from "../../src/http/header-list.js";
+import { createPipeline } from "../../src/pipeline.js";
 import { UndiciTransport } from "../../src/runtime/node/undici-transport.js";
 import { FetchTransport } from "../../src/upstream/fetch-transport.js";
 import { UpstreamState } from "../../src/upstream/upstream-state.js";
-import { systemClock } from "../../src/pipeline/runtime-env.js";
+import { systemClock } from "../../src/http/runtime-env.js";
 import { backendYaml } from "../support/gateway.js";
 import { startUpstream, type TestUpstream } from "../support/upstream.js";
 

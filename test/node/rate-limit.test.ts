@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sha256Hex } from "../../src/pipeline/identity/api-keys.js";
+import { sha256Hex } from "../../src/identity/api-keys.js";
 import { backendYaml, startTestGateway, type TestGateway } from "../support/gateway.js";
 import { startUpstream, type TestUpstream } from "../support/upstream.js";
 

@@ -4,7 +4,7 @@
  * WebCrypto (jose) in whichever runtime runs the table.
  */
 import { SignJWT, base64url, exportJWK, generateKeyPair } from "jose";
-import { sha256Hex } from "../../src/pipeline/identity/api-keys.js";
+import { sha256Hex } from "../../src/identity/api-keys.js";
 import type { RoutingCase } from "./routing-table.js";
 
 const ISS = "https://idp.shared.test";

@@ -2,7 +2,7 @@ import { SELF, env } from "cloudflare:test";
 import { SignJWT, importJWK } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeBundle } from "../../src/config/bundle.js";
-import { sha256Hex } from "../../src/pipeline/identity/api-keys.js";
+import { sha256Hex } from "../../src/identity/api-keys.js";
 import { KV_KEYS } from "../../src/runtime/workers/kv-store.js";
 
 interface TestEnv {

@@ -1,5 +1,5 @@
 import { createWriteStream } from "node:fs";
-import type { RequestOutcome } from "../../pipeline/pipeline.js";
+import type { RequestOutcome } from "../../telemetry/request-outcome.js";
 import { accessLogEntry } from "../../telemetry/access-log.js";
 
 /** A writer of access-log lines, or null when logging is off. */

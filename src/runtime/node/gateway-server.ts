@@ -6,9 +6,9 @@ import { createAdaptorServer } from "@hono/node-server";
 import { adminApp } from "../../admin/admin-app.js";
 import type { ConfigStore } from "../../config/config-store.js";
 import { SnapshotHolder } from "../../config/snapshot-holder.js";
-import { GatewayError } from "../../pipeline/gateway-error.js";
-import { createPipeline } from "../../pipeline/pipeline.js";
-import type { Snapshot } from "../../policy/snapshot.js";
+import { GatewayError } from "../../http/gateway-error.js";
+import { createPipeline } from "../../pipeline.js";
+import type { Snapshot } from "../../snapshot/snapshot.js";
 import { GatewayMetrics } from "../../telemetry/gateway-metrics.js";
 import { jsonLogger, type Logger } from "./log.js";
 import { nodeHandler, writeError } from "./node-handler.js";
@@ -17,15 +17,16 @@ import { dirReloader, storeReloader } from "./reloaders.js";
 import { UndiciTransport } from "./undici-transport.js";
 import { HealthChecker } from "./health-checker.js";
 import { UpstreamState } from "../../upstream/upstream-state.js";
-import { systemClock } from "../../pipeline/runtime-env.js";
-import { JwksRegistry } from "../../pipeline/identity/jwks-registry.js";
-import type { ApiKeyStore } from "../../pipeline/identity/api-keys.js";
+import { systemClock } from "../../http/runtime-env.js";
+import { JwksRegistry } from "../../identity/jwks-registry.js";
+import type { ApiKeyStore } from "../../identity/api-keys.js";
 import { nodeJwksFetcher } from "./jwks-fetcher.js";
 import { watchTls } from "./tls-rotation.js";
 import { openAccessLog } from "./access-log-writer.js";
 import { poolKey } from "../../upstream/transport.js";
-import { pathRejectionWarning, type PathNormalizationOptions } from "../../pipeline/hygiene/normalize-path.js";
+import { pathRejectionWarning, type PathNormalizationOptions } from "../../hygiene/normalize-path.js";
 import type { LimiterStore } from "../../ratelimit/limiter-store.js";
+import { ListenerTls } from "./listener-tls.js";
 
 export interface NodeGatewayOptions {
   /** Directory (or single file) of policy documents; or give `store`. */
@@ -60,24 +61,6 @@ export interface NodeGatewayOptions {
   readonly rateLimitLocalKeys?: number;
   /** Per-key API key lookups (`apiKey.keyStore: true` policies). */
   readonly apiKeyStore?: ApiKeyStore & { close?(): Promise<void> };
-}
-
-export interface ListenerTls {
-  /** PEM server certificate chain and key. */
-  readonly cert: string;
-  readonly key: string;
-  /** PEM CA bundle client certificates are verified against. */
-  readonly clientCa?: string;
-  /**
-   * strict: the TLS handshake requires a valid client certificate (Istio STRICT).
-   * permissive (default with clientCa): a certificate is asked for and verified, but a client
-   * without a valid one still connects; policies decide (SecurityPolicy clientCertificate).
-   */
-  readonly clientAuth?: "strict" | "permissive";
-  /** Re-reads the certificate, key and CA; polled every `reloadMs` and applied to new connections when they change. */
-  readonly reload?: () => ListenerTls;
-  /** Default 10 s. */
-  readonly reloadMs?: number;
 }
 
 export interface NodeGateway {

@@ -1,7 +1,7 @@
 import { Agent, request, type Dispatcher } from "undici";
 import { connectOptions } from "./undici-transport.js";
-import type { Snapshot } from "../../policy/snapshot.js";
-import type { HealthRegistry } from "../../upstream/outlier.js";
+import type { Snapshot } from "../../snapshot/snapshot.js";
+import type { HealthRegistry } from "../../resilience/outlier.js";
 
 /**
  * Active HTTP health checks for every Backend with `spec.healthCheck`: GET path on each endpoint

@@ -1,5 +1,5 @@
 import { Agent, fetch } from "undici";
-import type { JwksFetcher } from "../../pipeline/identity/jwks-registry.js";
+import type { JwksFetcher } from "../../identity/jwks-registry.js";
 
 const agents = new Map<string, Agent>();
 

@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import type { RequestBody } from "../../pipeline/exchange.js";
+import type { RequestBody } from "../../http/exchange.js";
 
 /** A request body on Node: the incoming stream, or its bytes once read for replay. */
 export class NodeRequestBody implements RequestBody {

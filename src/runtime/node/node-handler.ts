@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import type { GatewayRequest, GatewayResponse } from "../../pipeline/exchange.js";
-import { GatewayError, errorBody } from "../../pipeline/gateway-error.js";
-import { HeaderList } from "../../pipeline/header-list.js";
-import type { Pipeline } from "../../pipeline/pipeline.js";
+import type { GatewayRequest, GatewayResponse } from "../../http/exchange.js";
+import { GatewayError, errorBody } from "../../http/gateway-error.js";
+import { HeaderList } from "../../http/header-list.js";
+import type { Pipeline } from "../../pipeline.js";
 import { parseRequestHead, type RequestHead } from "../../http/request-target.js";
 import { NodeRequestBody } from "./node-body.js";
 import { NodeResponseBody } from "./node-response-body.js";

@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import type { BodyEnd, ResponseBody } from "../../pipeline/exchange.js";
+import type { BodyEnd, ResponseBody } from "../../http/exchange.js";
 
 const QUEUE_LIMIT = 64 * 1024;
 

@@ -1,6 +1,6 @@
 import type { TLSSocket } from "node:tls";
 import type { Socket } from "node:net";
-import type { PeerCertificate } from "../../pipeline/identity/principal.js";
+import type { PeerCertificate } from "../../http/principal.js";
 
 const PEER = Symbol("meshgate.peerCertificate");
 type CertSocket = Socket & { [PEER]?: PeerCertificate | null };

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { failFastRedis } from "./fail-fast-redis.js";
-import { parseStoredKey, type ApiKeyEntry, type ApiKeyStore } from "../../pipeline/identity/api-keys.js";
+import { parseStoredKey, type ApiKeyEntry, type ApiKeyStore } from "../../identity/api-keys.js";
 
 /** API keys one per Redis key (`<prefix>:apikey:<sha256 hex>` → JSON entry), for key sets too large for a bundle. */
 export class RedisApiKeyStore implements ApiKeyStore {

@@ -1,5 +1,5 @@
 import type { Server } from "node:https";
-import type { ListenerTls } from "./gateway-server.js";
+import type { ListenerTls } from "./listener-tls.js";
 import type { Logger } from "./log.js";
 
 /** Certificate rotation without a restart: new connections get the new certificate, open ones keep theirs. */

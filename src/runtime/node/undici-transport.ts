@@ -1,12 +1,12 @@
 import { Pool, type Dispatcher } from "undici";
-import type { RequestBody } from "../../pipeline/exchange.js";
-import { HeaderList } from "../../pipeline/header-list.js";
-import { GatewayError } from "../../pipeline/gateway-error.js";
+import type { RequestBody } from "../../http/exchange.js";
+import { HeaderList } from "../../http/header-list.js";
+import { GatewayError } from "../../http/gateway-error.js";
 import { readFileSync } from "node:fs";
 import { TransportError, poolKey, type Transport, type UpstreamRequest, type UpstreamResponse, type UpstreamTls } from "../../upstream/transport.js";
 import { NodeRequestBody, bufferBody } from "./node-body.js";
 import { NodeResponseBody } from "./node-response-body.js";
-import { onAbort } from "../../upstream/abort-link.js";
+import { onAbort } from "../../http/abort-link.js";
 
 export interface UndiciTransportOptions {
   /** Max connections per upstream origin. Default: unlimited (undici's default). */

@@ -1,4 +1,4 @@
-import { parseStoredKey, type ApiKeyEntry, type ApiKeyStore } from "../../pipeline/identity/api-keys.js";
+import { parseStoredKey, type ApiKeyEntry, type ApiKeyStore } from "../../identity/api-keys.js";
 import type { KvBinding } from "./kv-store.js";
 
 /** API keys one per KV key (`apikey:<sha256 hex>` → JSON entry) in the API_KEYS namespace. */

@@ -1,4 +1,4 @@
-import type { PeerCertificate } from "../../pipeline/identity/principal.js";
+import type { PeerCertificate } from "../../http/principal.js";
 
 /** The fields of `request.cf.tlsClientAuth` meshgate reads (Cloudflare mTLS / API Shield). */
 export interface TlsClientAuth {

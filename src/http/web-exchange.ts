@@ -1,0 +1,64 @@
+import { WebRequestBody, WebResponseBody } from "./web-body.js";
+import { hostAuthority } from "./request-target.js";
+import { GatewayError } from "./gateway-error.js";
+import { isResponseBody, type GatewayRequest, type GatewayResponse } from "./exchange.js";
+import { HeaderList } from "./header-list.js";
+import type { PeerCertificate } from "./principal.js";
+
+export interface WebRequestInfo {
+  readonly clientAddress: string;
+  readonly startTime: number;
+  readonly peerCertificate?: PeerCertificate | null;
+}
+
+/** A Web Request (Workers, Hono's app.request) into the pipeline's request model. */
+export function fromWebRequest(request: Request, info: WebRequestInfo): GatewayRequest {
+  const url = new URL(request.url);
+  const lines: string[] = [];
+  request.headers.forEach((value, name) => lines.push(name, value));
+  const headers = new HeaderList(lines);
+  const authority = headers.get("host") ?? url.host;
+  if (!headers.has("host")) headers.append("host", authority);
+  let host = "";
+  let port: number | null = null;
+  let malformed: GatewayError | null = null;
+  try {
+    // The runtime's URL parser has taken the target apart already; a fragment left in it, or a
+    // Host header (two of them arrive comma-joined) that is not a plain authority, is refused.
+    if (request.url.includes("#")) throw new GatewayError("bad_request", "fragment (#) in request target");
+    ({ host, port } = hostAuthority(authority));
+  } catch (err) {
+    malformed = err as GatewayError;
+  }
+  const length = headers.get("content-length");
+  const scheme = url.protocol === "https:" ? "https" : "http";
+  return {
+    method: request.method,
+    scheme,
+    host,
+    hostPort: port,
+    listenerPort: url.port === "" ? (scheme === "https" ? 443 : 80) : Number(url.port),
+    path: url.pathname,
+    query: url.search,
+    headers,
+    body: request.body === null ? null : new WebRequestBody(request.body, null, length === undefined ? null : Number(length)),
+    clientAddress: info.clientAddress,
+    peerCertificate: info.peerCertificate ?? null,
+    startTime: info.startTime,
+    malformed,
+  };
+}
+
+/** The pipeline's answer as a Web Response; upstream bodies stream through untouched. */
+export function toWebResponse(response: GatewayResponse): Response {
+  const headers = new Headers();
+  for (const [name, value] of response.headers.entries()) headers.append(name, value);
+  const body = response.body;
+  const nullBody = response.status === 204 || response.status === 304 || (response.status >= 100 && response.status < 200);
+  let init: BodyInit | null = null;
+  if (!nullBody && body !== null) {
+    if (isResponseBody(body)) init = body instanceof WebResponseBody ? body.stream : null;
+    else init = body as string | Uint8Array<ArrayBuffer>;
+  }
+  return new Response(init, { status: response.status, headers });
+}

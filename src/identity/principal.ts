@@ -1,0 +1,13 @@
+import { CertificateIdentity, PeerCertificate, Principal } from "../http/principal.js";
+
+export function certificateIdentity(cert: PeerCertificate, source: "tls" | "xfcc"): CertificateIdentity {
+  const spiffeId = cert.uris.find((u) => u.startsWith("spiffe://")) ?? null;
+  return { id: spiffeId ?? cert.subject, spiffeId, subject: cert.subject, fingerprint: cert.fingerprint, source };
+}
+
+export function combinePrincipal(jwt: Principal["jwt"], consumer: Principal["consumer"], certificate: CertificateIdentity | null): Principal | null {
+  if (jwt) return { id: `${jwt.issuer}/${jwt.subject}`, kind: "jwt", jwt, consumer, certificate };
+  if (consumer) return { id: consumer.name, kind: "apiKey", jwt, consumer, certificate };
+  if (certificate) return { id: certificate.id, kind: "certificate", jwt, consumer, certificate };
+  return null;
+}

@@ -1,0 +1,79 @@
+import type { PolicyIssue } from "./issues.js";
+import type { TargetRef } from "./target-ref.js";
+import type { Located } from "./located.js";
+
+/** A policy attached with Gateway API `targetRefs`. */
+export interface AttachedPolicy {
+  readonly metadata: { readonly namespace: string; readonly name: string; readonly creationTimestamp?: string | undefined };
+  readonly spec: { readonly targetRefs: readonly TargetRef[] };
+}
+
+/** What attachment needs of a route: its name and its rules' names (routing's kinds satisfy it). */
+export interface AttachableRoute {
+  readonly metadata: { readonly namespace: string; readonly name: string };
+  readonly spec: { readonly rules: readonly { readonly name?: string | undefined }[] };
+}
+
+/** The policy that applies to one rule of one route, or null. */
+export type AttachmentLookup<T, R extends AttachableRoute = AttachableRoute> = (route: R, ruleName: string | undefined) => Located<T> | null;
+
+const GATEWAY_GROUP = "gateway.networking.k8s.io";
+
+/**
+ * Gateway API policy attachment: a policy naming a rule (`sectionName`) beats one naming the
+ * whole route, which beats one naming the Gateway (every route); among equals the oldest, then
+ * the alphabetically first, wins. Policies do not merge: the most specific one applies whole.
+ */
+export interface AttachmentOptions<R extends AttachableRoute = AttachableRoute> {
+  /** Whether `kind: Gateway` targets are allowed (every route attached to that Gateway). */
+  readonly gatewayWide: boolean;
+  /** The Gateways ("ns/name") a route attached to; null when there are no Gateway documents (every route counts). */
+  readonly gatewaysOf?: (route: R) => ReadonlySet<string> | null;
+}
+
+export function attachmentLookup<T extends AttachedPolicy, R extends AttachableRoute>(kind: string, policies: readonly Located<T>[], routes: readonly Located<R>[], issues: PolicyIssue[], options: AttachmentOptions<R>): AttachmentLookup<T, R> {
+  const byRoute = new Map<string, { section: string | undefined; policy: Located<T> }[]>();
+  const gatewayWide: { gateway: string; policy: Located<T> }[] = [];
+  for (const p of policies) {
+    const ns = p.doc.metadata.namespace;
+    p.doc.spec.targetRefs.forEach((ref, i) => {
+      const path = ["spec", "targetRefs", i];
+      if (options.gatewayWide && ref.group === GATEWAY_GROUP && ref.kind === "Gateway") {
+        gatewayWide.push({ gateway: `${ns}/${ref.name}`, policy: p });
+        return;
+      }
+      if (ref.group !== GATEWAY_GROUP || ref.kind !== "HTTPRoute") {
+        const targets = options.gatewayWide ? "HTTPRoutes and Gateways" : "HTTPRoutes";
+        issues.push({ file: p.file, index: p.index, severity: "warning", path: [...path, "kind"], message: `${kind} targets ${targets} only; ${ref.group}/${ref.kind} ignored` });
+        return;
+      }
+      const route = routes.find((r) => r.doc.metadata.namespace === ns && r.doc.metadata.name === ref.name);
+      if (route === undefined) {
+        issues.push({ file: p.file, index: p.index, severity: "warning", path: [...path, "name"], message: `no HTTPRoute ${ns}/${ref.name}; policy not applied there` });
+        return;
+      }
+      if (ref.sectionName !== undefined && !route.doc.spec.rules.some((r) => r.name === ref.sectionName)) {
+        issues.push({ file: p.file, index: p.index, severity: "warning", path: [...path, "sectionName"], message: `HTTPRoute ${ns}/${ref.name} has no rule named ${ref.sectionName}` });
+        return;
+      }
+      const key = `${ns}/${ref.name}`;
+      byRoute.set(key, [...(byRoute.get(key) ?? []), { section: ref.sectionName, policy: p }]);
+    });
+  }
+  const byAge = [...gatewayWide].sort((a, b) => age(a.policy).localeCompare(age(b.policy)));
+  // Without Gateway documents a Gateway target means every route; with them, the routes attached to it.
+  const forGateways = (route: R) => {
+    const attached = options.gatewaysOf?.(route) ?? null;
+    return byAge.find((g) => attached === null || attached.has(g.gateway))?.policy ?? null;
+  };
+  return (route, ruleName) => {
+    const candidates = (byRoute.get(`${route.metadata.namespace}/${route.metadata.name}`) ?? []).filter((c) => c.section === undefined || c.section === ruleName);
+    if (candidates.length === 0) return forGateways(route);
+    candidates.sort((a, b) => Number(b.section !== undefined) - Number(a.section !== undefined) || age(a.policy).localeCompare(age(b.policy)));
+    return candidates[0]!.policy;
+  };
+}
+
+function age(p: Located<AttachedPolicy>): string {
+  return `${p.doc.metadata.creationTimestamp ?? ""}\u0000${p.doc.metadata.namespace}/${p.doc.metadata.name}`;
+}

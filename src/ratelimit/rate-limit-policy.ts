@@ -1,0 +1,68 @@
+import { z } from "zod";
+import { headerNameSchema } from "../policy/common.js";
+import { durationSchema } from "../policy/duration.js";
+import { metadataSchema } from "../policy/meta.js";
+import { requestConditionFields, ruleNameSchema } from "../identity/security-policy.js";
+import { targetRefSchema } from "../policy/target-ref.js";
+import { strictObject } from "../policy/strict-object.js";
+
+const limitSchema = strictObject({
+    requests: z.number().int().min(1).max(1_000_000_000),
+    period: durationSchema.refine((ms) => ms >= 1, { message: "period must be at least 1ms" }),
+    /** How many requests may arrive at once (bucket size). Default: `requests`. 1 = evenly spaced. */
+    burst: z.number().int().min(1).max(1_000_000_000).optional(),
+  })
+  .transform((l) => ({ ...l, burst: l.burst ?? l.requests }));
+
+const rateLimitRuleSchema = strictObject({
+    name: ruleNameSchema,
+    /** Which requests this rule counts; empty = all. Rules are tried in order; the first that matches applies. */
+    match: strictObject(requestConditionFields).default({}),
+    /**
+     * One bucket per: principal id, API-key consumer, client address, value of `keyHeader`, or one
+     * shared bucket. A request without that value (no principal, no header) skips the rule.
+     */
+    key: z.enum(["principal", "consumer", "clientAddress", "header", "shared"]),
+    keyHeader: headerNameSchema.transform((h) => h.toLowerCase()).optional(),
+    limit: limitSchema,
+    /** Units each request takes from the bucket. */
+    cost: z.number().int().min(1).max(1_000_000).default(1),
+  })
+  .refine((r) => (r.key === "header") === (r.keyHeader !== undefined), { message: "keyHeader is required with key: header (and only then)", path: ["keyHeader"] })
+  .refine((r) => r.cost <= r.limit.burst, { message: "cost is larger than the burst: no request could ever pass", path: ["cost"] });
+
+/** meshgate.dev/v1alpha1 RateLimitPolicy: request limits for the routes it targets. */
+export const rateLimitPolicySchema = strictObject({
+  apiVersion: z.literal("meshgate.dev/v1alpha1"),
+  kind: z.literal("RateLimitPolicy"),
+  metadata: metadataSchema,
+  spec: strictObject({
+      targetRefs: z.array(targetRefSchema).min(1, { message: "a RateLimitPolicy needs at least one targetRef" }).max(16),
+      /**
+       * local: per gateway instance (per isolate on Workers). global: exact across instances — Redis on
+       * Node (`serve --ratelimit-store`), Durable Objects on Workers (binding RATE_LIMITER).
+       * workers-binding: the Workers rate-limiting binding named in `binding` (approximate, cheapest).
+       */
+      store: z.enum(["local", "global", "workers-binding"]).default("local"),
+      binding: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+      /** When the store fails or exceeds `timeout`: open = allow (and count the error), closed = 503. */
+      failureMode: z.enum(["open", "closed"]).default("open"),
+      timeout: durationSchema.default(100),
+      /** Count and log what would be limited; never answer 429. */
+      shadow: z.boolean().default(false),
+      /** Send RateLimit-Policy / RateLimit headers on allowed and limited responses. */
+      responseHeaders: z.boolean().default(true),
+      rules: z.array(rateLimitRuleSchema).min(1).max(64),
+    })
+    .superRefine((spec, ctx) => {
+      if ((spec.store === "workers-binding") !== (spec.binding !== undefined)) ctx.addIssue({ code: "custom", path: ["binding"], message: "binding names the Workers rate-limiting binding: required with store: workers-binding, and only then" });
+      const seen = new Set<string>();
+      spec.rules.forEach((r, i) => {
+        if (seen.has(r.name)) ctx.addIssue({ code: "custom", path: ["rules", i, "name"], message: `duplicate rule name ${r.name}` });
+        seen.add(r.name);
+      });
+    }),
+});
+
+export type RateLimitPolicy = z.output<typeof rateLimitPolicySchema>;
+export type RateLimitRuleSpec = RateLimitPolicy["spec"]["rules"][number];

@@ -1,0 +1,60 @@
+import type { PolicyIssue } from "../policy/issues.js";
+import type { TrafficPolicy } from "./traffic-policy.js";
+import type { AffinityPolicy, FaultPolicy, HedgePolicy, RetryPolicy } from "./policies.js";
+import type { Located } from "../policy/located.js";
+import { attachmentLookup, type AttachableRoute } from "../policy/attachment.js";
+
+export interface RuleTraffic {
+  readonly name: string;
+  readonly retry: RetryPolicy | null;
+  readonly perTryTimeoutMs: number | null;
+  readonly hedge: HedgePolicy | null;
+  readonly fault: FaultPolicy | null;
+  readonly affinity: AffinityPolicy | null;
+}
+
+/** Finds the TrafficPolicy for one rule: a sectionName target beats a whole-route one; then oldest, then name. */
+export type TrafficLookup<R extends AttachableRoute = AttachableRoute> = (route: R, ruleName: string | undefined) => RuleTraffic | null;
+
+export function trafficLookup<R extends AttachableRoute>(policies: readonly Located<TrafficPolicy>[], routes: readonly Located<R>[], issues: PolicyIssue[]): TrafficLookup<R> {
+  const find = attachmentLookup("TrafficPolicy", policies, routes, issues, { gatewayWide: false });
+  const cache = new Map<Located<TrafficPolicy>, RuleTraffic>();
+  return (route, ruleName) => {
+    const chosen = find(route, ruleName);
+    if (chosen === null) return null;
+    let compiled = cache.get(chosen);
+    if (compiled === undefined) cache.set(chosen, (compiled = compileTraffic(chosen.doc)));
+    return compiled;
+  };
+}
+
+function compileTraffic(doc: TrafficPolicy): RuleTraffic {
+  const { retry, hedge, fault, sessionAffinity } = doc.spec;
+  return {
+    name: `${doc.metadata.namespace}/${doc.metadata.name}`,
+    retry: retry
+      ? {
+          attempts: retry.attempts,
+          codes: new Set(retry.codes),
+          onConnectFailure: retry.on.includes("connect-failure"),
+          onReset: retry.on.includes("reset"),
+          onTimeout: retry.on.includes("timeout"),
+          backoffMs: retry.backoff.base,
+          backoffMaxMs: retry.backoff.max,
+          budget: retry.budget,
+          nonIdempotent: retry.nonIdempotent,
+          maxBufferBytes: retry.maxBufferBytes,
+        }
+      : null,
+    perTryTimeoutMs: retry?.perTryTimeout ?? null,
+    hedge: hedge ? { delayMs: hedge.delay, maxHedges: hedge.maxHedges, budget: hedge.budget } : null,
+    fault: fault
+      ? {
+          abort: fault.abort ? { status: fault.abort.status, fraction: fault.abort.percentage / 100 } : null,
+          delay: fault.delay ? { ms: fault.delay.duration, fraction: fault.delay.percentage / 100 } : null,
+          header: fault.header ?? null,
+        }
+      : null,
+    affinity: sessionAffinity ? { header: sessionAffinity.header ?? null, cookie: sessionAffinity.cookie ?? null } : null,
+  };
+}

@@ -1,0 +1,161 @@
+import type { PolicyIssue } from "../policy/issues.js";
+import type { HTTPRoute, HTTPRouteRule } from "./httproute.js";
+import type { CompiledBackend } from "../upstream/compiled-backend.js";
+import type { CompiledBackendRef, CompiledRule, MirrorTarget, SessionPersistencePolicy } from "./compiled-rule.js";
+import type { RetryPolicy } from "../resilience/policies.js";
+import type { Located } from "../policy/located.js";
+import { weightedChoice } from "../upstream/weighted.js";
+import { fnv1a } from "../http/text-hash.js";
+import { compileFilters } from "./compile-filters.js";
+import { compileMatch } from "./compile-match.js";
+import type { TrafficLookup } from "../resilience/compile-traffic.js";
+import type { SecurityLookup } from "../identity/compile-security.js";
+import type { RateLimitLookup } from "../ratelimit/compile-rate-limit.js";
+import type { RouteEntry } from "./compiled-rule.js";
+
+export interface RuleContext {
+  readonly backends: ReadonlyMap<string, CompiledBackend>;
+  readonly issues: PolicyIssue[];
+  readonly traffic: TrafficLookup<HTTPRoute>;
+  readonly security: SecurityLookup<HTTPRoute>;
+  readonly rateLimit: RateLimitLookup<HTTPRoute>;
+}
+
+interface BackendRefLike {
+  readonly name: string;
+  readonly namespace?: string | undefined;
+  readonly group?: string | undefined;
+  readonly kind?: string | undefined;
+}
+
+/** One HTTPRoute into its compiled rules and their precedence entries. */
+/** `hostnames`: the patterns the route serves (its own, or as attached to Gateway listeners); null = every host. */
+export function compileRoute(located: Located<HTTPRoute>, ctx: RuleContext, hostnames: readonly (string | null)[]): RouteEntry[] {
+  const route = located.doc;
+  const { namespace, name } = route.metadata;
+  const key = `${namespace}/${name}`;
+  const created = route.metadata.creationTimestamp ?? "";
+  const entries: RouteEntry[] = [];
+  route.spec.rules.forEach((rule, ruleIndex) => {
+    const compiled = compileRule(located, rule, ruleIndex, ctx);
+    rule.matches.forEach((m, matchIndex) => {
+      const match = compileMatch(m);
+      for (const hostPattern of hostnames) {
+        entries.push({ rule: compiled, hostPattern, ...match, age: { created, key, rule: ruleIndex, match: matchIndex } });
+      }
+    });
+  });
+  return entries;
+}
+
+function compileRule(located: Located<HTTPRoute>, rule: HTTPRouteRule, ruleIndex: number, ctx: RuleContext): CompiledRule {
+  const route = located.doc;
+  const { namespace, name } = route.metadata;
+  const at = { file: located.file, index: located.index, issues: ctx.issues };
+  const rulePath = ["spec", "rules", ruleIndex];
+  const filters = compileFilters(rule.filters ?? [], { ...at, path: [...rulePath, "filters"] });
+  const resolve = (ref: BackendRefLike, path: (string | number)[]) => resolveBackend(ref, namespace, path, located, ctx);
+
+  const backendRefs: CompiledBackendRef[] = (rule.backendRefs ?? []).map((ref, i) => {
+    const path = [...rulePath, "backendRefs", i];
+    const refFilters = compileFilters(ref.filters ?? [], { ...at, path: [...path, "filters"] });
+    return {
+      key: `${ref.namespace ?? namespace}/${ref.name}`,
+      weight: ref.weight ?? 1,
+      backend: resolve(ref, path),
+      requestFilters: refFilters.request,
+      responseFilters: refFilters.response,
+    };
+  });
+  const mirrors: MirrorTarget[] = filters.mirrors.map((m, i) => ({
+    backend: resolve(m.ref, [...rulePath, "filters", i, "requestMirror", "backendRef"]),
+    fraction: m.fraction,
+  }));
+  const choice = weightedChoice(backendRefs, (r) => r.weight);
+  const traffic = ctx.traffic(route, rule.name);
+  if (choice.kind === "empty" && filters.terminal === null && filters.preflight === null) {
+    ctx.issues.push({ file: located.file, index: located.index, severity: "warning", path: [...rulePath, "backendRefs"], message: "rule has no backendRef with weight above zero; its requests answer 500" });
+  }
+  return {
+    id: `${namespace}/${name}/${rule.name ?? `rule-${ruleIndex}`}`,
+    route: { namespace, name },
+    ruleIndex,
+    preflight: filters.preflight,
+    requestFilters: filters.request,
+    redirect: filters.terminal,
+    mirrors,
+    responseFilters: filters.response,
+    backends: choice.kind === "empty" ? null : choice,
+    backendRefs,
+    requestTimeoutMs: rule.timeouts?.request ?? null,
+    backendTimeoutMs: traffic?.perTryTimeoutMs ?? rule.timeouts?.backendRequest ?? null,
+    // A TrafficPolicy's retry replaces the route's own `retry` field.
+    retry: traffic?.retry ?? (rule.retry ? routeRetry(rule.retry) : null),
+    hedge: traffic?.hedge ?? null,
+    fault: traffic?.fault ?? null,
+    affinity: traffic?.affinity ?? null,
+    persistence: rule.sessionPersistence ? compilePersistence(rule.sessionPersistence, `${namespace}/${name}/${ruleIndex}`, backendRefs) : null,
+    trafficPolicy: traffic?.name ?? null,
+    security: ctx.security(route, rule.name),
+    rateLimit: ctx.rateLimit(route, rule.name),
+  };
+}
+
+/**
+ * Gateway API `retry`: the listed codes plus connect failures and backend timeouts, any method
+ * (the route author opted in), bounded by the default retry budget.
+ */
+function routeRetry(retry: NonNullable<HTTPRouteRule["retry"]>): RetryPolicy {
+  const base = retry.backoff ?? 25;
+  return {
+    attempts: retry.attempts ?? 2,
+    codes: new Set(retry.codes ?? []),
+    onConnectFailure: true,
+    onReset: false,
+    onTimeout: true,
+    backoffMs: base,
+    backoffMaxMs: base * 10,
+    budget: { ratio: 0.2, minPerSecond: 10 },
+    nonIdempotent: true,
+    maxBufferBytes: 64 * 1024,
+  };
+}
+
+/**
+ * A backendRef without kind (a Kubernetes Service) or of kind meshgate.dev Backend resolves
+ * to the Backend of that name in the ref's namespace, else the route's. Anything else is
+ * unresolvable: a warning now, a 500 for its share of traffic (Gateway API).
+ */
+function resolveBackend(ref: BackendRefLike, routeNamespace: string, path: (string | number)[], located: Located<HTTPRoute>, ctx: RuleContext): CompiledBackend | null {
+  const group = ref.group ?? "";
+  const kind = ref.kind ?? "Service";
+  const key = `${ref.namespace ?? routeNamespace}/${ref.name}`;
+  const supported = (group === "" && kind === "Service") || (group === "meshgate.dev" && kind === "Backend");
+  const backend = supported ? ctx.backends.get(key) : undefined;
+  if (backend) return backend;
+  const message = supported
+    ? `backendRef ${key} does not resolve: no Backend named ${ref.name} in namespace ${ref.namespace ?? routeNamespace}; its share of traffic answers 500`
+    : `backendRef kind ${group === "" ? "" : `${group}/`}${kind} is not supported; its share of traffic answers 500`;
+  ctx.issues.push({ file: located.file, index: located.index, severity: "warning", path: [...path, "name"], message });
+  return null;
+}
+
+function compilePersistence(spec: NonNullable<HTTPRouteRule["sessionPersistence"]>, ruleKey: string, refs: readonly CompiledBackendRef[]): SessionPersistencePolicy {
+  const byToken = new Map<string, CompiledBackendRef>();
+  const fingerprints = new Map<CompiledBackendRef, string>();
+  refs.forEach((ref, i) => {
+    const fp = fnv1a(`${ruleKey}\u0000${i}\u0000${ref.key}`).toString(16).padStart(8, "0");
+    byToken.set(fp, ref);
+    fingerprints.set(ref, fp);
+  });
+  const seconds = (ms: number | undefined) => (ms === undefined ? null : Math.ceil(ms / 1000));
+  return {
+    name: spec.sessionName ?? "meshgate-session",
+    type: spec.type,
+    absoluteTimeoutSeconds: seconds(spec.absoluteTimeout),
+    idleTimeoutSeconds: seconds(spec.idleTimeout),
+    permanent: spec.cookieConfig?.lifetimeType === "Permanent",
+    refs: byToken,
+    fingerprints,
+  };
+}

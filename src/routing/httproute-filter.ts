@@ -1,0 +1,113 @@
+import { z } from "zod";
+import { backendObjectRefSchema, headerNameSchema, portSchema, preciseHostnameSchema } from "../policy/common.js";
+import { strictObject } from "../policy/strict-object.js";
+
+const headerValueSchema = strictObject({ name: headerNameSchema, value: z.string().max(4096) });
+
+const headerModifierSchema = strictObject({
+    set: z.array(headerValueSchema).max(16).default([]),
+    add: z.array(headerValueSchema).max(16).default([]),
+    remove: z.array(headerNameSchema).max(16).default([]),
+  })
+  .superRefine((m, ctx) => {
+    for (const field of ["set", "add"] as const) {
+      const seen = new Set<string>();
+      m[field].forEach((h, i) => {
+        if (seen.has(h.name.toLowerCase())) ctx.addIssue({ code: "custom", path: [field, i, "name"], message: `duplicate header "${h.name}" in ${field}` });
+        seen.add(h.name.toLowerCase());
+      });
+    }
+  });
+
+export const pathModifierSchema = strictObject({
+    type: z.enum(["ReplaceFullPath", "ReplacePrefixMatch"]),
+    replaceFullPath: z.string().max(1024).optional(),
+    replacePrefixMatch: z.string().max(1024).optional(),
+  })
+  .superRefine((p, ctx) => {
+    const field = p.type === "ReplaceFullPath" ? "replaceFullPath" : "replacePrefixMatch";
+    const other = p.type === "ReplaceFullPath" ? "replacePrefixMatch" : "replaceFullPath";
+    if (p[field] === undefined) ctx.addIssue({ code: "custom", path: [field], message: `${field} is required when type is ${p.type}` });
+    if (p[other] !== undefined) ctx.addIssue({ code: "custom", path: [other], message: `${other} must not be set when type is ${p.type}` });
+    const value = p[field];
+    if (value !== undefined && value !== "" && !value.startsWith("/")) ctx.addIssue({ code: "custom", path: [field], message: `must start with / (got "${value}")` });
+  });
+
+const redirectSchema = strictObject({
+  scheme: z.enum(["http", "https"]).optional(),
+  hostname: preciseHostnameSchema.optional(),
+  path: pathModifierSchema.optional(),
+  port: portSchema.optional(),
+  statusCode: z.union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)], { message: "statusCode must be one of 301, 302, 303, 307, 308" }).default(302),
+});
+
+const rewriteSchema = strictObject({ hostname: preciseHostnameSchema.optional(), path: pathModifierSchema.optional() });
+
+const mirrorSchema = strictObject({
+    backendRef: backendObjectRefSchema,
+    percent: z.number().int().min(0).max(100).optional(),
+    fraction: strictObject({ numerator: z.number().int().min(0), denominator: z.number().int().min(1).default(100) })
+      .refine((f) => f.numerator <= f.denominator, { message: "numerator must not exceed denominator", path: ["numerator"] })
+      .optional(),
+  })
+  .refine((m) => m.percent === undefined || m.fraction === undefined, { message: "percent and fraction are mutually exclusive", path: ["fraction"] });
+
+const ORIGIN = /^(\*|(https?):\/\/(\*\.)?[a-z0-9.-]+(:[0-9]{1,5})?)$/i;
+const corsSchema = strictObject({
+  allowOrigins: z.array(z.string().regex(ORIGIN, { message: 'must be "*" or an origin such as https://app.example.com or https://*.example.com' })).max(64).default([]),
+  allowMethods: z.array(z.string().regex(/^(\*|[A-Z]+)$/, { message: 'must be an HTTP method or "*"' })).max(9).default([]),
+  allowHeaders: z.array(z.string().min(1)).max(64).default([]),
+  exposeHeaders: z.array(z.string().min(1)).max(64).default([]),
+  maxAge: z.number().int().min(1).default(5),
+  allowCredentials: z.boolean().default(false),
+});
+
+const extensionRefSchema = strictObject({ group: z.string(), kind: z.string().min(1), name: z.string().min(1) });
+
+const FILTER_FIELD = {
+  RequestHeaderModifier: "requestHeaderModifier",
+  ResponseHeaderModifier: "responseHeaderModifier",
+  RequestRedirect: "requestRedirect",
+  URLRewrite: "urlRewrite",
+  RequestMirror: "requestMirror",
+  CORS: "cors",
+  ExtensionRef: "extensionRef",
+} as const;
+
+export const httpRouteFilterSchema = strictObject({
+    type: z.enum(["RequestHeaderModifier", "ResponseHeaderModifier", "RequestRedirect", "URLRewrite", "RequestMirror", "CORS", "ExtensionRef"], {
+      message: "type must be one of RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite, RequestMirror, CORS, ExtensionRef",
+    }),
+    requestHeaderModifier: headerModifierSchema.optional(),
+    responseHeaderModifier: headerModifierSchema.optional(),
+    requestRedirect: redirectSchema.optional(),
+    urlRewrite: rewriteSchema.optional(),
+    requestMirror: mirrorSchema.optional(),
+    cors: corsSchema.optional(),
+    extensionRef: extensionRefSchema.optional(),
+  })
+  .superRefine((f, ctx) => {
+    // Gateway API CEL: exactly the field named by `type` is set.
+    const wanted = FILTER_FIELD[f.type];
+    for (const field of Object.values(FILTER_FIELD)) {
+      if (field === wanted && f[field] === undefined) ctx.addIssue({ code: "custom", path: [field], message: `${field} is required when type is ${f.type}` });
+      if (field !== wanted && f[field] !== undefined) ctx.addIssue({ code: "custom", path: [field], message: `${field} must not be set when type is ${f.type}` });
+    }
+  });
+
+export type HTTPRouteFilter = z.output<typeof httpRouteFilterSchema>;
+export type HTTPPathModifier = z.output<typeof pathModifierSchema>;
+
+/** Gateway API CEL rules over one filter list; `path` is where the list sits. */
+export function checkFilterList(filters: readonly HTTPRouteFilter[], ctx: z.RefinementCtx, path: (string | number)[], onBackend: boolean): void {
+  const once = new Set(["RequestHeaderModifier", "ResponseHeaderModifier", "RequestRedirect", "URLRewrite", "CORS"]);
+  const seen = new Set<string>();
+  filters.forEach((f, i) => {
+    if (once.has(f.type) && seen.has(f.type)) ctx.addIssue({ code: "custom", path: [...path, i, "type"], message: `${f.type} may appear at most once in a filter list` });
+    seen.add(f.type);
+    if (onBackend && (f.type === "RequestRedirect" || f.type === "CORS")) ctx.addIssue({ code: "custom", path: [...path, i, "type"], message: `${f.type} is not allowed on a backendRef; put it on the rule` });
+  });
+  if (seen.has("RequestRedirect") && seen.has("URLRewrite")) {
+    ctx.addIssue({ code: "custom", path: [...path], message: "RequestRedirect and URLRewrite cannot be used in the same filter list" });
+  }
+}

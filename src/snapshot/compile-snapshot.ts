@@ -1,0 +1,58 @@
+import { PolicyError } from "../policy/issues.js";
+import { sourcesHash } from "../policy/source-hash.js";
+import { parseSources, type PolicySource } from "../policy/parse.js";
+import type { CompiledBackend } from "../upstream/compiled-backend.js";
+import type { Snapshot, SnapshotSource } from "./snapshot.js";
+import type { HTTPRoute } from "../routing/httproute.js";
+import { validateDocuments } from "./validate.js";
+import { compileBackend } from "../upstream/compile-backend.js";
+import { compileRoute } from "../routing/compile-rule.js";
+import { trafficLookup } from "../resilience/compile-traffic.js";
+import { compileSecurity } from "../identity/compile-security.js";
+import { compileRateLimits } from "../ratelimit/compile-rate-limit.js";
+import { attachRoute, type RouteAttachment } from "../routing/gateway-attachment.js";
+import { RouteTable } from "../routing/route-table.js";
+import type { RouteEntry } from "../routing/compiled-rule.js";
+
+/**
+ * Policy sources into an immutable Snapshot: parse, validate, resolve, compile.
+ * Throws PolicyError with every problem found when any document is invalid.
+ */
+export async function compileSnapshot(sources: readonly PolicySource[], source: SnapshotSource, version?: string): Promise<Snapshot> {
+  const parsed = parseSources(sources);
+  const set = validateDocuments(parsed.documents);
+  const issues = [...parsed.issues, ...set.issues];
+  if (issues.some((i) => i.severity === "error")) throw new PolicyError(issues);
+
+  const backends = new Map<string, CompiledBackend>();
+  for (const b of set.backends) {
+    const compiled = compileBackend(b.doc);
+    backends.set(compiled.key, compiled);
+  }
+  const entries: RouteEntry[] = [];
+  let rules = 0;
+  const attachments = new Map<HTTPRoute, RouteAttachment | null>(set.routes.map((r) => [r.doc, attachRoute(r, set.gateways, issues)]));
+  const gatewaysOf = (route: HTTPRoute) => attachments.get(route)?.gateways ?? null;
+  const traffic = trafficLookup(set.trafficPolicies, set.routes, issues);
+  const security = compileSecurity(set.securityPolicies, set.routes, issues, gatewaysOf);
+  const rateLimit = compileRateLimits(set.rateLimitPolicies, set.routes, issues, gatewaysOf);
+  for (const route of set.routes) {
+    const attachment = attachments.get(route.doc);
+    if (!attachment) continue;
+    entries.push(...compileRoute(route, { backends, issues, traffic, security: security.lookup, rateLimit }, attachment.hostnames));
+    rules += route.doc.spec.rules.length;
+  }
+  const hash = await sourcesHash(sources);
+  return Object.freeze({
+    version: version ?? hash.slice(0, 12),
+    hash,
+    source,
+    loadedAt: new Date(),
+    routes: new RouteTable(entries),
+    backends,
+    warnings: issues,
+    identityHeaders: security.identityHeaders,
+    securityPolicies: security.all,
+    counts: { routes: set.routes.length, rules, backends: backends.size, trafficPolicies: set.trafficPolicies.length, securityPolicies: set.securityPolicies.length, rateLimitPolicies: set.rateLimitPolicies.length },
+  });
+}

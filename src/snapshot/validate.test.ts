@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { formatPolicyIssue } from "../policy/issues.js";
+import { parseSources } from "../policy/parse.js";
+import { validateDocuments } from "./validate.js";
+
+const route = (name: string) => `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: { name: ${name} }\nspec: { rules: [{ backendRefs: [{ name: b }] }] }\n`;
+
+function validate(files: Record<string, string>) {
+  const parsed = parseSources(Object.entries(files).map(([name, text]) => ({ name, text })));
+  const set = validateDocuments(parsed.documents);
+  return { set, lines: set.issues.map(formatPolicyIssue) };
+}
+
+describe("validateDocuments", () => {
+  it("refuses a second document of the same kind, namespace and name, naming the first", () => {
+    const { set, lines } = validate({ "a.yaml": route("shop"), "b.yaml": `${route("other")}---\n${route("shop")}` });
+    expect(set.routes.map((r) => r.doc.metadata.name)).toEqual(["shop", "other"]);
+    expect(lines).toEqual(["b.yaml:document#1: metadata.name: duplicate HTTPRoute default/shop, first defined in a.yaml:document#0"]);
+  });
+
+  it("allows one name across kinds and namespaces", () => {
+    const policy = `apiVersion: meshgate.dev/v1alpha1\nkind: RateLimitPolicy\nmetadata: { name: shop }\nspec: { targetRefs: [{ name: shop }], rules: [{ name: r, key: shared, limit: { requests: 1, period: 1s } }] }\n`;
+    const { set, lines } = validate({ "a.yaml": `${route("shop")}---\n${policy}---\n${route("shop").replace("name: shop", "name: shop, namespace: other")}` });
+    expect(lines).toEqual([]);
+    expect([set.routes.length, set.rateLimitPolicies.length]).toEqual([2, 1]);
+  });
+
+  it("points at the exact field of a bad SecurityPolicy and RateLimitPolicy", () => {
+    const security = `apiVersion: meshgate.dev/v1alpha1\nkind: SecurityPolicy\nmetadata: { name: s }\nspec:\n  targetRefs: [{ name: shop }]\n  jwt: { providers: [{ name: idp, issuer: x, remoteJWKS: { uri: "ftp://x" }, algorithms: [HS256] }] }\n`;
+    const limit = `apiVersion: meshgate.dev/v1alpha1\nkind: RateLimitPolicy\nmetadata: { name: l }\nspec: { targetRefs: [{ name: shop }], rules: [{ name: r, key: header, limit: { requests: 1, period: 1s } }] }\n`;
+    const { lines } = validate({ "p.yaml": `${security}---\n${limit}` });
+    expect(lines).toEqual([
+      "p.yaml:document#0: spec.jwt.providers[0].remoteJWKS.uri: must be an http(s) URL",
+      "p.yaml:document#0: spec.jwt.providers[0].algorithms: HS256 need a shared secret: use localJWKS or localKeys, never a remote key set",
+      "p.yaml:document#1: spec.rules[0].keyHeader: keyHeader is required with key: header (and only then)",
+    ]);
+  });
+
+  it("names the kinds it knows when it meets one it does not", () => {
+    const { lines } = validate({ "x.yaml": "apiVersion: meshgate.dev/v1alpha1\nkind: AuthPolicy\nmetadata: { name: a }\n" });
+    expect(lines[0]).toContain("x.yaml:document#0: kind: unknown kind AuthPolicy in meshgate.dev/v1alpha1 (known:");
+  });
+});
+
+describe("policy regexes", () => {
+  it("refuses what RE2 cannot run, naming the construct and the field", () => {
+    const route = `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: { name: r }\nspec:\n  rules:\n    - matches:\n        - path: { type: RegularExpression, value: "/(a)\\\\1" }\n          headers: [{ type: RegularExpression, name: x-a, value: "^(?!admin)" }]\n          queryParams: [{ type: RegularExpression, name: q, value: "(?<=x)y" }]\n      backendRefs: [{ name: b }]\n`;
+    expect(validate({ "r.yaml": route }).lines).toEqual([
+      "r.yaml:document#0: spec.rules[0].matches[0].path.value: backreference \\1 at offset 4 is not supported: policy regexes use RE2 syntax (linear time, no backtracking)",
+      "r.yaml:document#0: spec.rules[0].matches[0].headers[0].value: negative lookahead (?!...) at offset 1 is not supported: policy regexes use RE2 syntax (linear time, no backtracking)",
+      "r.yaml:document#0: spec.rules[0].matches[0].queryParams[0].value: lookbehind (?<=...) at offset 0 is not supported: policy regexes use RE2 syntax (linear time, no backtracking)",
+    ]);
+  });
+});

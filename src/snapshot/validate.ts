@@ -1,0 +1,92 @@
+import type { z } from "zod";
+import type { PolicyIssue } from "../policy/issues.js";
+import type { RawDocument } from "../policy/parse.js";
+import { API_GATEWAY, API_MESHGATE } from "../policy/api-versions.js";
+import { backendSchema, type Backend } from "../upstream/backend.js";
+import { gatewaySchema, type Gateway } from "../routing/gateway.js";
+import { httpRouteSchema, type HTTPRoute } from "../routing/httproute.js";
+import { rateLimitPolicySchema, type RateLimitPolicy } from "../ratelimit/rate-limit-policy.js";
+import { securityPolicySchema, type SecurityPolicy } from "../identity/security-policy.js";
+import { trafficPolicySchema, type TrafficPolicy } from "../resilience/traffic-policy.js";
+import { Located } from "../policy/located.js";
+import { zodIssuesToPolicy } from "../policy/zod-issues.js";
+
+export interface PolicySet {
+  readonly routes: readonly Located<HTTPRoute>[];
+  /** Gateway documents; when there are any, routes attach to their listeners through parentRefs. */
+  readonly gateways: readonly Located<Gateway>[];
+  readonly backends: readonly Located<Backend>[];
+  readonly trafficPolicies: readonly Located<TrafficPolicy>[];
+  readonly securityPolicies: readonly Located<SecurityPolicy>[];
+  readonly rateLimitPolicies: readonly Located<RateLimitPolicy>[];
+  readonly issues: readonly PolicyIssue[];
+}
+
+/** Kinds we know of but do not act on yet; they are reported, not refused. */
+const IGNORED_KINDS = new Set([`${API_GATEWAY}/GatewayClass`, "gateway.networking.k8s.io/v1beta1/ReferenceGrant"]);
+
+/**
+ * Checks every document against its kind's schema. Unknown kinds are errors: a security
+ * policy that is silently skipped is worse than a refused config.
+ */
+export function validateDocuments(documents: readonly RawDocument[]): PolicySet {
+  const issues: PolicyIssue[] = [];
+  const set = { gateways: [] as Located<Gateway>[], routes: [] as Located<HTTPRoute>[], backends: [] as Located<Backend>[], trafficPolicies: [] as Located<TrafficPolicy>[], securityPolicies: [] as Located<SecurityPolicy>[], rateLimitPolicies: [] as Located<RateLimitPolicy>[] };
+  // One entry per kind: its schema, and where its validated documents go.
+  const kinds = new Map<string, (value: unknown, at: { file: string; index: number }) => { metadata: { namespace: string; name: string } } | null>([
+    [`${API_GATEWAY}/HTTPRoute`, (v, at) => keep(set.routes, check(httpRouteSchema, v, at, issues), at)],
+    [`${API_GATEWAY}/Gateway`, (v, at) => keep(set.gateways, check(gatewaySchema, v, at, issues), at)],
+    [`${API_MESHGATE}/Backend`, (v, at) => keep(set.backends, check(backendSchema, v, at, issues), at)],
+    [`${API_MESHGATE}/TrafficPolicy`, (v, at) => keep(set.trafficPolicies, check(trafficPolicySchema, v, at, issues), at)],
+    [`${API_MESHGATE}/SecurityPolicy`, (v, at) => keep(set.securityPolicies, check(securityPolicySchema, v, at, issues), at)],
+    [`${API_MESHGATE}/RateLimitPolicy`, (v, at) => keep(set.rateLimitPolicies, check(rateLimitPolicySchema, v, at, issues), at)],
+  ]);
+  const seen = new Map<string, RawDocument>();
+
+  for (const raw of documents) {
+    const at = { file: raw.file, index: raw.index };
+    const value = raw.value;
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      issues.push({ ...at, severity: "error", path: [], message: "a policy document must be a mapping with apiVersion, kind and metadata" });
+      continue;
+    }
+    const { apiVersion, kind } = value as { apiVersion?: unknown; kind?: unknown };
+    if (typeof apiVersion !== "string" || typeof kind !== "string") {
+      const field = typeof apiVersion !== "string" ? "apiVersion" : "kind";
+      issues.push({ ...at, severity: "error", path: [field], message: `required string field is missing` });
+      continue;
+    }
+    const type = `${apiVersion}/${kind}`;
+    if (IGNORED_KINDS.has(type)) {
+      issues.push({ ...at, severity: "warning", path: ["kind"], message: `${kind} documents are not used by meshgate yet; ignored` });
+      continue;
+    }
+    const accept = kinds.get(type);
+    if (accept === undefined) {
+      issues.push({ ...at, severity: "error", path: ["kind"], message: `unknown kind ${kind} in ${apiVersion} (known: ${API_GATEWAY} HTTPRoute and Gateway, ${API_MESHGATE} Backend, TrafficPolicy, SecurityPolicy and RateLimitPolicy)` });
+      continue;
+    }
+    // Duplicates are checked before the document is kept, so the first definition wins.
+    const meta = (value as { metadata?: { name?: unknown; namespace?: unknown } }).metadata;
+    const key = `${kind}/${typeof meta?.namespace === "string" ? meta.namespace : "default"}/${String(meta?.name)}`;
+    const previous = seen.get(key);
+    if (previous && typeof meta?.name === "string") {
+      issues.push({ ...at, severity: "error", path: ["metadata", "name"], message: `duplicate ${kind} ${key.slice(kind.length + 1)}, first defined in ${previous.file}:document#${previous.index}` });
+      continue;
+    }
+    if (accept(value, at) !== null) seen.set(key, raw);
+  }
+  return { ...set, issues };
+}
+
+function keep<T>(list: Located<T>[], doc: T | null, at: { file: string; index: number }): T | null {
+  if (doc !== null) list.push({ ...at, doc });
+  return doc;
+}
+
+function check<S extends z.ZodType>(schema: S, value: unknown, at: { file: string; index: number }, issues: PolicyIssue[]): z.output<S> | null {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  issues.push(...zodIssuesToPolicy(result.error.issues, at));
+  return null;
+}

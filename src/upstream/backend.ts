@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { durationSchema } from "../policy/duration.js";
+import { metadataSchema } from "../policy/meta.js";
+import { strictObject } from "../policy/strict-object.js";
+
+const endpointSchema = strictObject({
+  url: z.string().superRefine((text, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return ctx.addIssue({ code: "custom", message: `must be an absolute URL such as http://10.0.0.5:8080 (got "${text}")` });
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") ctx.addIssue({ code: "custom", message: `scheme must be http or https (got "${url.protocol.slice(0, -1)}")` });
+    if ((url.pathname !== "/" && url.pathname !== "") || url.search !== "" || url.hash !== "") ctx.addIssue({ code: "custom", message: "must be an origin only (scheme, host, port): no path, query or fragment" });
+    if (url.username !== "" || url.password !== "") ctx.addIssue({ code: "custom", message: "must not carry credentials" });
+  }),
+  weight: z.number().int().min(0).max(1_000_000).default(1),
+  zone: z.string().optional(),
+  cluster: z.string().optional(),
+  priority: z.number().int().min(0).max(16).default(0),
+});
+
+/** TLS to the upstream (https endpoints): its CA, the name to verify, and a client certificate for mTLS. */
+const tlsSchema = strictObject({
+    /** PEM CA bundle (inline) or a file path (Node); default: the system roots. */
+    ca: z.string().optional(),
+    caFile: z.string().optional(),
+    /** Name to verify the upstream certificate against (and SNI). Default: the endpoint host. */
+    serverName: z.string().optional(),
+    insecureSkipVerify: z.boolean().default(false),
+    /** Node: PEM inline or files. Workers: the name of an `mtls_certificates` binding. */
+    clientCertificate: z.union([strictObject({ certFile: z.string(), keyFile: z.string() }), strictObject({ cert: z.string(), key: z.string() }), strictObject({ binding: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be a Workers binding name" }) })]).optional(),
+  })
+  .refine((t) => t.ca === undefined || t.caFile === undefined, { message: "give ca or caFile, not both", path: ["caFile"] });
+
+export const backendSchema = strictObject({
+  apiVersion: z.literal("meshgate.dev/v1alpha1"),
+  kind: z.literal("Backend"),
+  metadata: metadataSchema,
+  spec: strictObject({
+    endpoints: z.array(endpointSchema).min(1, { message: "a Backend needs at least one endpoint" }).max(1024),
+    tls: tlsSchema.optional(),
+    connection: strictObject({ maxConnections: z.number().int().min(1).optional(), connectTimeout: durationSchema.optional(), keepAliveTimeout: durationSchema.optional() }).optional(),
+    /** Concurrent requests to the whole Backend; over the limit requests queue (maxPendingRequests) or get 503. */
+    circuitBreaker: strictObject({ maxRequests: z.number().int().min(1).default(1024), maxPendingRequests: z.number().int().min(0).default(0) }).optional(),
+    outlierDetection: strictObject({
+        consecutive5xx: z.number().int().min(1).default(5),
+        consecutiveGatewayErrors: z.number().int().min(1).default(3),
+        baseEjectionTime: durationSchema.default(30_000),
+        maxEjectionTime: durationSchema.default(300_000),
+        maxEjectionPercent: z.number().int().min(0).max(100).default(50),
+      })
+      .optional(),
+    healthCheck: strictObject({ path: z.string().startsWith("/").default("/healthz"), interval: durationSchema.default(5_000), timeout: durationSchema.default(1_000), healthyThreshold: z.number().int().min(1).default(2), unhealthyThreshold: z.number().int().min(1).default(3) })
+      .optional(),
+  }),
+});
+
+export type Backend = z.output<typeof backendSchema>;
+export type BackendEndpoint = Backend["spec"]["endpoints"][number];

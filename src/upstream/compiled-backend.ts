@@ -1,0 +1,43 @@
+import type { WeightedChoice } from "./weighted.js";
+import type { OutlierPolicy } from "../resilience/outlier.js";
+import type { BreakerLimits } from "../resilience/circuit-breaker.js";
+import type { UpstreamTls } from "./transport.js";
+
+export interface CompiledEndpoint {
+  /** `scheme://host:port`, the transport's pool key. */
+  readonly origin: string;
+  readonly weight: number;
+  readonly priority: number;
+  readonly zone: string | null;
+  readonly cluster: string | null;
+}
+
+export interface PriorityLevel {
+  readonly priority: number;
+  readonly endpoints: readonly CompiledEndpoint[];
+  readonly totalWeight: number;
+}
+
+export interface HealthCheckPolicy {
+  readonly path: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly healthyThreshold: number;
+  readonly unhealthyThreshold: number;
+}
+
+/** A resolved Backend: where the traffic for one backendRef goes. */
+export interface CompiledBackend {
+  /** "namespace/name" */
+  readonly key: string;
+  readonly endpoints: readonly CompiledEndpoint[];
+  /** Priority levels, best (lowest number) first. */
+  readonly levels: readonly PriorityLevel[];
+  /** Weighted choice over the best level: the fast path while everything is healthy. */
+  readonly choose: WeightedChoice<CompiledEndpoint>;
+  readonly outlier: OutlierPolicy;
+  readonly breaker: BreakerLimits | null;
+  readonly healthCheck: HealthCheckPolicy | null;
+  /** TLS to https endpoints (CA, server name, client certificate), or null for defaults. */
+  readonly tls: UpstreamTls | null;
+}
