@@ -99,7 +99,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     for (const filter of rule.requestFilters) filter(req, match); //             filters: header modifiers, URL rewrite
     if (rule.redirect !== null) return rule.redirect(req, match); //              redirect is terminal
     if (rule.mirrors.length > 0) await sendMirror(req, rule.mirrors); //          mirror: fire and forget
-    const choice = chooseBackendRef(rule, req, random, (key) => (trail.backend = key)); // balance: session persistence, affinity, weighted backendRefs
+    const choice = chooseBackendRef(rule, req, random, trail); // balance: session persistence, affinity, weighted backendRefs
     for (const filter of choice.ref.requestFilters) filter(req, match); //       per-backend filters
     const response = await send(req, rule, choice.backend, clientSignal, trail.forward); // forward: timeouts, retries, hedging, breaker, outlier
     choice.keep?.(response); //                                                   session persistence: the token that keeps the client on this backendRef

@@ -17,17 +17,17 @@ export interface BackendChoice {
 
 /**
  * The balance stage: a gateway-issued session token wins, then session affinity's fixed point,
- * then the weighted split. `onRef` learns the chosen ref before an unresolvable one throws,
- * so the access log names it.
+ * then the weighted split. `record.backend` learns the chosen ref before an unresolvable one
+ * throws, so the access log names it.
  */
-export function chooseBackendRef(rule: CompiledRule, req: GatewayRequest, random: Random, onRef: (key: string) => void): BackendChoice {
+export function chooseBackendRef(rule: CompiledRule, req: GatewayRequest, random: Random, record: { backend: string | null }): BackendChoice {
   const persistence = rule.persistence;
   const nowSeconds = persistence === null ? 0 : Math.floor(Date.now() / 1000);
   const persisted = persistence === null ? null : persistedRef(persistence, req, nowSeconds);
   const point = persisted !== null || rule.affinity === null ? null : affinityPoint(rule.affinity, req);
   const ref = persisted?.ref ?? (rule.backends === null ? null : pick(rule.backends, point === null ? random : () => point));
   if (ref === null) throw new GatewayError("no_backend", `route ${rule.id} has no backend with weight above zero`);
-  onRef(ref.key);
+  record.backend = ref.key;
   if (ref.backend === null) throw new GatewayError("backend_not_found", `backend ${ref.key} of route ${rule.id} does not exist`);
   const renew = persistence !== null && (persisted === null || persistence.idleTimeoutSeconds !== null);
   const keep = renew ? (response: GatewayResponse) => response.headers.append(...sessionHeader(persistence, ref, persisted?.issuedAt ?? nowSeconds)) : null;
