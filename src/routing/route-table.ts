@@ -1,33 +1,35 @@
 import { GatewayError } from "../http/gateway-error.js";
 import type { GatewayRequest } from "../http/exchange.js";
-import type { RouteEntry, RouteMatch, ValueMatcher } from "./compiled-rule.js";
-import { hostnameRank, wildcardCovers } from "./hostnames.js";
+import type { RouteEntry, RouteMatch } from "./compiled-rule.js";
+import { hostnameRank } from "./hostnames.js";
+import { PathIndexedEntries } from "./path-index.js";
 
 /**
- * Every route's matches, ordered once at compile time, and indexed by hostname so a
- * request only scans the entries that can apply to its host.
+ * Every route's matches, ordered once at compile time and grouped by hostname. Precedence puts
+ * exact hostnames before wildcards (longest first) before routes without hostnames, so a
+ * request tries its host's group, then each wildcard group covering it, then the catch-all
+ * group; inside a group the path index finds the candidates.
  */
 export class RouteTable {
-  private readonly exact = new Map<string, readonly RouteEntry[]>();
-  private readonly wildcard = new Map<string, readonly RouteEntry[]>();
-  private readonly catchAll: readonly RouteEntry[];
+  private readonly exact = new Map<string, PathIndexedEntries>();
+  /** Keyed by suffix ".example.com" of the pattern "*.example.com". */
+  private readonly wildcard = new Map<string, PathIndexedEntries>();
+  private readonly catchAll: PathIndexedEntries;
   readonly entries: readonly RouteEntry[];
 
   constructor(entries: readonly RouteEntry[]) {
     this.entries = [...entries].sort(comparePrecedence);
-    this.catchAll = this.entries.filter((e) => e.hostPattern === null);
-    const exactHosts = new Set<string>();
-    const wildcards = new Set<string>();
+    const groups = new Map<string | null, RouteEntry[]>();
     for (const e of this.entries) {
-      if (e.hostPattern === null) continue;
-      if (e.hostPattern.startsWith("*.")) wildcards.add(e.hostPattern);
-      else exactHosts.add(e.hostPattern);
+      const group = groups.get(e.hostPattern);
+      if (group === undefined) groups.set(e.hostPattern, [e]);
+      else group.push(e);
     }
-    for (const host of exactHosts) this.exact.set(host, this.candidatesFor(host));
-    // Keyed by suffix ".example.com": every host under it sees these entries.
-    for (const pattern of wildcards) {
-      const probe = `x${pattern.slice(1)}`;
-      this.wildcard.set(pattern.slice(1), this.candidatesFor(probe));
+    this.catchAll = new PathIndexedEntries(groups.get(null) ?? []);
+    for (const [pattern, group] of groups) {
+      if (pattern === null) continue;
+      if (pattern.startsWith("*.")) this.wildcard.set(pattern.slice(1), new PathIndexedEntries(group));
+      else this.exact.set(pattern, new PathIndexedEntries(group));
     }
   }
 
@@ -40,54 +42,28 @@ export class RouteTable {
 
   /** First entry, in precedence order, that matches the request; null means 404. */
   match(req: GatewayRequest): RouteMatch | null {
-    const candidates = this.candidates(req.host);
-    if (candidates.length === 0) return null;
-    let query: URLSearchParams | undefined;
-    for (const entry of candidates) {
-      if (entry.method !== null && entry.method !== req.method) continue;
-      if (!entry.path.test(req.path)) continue;
-      if (entry.headers.length > 0 && !headersMatch(entry.headers, req)) continue;
-      if (entry.query.length > 0) {
-        query ??= new URLSearchParams(req.query);
-        if (!queryMatches(entry.query, query)) continue;
+    const query: { params?: URLSearchParams } = {};
+    const host = req.host;
+    const own = this.exact.get(host);
+    let entry = own === undefined ? null : own.match(req, query);
+    if (entry === null && this.wildcard.size > 0) {
+      for (let dot = host.indexOf("."); dot !== -1 && entry === null; dot = host.indexOf(".", dot + 1)) {
+        // A wildcard covers subdomains only: "*.example.com" never matches "example.com" itself.
+        if (dot === 0) continue;
+        entry = this.wildcard.get(host.slice(dot))?.match(req, query) ?? null;
       }
-      return { entry, rule: entry.rule };
     }
-    return null;
+    entry ??= this.catchAll.match(req, query);
+    return entry === null ? null : { entry, rule: entry.rule };
   }
 
-  /** The ordered entries that may apply to `host` (used by `match` and by explain). */
+  /** The ordered entries that may apply to `host` (explain shows them). */
   candidates(host: string): readonly RouteEntry[] {
-    const exact = this.exact.get(host);
-    if (exact !== undefined) return exact;
-    if (this.wildcard.size > 0) {
-      for (let dot = host.indexOf("."); dot !== -1; dot = host.indexOf(".", dot + 1)) {
-        const hit = this.wildcard.get(host.slice(dot));
-        if (hit !== undefined) return hit;
-      }
-    }
-    return this.catchAll;
+    const out = [...(this.exact.get(host)?.entries ?? [])];
+    for (let dot = host.indexOf("."); dot !== -1; dot = host.indexOf(".", dot + 1)) if (dot > 0) out.push(...(this.wildcard.get(host.slice(dot))?.entries ?? []));
+    out.push(...this.catchAll.entries);
+    return out;
   }
-
-  private candidatesFor(host: string): RouteEntry[] {
-    return this.entries.filter(
-      (e) =>
-        e.hostPattern === null ||
-        e.hostPattern === host ||
-        (e.hostPattern.startsWith("*.") && wildcardCovers(e.hostPattern, host)),
-    );
-  }
-}
-
-function headersMatch(matchers: readonly ValueMatcher[], req: GatewayRequest): boolean {
-  for (const m of matchers) if (!m.test(req.headers.getJoined(m.name))) return false;
-  return true;
-}
-
-function queryMatches(matchers: readonly ValueMatcher[], query: URLSearchParams): boolean {
-  // Gateway API: only the first occurrence of a repeated parameter is considered.
-  for (const m of matchers) if (!m.test(query.get(m.name) ?? undefined)) return false;
-  return true;
 }
 
 const PATH_TYPE_RANK = { Exact: 3, RegularExpression: 2, PathPrefix: 1 } as const;
