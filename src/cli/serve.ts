@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
 import { configStore } from "./targets.js";
-import { startNodeGateway, type NodeGateway } from "../runtime/node/gateway-server.js";
+import { CONNECTION_DEFAULTS, startNodeGateway, type ConnectionLimits, type NodeGateway } from "../runtime/node/gateway-server.js";
 import { type ListenerTls } from "../runtime/node/listener-tls.js";
+import { parseDuration } from "../policy/duration.js";
 import { readFileSync } from "node:fs";
 import { RedisApiKeyStore } from "../runtime/node/redis-key-store.js";
 import { RedisLimiterStore } from "../runtime/node/redis-limiter-store.js";
@@ -29,6 +30,10 @@ export const SERVE_OPTIONS = {
   "ratelimit-store": { type: "string" },
   "ratelimit-local-keys": { type: "string" },
   "path-reject": { type: "string" },
+  "headers-timeout": { type: "string" },
+  "request-timeout": { type: "string" },
+  "keepalive-timeout": { type: "string" },
+  "max-connections": { type: "string" },
 } as const;
 
 export function parsePort(text: string, flag: string): number {
@@ -59,6 +64,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     istioMetrics: values["istio-metrics"],
     ...(values["otlp-endpoint"] ? { otlpEndpoint: values["otlp-endpoint"] } : {}),
     ...(values["trusted-proxies"] ? { trustedProxies: values["trusted-proxies"].split(",").map((s) => s.trim()) } : {}),
+    connections: connectionLimits(values),
     ...tlsOptions(values),
     ...(values["path-reject"] !== undefined ? { pathNormalization: parsePathRejections(values["path-reject"]) } : {}),
     ...keyStoreOptions(values["key-store"] ?? (values.store?.startsWith("redis") ? values.store : undefined), values.prefix),
@@ -87,6 +93,29 @@ export function untilSignal(gateway: NodeGateway, onClose?: () => Promise<void>)
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
   });
+}
+
+/** --headers-timeout, --request-timeout, --keepalive-timeout, --max-connections over the bounded defaults. */
+export function connectionLimits(values: { "headers-timeout"?: string | undefined; "request-timeout"?: string | undefined; "keepalive-timeout"?: string | undefined; "max-connections"?: string | undefined }): ConnectionLimits {
+  const duration = (flag: string, text: string | undefined, fallback: number, zeroAllowed: boolean): number => {
+    if (text === undefined) return fallback;
+    let ms: number;
+    try {
+      ms = parseDuration(text);
+    } catch {
+      throw new Error(`--${flag} must be a duration such as 10s or 500ms, got "${text}"`);
+    }
+    if (ms === 0 && !zeroAllowed) throw new Error(`--${flag} must be above 0`);
+    return ms;
+  };
+  const headersTimeoutMs = duration("headers-timeout", values["headers-timeout"], CONNECTION_DEFAULTS.headersTimeoutMs, false);
+  const requestTimeoutMs = duration("request-timeout", values["request-timeout"], CONNECTION_DEFAULTS.requestTimeoutMs, true);
+  const keepAliveTimeoutMs = duration("keepalive-timeout", values["keepalive-timeout"], CONNECTION_DEFAULTS.keepAliveTimeoutMs, false);
+  if (requestTimeoutMs > 0 && requestTimeoutMs < headersTimeoutMs) throw new Error("--request-timeout must be at least --headers-timeout (or 0s for none)");
+  const max = values["max-connections"] ?? String(CONNECTION_DEFAULTS.maxConnections);
+  const maxConnections = Number(max);
+  if (!/^[0-9]+$/.test(max) || !Number.isSafeInteger(maxConnections) || maxConnections < 1) throw new Error(`--max-connections must be a whole number above 0, got "${max}"`);
+  return { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxConnections };
 }
 
 /** The admin bearer token: the file's content without surrounding whitespace (a Secret volume's trailing newline). */

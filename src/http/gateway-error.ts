@@ -25,6 +25,7 @@ export const ERROR_STATUS = {
   jwt_claim_mismatch: 403,
   access_denied: 403,
   no_route: 404,
+  client_timeout: 408,
   payload_too_large: 413,
   rate_limited: 429,
   headers_too_large: 431,

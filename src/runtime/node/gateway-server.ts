@@ -10,6 +10,7 @@ import { GatewayError } from "../../http/gateway-error.js";
 import { createPipeline } from "../../pipeline.js";
 import type { Snapshot } from "../../snapshot/snapshot.js";
 import { GatewayMetrics } from "../../telemetry/gateway-metrics.js";
+import { Counter } from "../../telemetry/metrics.js";
 import { jsonLogger, type Logger } from "./log.js";
 import { nodeHandler, writeError } from "./node-handler.js";
 import { watchPolicyDir, type DirWatcher } from "./policy-dir.js";
@@ -41,6 +42,8 @@ export interface NodeGatewayOptions {
   readonly adminHost?: string;
   /** Bearer token the admin API requires (except /ready and /healthz). */
   readonly adminToken?: string;
+  /** Client connections: how long slow or idle clients may hold one, and how many there may be. */
+  readonly connections?: ConnectionLimits;
   readonly trustedProxies?: readonly string[];
   /** Watch the policy directory and hot-reload. Default true. */
   readonly watch?: boolean;
@@ -62,6 +65,20 @@ export interface NodeGatewayOptions {
   /** Per-key API key lookups (`apiKey.keyStore: true` policies). */
   readonly apiKeyStore?: ApiKeyStore & { close?(): Promise<void> };
 }
+
+export interface ConnectionLimits {
+  /** Until the request headers are complete (408, then close). Default 10 s. */
+  readonly headersTimeoutMs?: number;
+  /** Until the whole request, body included, was received (408 or close). Default 60 s; 0 = none. */
+  readonly requestTimeoutMs?: number;
+  /** An idle keep-alive connection is closed after this. Default 65 s (longer than common load balancers' 60 s). */
+  readonly keepAliveTimeoutMs?: number;
+  /** Client connections at once; new ones beyond are closed at once. Default 10,000. */
+  readonly maxConnections?: number;
+}
+
+/** The defaults, bounded: a client trickling its headers a byte a second is gone after 10 s. */
+export const CONNECTION_DEFAULTS = { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 65_000, maxConnections: 10_000 } as const;
 
 export interface NodeGateway {
   readonly port: number;
@@ -117,6 +134,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   }
 
   metrics.watchUpstreams(upstreams);
+  const connectionsDropped = metrics.registry.register(new Counter("meshgate_downstream_connections_dropped_total", "Client connections closed on arrival because --max-connections were open."));
   const accessLog = openAccessLog(options.accessLog ?? "stdout");
   const tracer = options.otlpEndpoint ? new OtlpExporter({ endpoint: options.otlpEndpoint, onError: (err) => log("warn", "span export failed", { error: String(err) }) }) : null;
   const flushTimer = tracer ? setInterval(() => void tracer.flush(), 1_000) : null;
@@ -141,7 +159,16 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   prepare = (s) => pipeline.prepare(s);
   pipeline.prepare(holder.current());
 
-  const serverOptions = { keepAliveTimeout: 65_000, requestTimeout: 0, requireHostHeader: false };
+  const limits = { ...CONNECTION_DEFAULTS, ...options.connections };
+  const serverOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // How often Node looks for connections past those timeouts (its default, 30 s, would triple them).
+    connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
+    // Answered by the gateway (400 bad_request as JSON), HTTP/1.0 included.
+    requireHostHeader: false,
+  };
   const tls = options.tls;
   const server: Server = tls
     ? createTlsServer({
@@ -151,12 +178,16 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
         ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: tls.clientAuth === "strict" } : {}),
       })
     : createServer(serverOptions);
+  server.maxConnections = limits.maxConnections;
+  server.on("drop", () => connectionsDropped.inc([]));
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) return socket.destroy();
-    const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
-    const e = new GatewayError(tooLarge ? "headers_too_large" : "bad_request", tooLarge ? "request headers too large" : "malformed HTTP request");
+    // A request already in the handler (a body arriving too slowly) has its own response under
+    // way: closing the connection is the only answer that cannot garble it.
+    const inFlight = (socket as { _httpMessage?: unknown })._httpMessage;
+    if (!socket.writable || inFlight) return socket.destroy();
+    const e = clientErrorOf(err);
     const body = JSON.stringify({ error: { code: e.code, message: e.message } });
-    socket.end(`HTTP/1.1 ${e.status} ${tooLarge ? "Request Header Fields Too Large" : "Bad Request"}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    socket.end(`HTTP/1.1 ${e.status} ${STATUS_TEXT[e.status] ?? "Bad Request"}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   });
   await listen(server, options.port, host);
   const tlsTimer = tls?.reload ? watchTls(server as import("node:https").Server, tls, log) : null;
@@ -232,6 +263,15 @@ function originsOf(s: Snapshot): Set<string> {
   const out = new Set<string>();
   for (const b of s.backends.values()) for (const e of b.endpoints) out.add(poolKey(e.origin, b.tls));
   return out;
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large" };
+
+/** What Node's HTTP parser or its timeouts refused, as the gateway's error. */
+function clientErrorOf(err: NodeJS.ErrnoException): GatewayError {
+  if (err.code === "HPE_HEADER_OVERFLOW") return new GatewayError("headers_too_large", "request headers too large");
+  if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") return new GatewayError("client_timeout", "the request was not received in time");
+  return new GatewayError("bad_request", "malformed HTTP request");
 }
 
 function isLoopback(host: string): boolean {
