@@ -2,6 +2,7 @@ import type { GatewayRequest, GatewayResponse } from "./http/exchange.js";
 import { systemClock, systemRandom, type Clock, type Random } from "./http/runtime-env.js";
 import { headersToStrip, hygiene, type HygieneOptions } from "./hygiene/hygiene.js";
 import { normalizePath, type PathNormalizationOptions } from "./hygiene/normalize-path.js";
+import { DEFAULT_MAX_BODY_BYTES, limitBody } from "./hygiene/body-limit.js";
 import type { ApiKeyStore } from "./identity/api-keys.js";
 import type { CompiledSecurity } from "./identity/compiled-security.js";
 import { JwksRegistry } from "./identity/jwks-registry.js";
@@ -19,6 +20,8 @@ import type { Transport } from "./upstream/transport.js";
 import { UpstreamState } from "./upstream/upstream-state.js";
 
 export interface PipelineOptions extends HygieneOptions {
+  /** Request body limit in bytes when the rule's TrafficPolicy sets none (0 = none). Default 10 MiB. */
+  readonly maxRequestBodyBytes?: number;
   /** How request paths are normalized before routing (and sent upstream). */
   readonly pathNormalization?: PathNormalizationOptions;
   /** Returns the snapshot in force; read once per request so a swap never splits one. */
@@ -57,6 +60,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? systemRandom;
   const clean = hygiene(options);
+  const maxBody = options.maxRequestBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const upstreams = options.upstreams ?? new UpstreamState(clock);
   const send = forward({ transport: options.transport, state: upstreams, random });
   const sendMirror = mirror({ transport: options.transport, random, onError: options.onError });
@@ -89,6 +93,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     const match = snapshot.routes.route(req); //                                 route: Gateway API precedence across all routes; 404 when none
     const rule = match.rule;
     trail.routeId = rule.id;
+    req.body = limitBody(req.body, rule.maxRequestBodyBytes ?? maxBody); //        body limit: 413 before any upstream sees a byte too many
     const preflight = rule.preflight?.(req); //                                   cors: preflights answered here
     if (preflight) return preflight;
     if (rule.security !== null) trail.security = await securityStage(rule.security).run(req, forwardedCert); // identity + authorization

@@ -3,6 +3,7 @@ import { configStore } from "./targets.js";
 import { CONNECTION_DEFAULTS, startNodeGateway, type ConnectionLimits, type NodeGateway } from "../runtime/node/gateway-server.js";
 import { type ListenerTls } from "../runtime/node/listener-tls.js";
 import { parseDuration } from "../policy/duration.js";
+import { parseByteSize } from "../hygiene/body-limit.js";
 import { readFileSync } from "node:fs";
 import { RedisApiKeyStore } from "../runtime/node/redis-key-store.js";
 import { RedisLimiterStore } from "../runtime/node/redis-limiter-store.js";
@@ -34,6 +35,7 @@ export const SERVE_OPTIONS = {
   "request-timeout": { type: "string" },
   "keepalive-timeout": { type: "string" },
   "max-connections": { type: "string" },
+  "max-body-size": { type: "string" },
 } as const;
 
 export function parsePort(text: string, flag: string): number {
@@ -65,6 +67,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     ...(values["otlp-endpoint"] ? { otlpEndpoint: values["otlp-endpoint"] } : {}),
     ...(values["trusted-proxies"] ? { trustedProxies: values["trusted-proxies"].split(",").map((s) => s.trim()) } : {}),
     connections: connectionLimits(values),
+    ...(values["max-body-size"] !== undefined ? { maxRequestBodyBytes: flagSize(values["max-body-size"], "max-body-size") } : {}),
     ...tlsOptions(values),
     ...(values["path-reject"] !== undefined ? { pathNormalization: parsePathRejections(values["path-reject"]) } : {}),
     ...keyStoreOptions(values["key-store"] ?? (values.store?.startsWith("redis") ? values.store : undefined), values.prefix),
@@ -116,6 +119,14 @@ export function connectionLimits(values: { "headers-timeout"?: string | undefine
   const maxConnections = Number(max);
   if (!/^[0-9]+$/.test(max) || !Number.isSafeInteger(maxConnections) || maxConnections < 1) throw new Error(`--max-connections must be a whole number above 0, got "${max}"`);
   return { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxConnections };
+}
+
+function flagSize(text: string, flag: string): number {
+  try {
+    return parseByteSize(text);
+  } catch (err) {
+    throw new Error(`--${flag}: ${(err as Error).message}`);
+  }
 }
 
 /** The admin bearer token: the file's content without surrounding whitespace (a Secret volume's trailing newline). */

@@ -11,6 +11,11 @@ export interface RequestBody {
   readonly length: number | null;
   /** True when the bytes are held in memory and can be sent again. */
   readonly replayable: boolean;
+  /**
+   * The same body, failing with `payload_too_large` once more than `maxBytes` arrived (for
+   * bodies of unknown length; a Content-Length is checked before). Runtimes without it send as is.
+   */
+  capped?(maxBytes: number): RequestBody;
 }
 
 /**

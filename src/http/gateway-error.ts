@@ -73,6 +73,11 @@ export function isLocalFault(err: unknown): err is GatewayError {
   return err instanceof GatewayError && err.status < 500;
 }
 
+/** A request body over its limit (413): raised before forwarding or by a capped body stream. */
+export function bodyTooLarge(limit: number): GatewayError {
+  return new GatewayError("payload_too_large", `request body exceeds ${limit} bytes`);
+}
+
 /** Anything thrown that is not a GatewayError becomes `internal`, without leaking its details. */
 export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;

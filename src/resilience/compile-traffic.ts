@@ -11,6 +11,7 @@ export interface RuleTraffic {
   readonly hedge: HedgePolicy | null;
   readonly fault: FaultPolicy | null;
   readonly affinity: AffinityPolicy | null;
+  readonly maxRequestBodyBytes: number | null;
 }
 
 /** Finds the TrafficPolicy for one rule: a sectionName target beats a whole-route one; then oldest, then name. */
@@ -29,7 +30,7 @@ export function trafficLookup<R extends AttachableRoute>(policies: readonly Loca
 }
 
 function compileTraffic(doc: TrafficPolicy): RuleTraffic {
-  const { retry, hedge, fault, sessionAffinity } = doc.spec;
+  const { retry, hedge, fault, sessionAffinity, maxRequestBodyBytes } = doc.spec;
   return {
     name: `${doc.metadata.namespace}/${doc.metadata.name}`,
     retry: retry
@@ -56,5 +57,6 @@ function compileTraffic(doc: TrafficPolicy): RuleTraffic {
         }
       : null,
     affinity: sessionAffinity ? { header: sessionAffinity.header ?? null, cookie: sessionAffinity.cookie ?? null } : null,
+    maxRequestBodyBytes: maxRequestBodyBytes ?? null,
   };
 }

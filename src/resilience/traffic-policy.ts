@@ -55,6 +55,8 @@ export const trafficPolicySchema = strictObject({
     hedge: hedgeSchema.optional(),
     fault: faultSchema.optional(),
     sessionAffinity: affinitySchema.optional(),
+    /** Request bodies larger than this answer 413 for the targeted rules; replaces the listener's limit. 0 = no limit. */
+    maxRequestBodyBytes: z.number().int().min(0).max(1024 ** 4).optional(),
   }),
 });
 

@@ -94,6 +94,7 @@ function compileRule(located: Located<HTTPRoute>, rule: HTTPRouteRule, ruleIndex
     hedge: traffic?.hedge ?? null,
     fault: traffic?.fault ?? null,
     affinity: traffic?.affinity ?? null,
+    maxRequestBodyBytes: traffic?.maxRequestBodyBytes ?? null,
     persistence: rule.sessionPersistence ? compilePersistence(rule.sessionPersistence, `${namespace}/${name}/${ruleIndex}`, backendRefs) : null,
     trafficPolicy: traffic?.name ?? null,
     security: ctx.security(route, rule.name),

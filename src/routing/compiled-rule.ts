@@ -90,6 +90,8 @@ export interface CompiledRule {
   readonly hedge: HedgePolicy | null;
   readonly fault: FaultPolicy | null;
   readonly affinity: AffinityPolicy | null;
+  /** A TrafficPolicy's request body limit (bytes; 0 = none), replacing the listener's; null = the listener's. */
+  readonly maxRequestBodyBytes: number | null;
   /** Gateway API sessionPersistence: sticky backendRef by a gateway-issued cookie or header. */
   readonly persistence: SessionPersistencePolicy | null;
   /** "namespace/name" of the TrafficPolicy applied, for /config and explain. */

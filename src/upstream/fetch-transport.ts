@@ -41,12 +41,18 @@ export class FetchTransport implements Transport {
     const body = request.body as WebRequestBody | null;
     let signal = request.signal;
     let cancelled: { reason: unknown } | null = null;
-    if (request.cancelHook) {
+    const limiter = body?.limiter ?? null;
+    if (request.cancelHook || limiter) {
       const own = new AbortController();
-      request.cancelHook((reason) => {
+      const cancel = (reason: unknown) => {
         cancelled ??= { reason };
         own.abort(reason);
-      });
+      };
+      request.cancelHook?.(cancel);
+      if (limiter) {
+        if (limiter.overflow) throw limiter.overflow;
+        limiter.onOverflow = cancel;
+      }
       signal = AbortSignal.any([request.signal, own.signal]);
     }
     const fetcher = this.fetcherFor(request);
@@ -91,7 +97,7 @@ export class FetchTransport implements Transport {
       size += value.byteLength;
       if (size > maxBytes) {
         void reader.cancel();
-        return new WebRequestBody(rest, null, web.length);
+        return Object.assign(new WebRequestBody(rest, null, web.length), { limiter: web.limiter });
       }
       chunks.push(value);
     }

@@ -30,6 +30,20 @@ metadata: { name: catch-all }
 spec:
   rules: [{ backendRefs: [{ name: up, port: 80 }] }]
 ---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: limited }
+spec:
+  hostnames: [limit.test]
+  rules: [{ backendRefs: [{ name: up, port: 80 }] }]
+---
+apiVersion: meshgate.dev/v1alpha1
+kind: TrafficPolicy
+metadata: { name: limited }
+spec:
+  targetRefs: [{ kind: HTTPRoute, name: limited }]
+  maxRequestBodyBytes: 16
+---
 apiVersion: meshgate.dev/v1alpha1
 kind: SecurityPolicy
 metadata: { name: deny-admin }
@@ -67,5 +81,24 @@ describe("admin token in workerd", () => {
       expect(res.status, String(authorization)).toBe(401);
     }
     expect((await SELF.fetch("http://deny.test/__meshgate/config", { headers: { authorization: "Bearer test-admin-token" } })).status).toBe(200);
+  });
+});
+
+describe("request body limit in workerd", () => {
+  it("answers 413 for a Content-Length over the limit and for a streamed body that grows past it", async () => {
+    const over = await SELF.fetch("http://limit.test/x", { method: "POST", body: "x".repeat(17) });
+    expect(over.status).toBe(413);
+    expect(((await over.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 4; i++) controller.enqueue(new TextEncoder().encode("y".repeat(8)));
+        controller.close();
+      },
+    });
+    const streamed = await SELF.fetch("http://limit.test/x", { method: "POST", body: stream, duplex: "half" } as RequestInit);
+    expect(streamed.status).toBe(413);
+    // The upstream (an echo) never answered a truncated body as if it were whole.
+    expect(await streamed.text()).not.toContain("yyyyyyyy");
+    expect((await SELF.fetch("http://limit.test/x", { method: "POST", body: "x".repeat(16) })).status).not.toBe(413);
   });
 });

@@ -42,6 +42,8 @@ export interface NodeGatewayOptions {
   readonly adminHost?: string;
   /** Bearer token the admin API requires (except /ready and /healthz). */
   readonly adminToken?: string;
+  /** Request body limit in bytes for rules whose TrafficPolicy sets none; 0 = none. Default 10 MiB. */
+  readonly maxRequestBodyBytes?: number;
   /** Client connections: how long slow or idle clients may hold one, and how many there may be. */
   readonly connections?: ConnectionLimits;
   readonly trustedProxies?: readonly string[];
@@ -154,6 +156,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     limiters: { global: options.rateLimitStore ?? null, localMaxKeys: options.rateLimitLocalKeys },
     ...(options.pathNormalization ? { pathNormalization: options.pathNormalization } : {}),
     ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
+    ...(options.maxRequestBodyBytes !== undefined ? { maxRequestBodyBytes: options.maxRequestBodyBytes } : {}),
   });
 
   prepare = (s) => pipeline.prepare(s);

@@ -1,4 +1,5 @@
-import { Readable } from "node:stream";
+import { Readable, Transform } from "node:stream";
+import { bodyTooLarge } from "../../http/gateway-error.js";
 import type { RequestBody } from "../../http/exchange.js";
 
 /** A request body on Node: the incoming stream, or its bytes once read for replay. */
@@ -11,6 +12,21 @@ export class NodeRequestBody implements RequestBody {
 
   get replayable(): boolean {
     return this.buffer !== null;
+  }
+
+  capped(maxBytes: number): NodeRequestBody {
+    if (this.stream === null) return this;
+    let seen = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        seen += chunk.length;
+        if (seen > maxBytes) return done(bodyTooLarge(maxBytes));
+        done(null, chunk);
+      },
+    });
+    const source = this.stream;
+    source.on("error", (err) => counter.destroy(err));
+    return new NodeRequestBody(source.pipe(counter), null, null);
   }
 
   static fromBuffer(buffer: Buffer): NodeRequestBody {

@@ -65,6 +65,9 @@ export function writeResponse(res: ServerResponse, response: GatewayResponse): v
     if (response.body instanceof NodeResponseBody) response.body.cancel();
     return;
   }
+  // Answered before the request body was read (413, 401, an early upstream answer): close rather
+  // than read and discard whatever the client still sends.
+  if (!res.req.complete) res.shouldKeepAlive = false;
   const body = response.body;
   if (body instanceof NodeResponseBody) {
     res.writeHead(response.status, response.headers.lines);

@@ -150,6 +150,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
 }
 
 function toTransportError(err: Error, signal: AbortSignal): unknown {
+  // Our own body stream refused to go on (over the body limit): the request's fault.
+  if (err instanceof GatewayError) return err;
   if (signal.aborted) return signal.reason ?? new TransportError("aborted", "request aborted", { cause: err });
   const code = (err as { code?: string }).code ?? "";
   // undici refused to build the request (a header it cannot send): our doing, not the upstream's.

@@ -13,6 +13,7 @@ import { certificateFromCf } from "./tls-client-auth.js";
 import { JwksRegistry } from "../../identity/jwks-registry.js";
 import { parsePathRejections, pathRejectionWarning } from "../../hygiene/normalize-path.js";
 import { bearerChecker } from "../../http/secret-compare.js";
+import { parseByteSize } from "../../hygiene/body-limit.js";
 import { KvApiKeyStore } from "./kv-key-store.js";
 import { FetchTransport } from "../../upstream/fetch-transport.js";
 import { BindingLimiterStore, DurableObjectLimiterStore, type RateLimiterNamespace, type WorkersRateLimitBinding } from "./rate-limiter-object.js";
@@ -38,6 +39,8 @@ export interface WorkerEnv {
   readonly API_KEYS?: KvBinding;
   /** Path spellings answered with 400: "encoded-slash,backslash,semicolon" (default) or a subset, or "none". */
   readonly MESHGATE_PATH_REJECT?: string;
+  /** Request body limit for rules whose TrafficPolicy sets none: "10Mi" (default), "512Ki", bytes, or "0" for none. */
+  readonly MESHGATE_MAX_BODY_SIZE?: string;
   /** Durable Object namespace of RateLimiter: the global store for `store: global` rate limits. */
   readonly RATE_LIMITER?: RateLimiterNamespace;
 }
@@ -102,6 +105,7 @@ function createIsolate(env: WorkerEnv): Isolate {
       peerCertificate: certificateFromCf,
       jwks,
       ...(env.MESHGATE_PATH_REJECT !== undefined ? { pathNormalization: parsePathRejections(env.MESHGATE_PATH_REJECT) } : {}),
+      ...(env.MESHGATE_MAX_BODY_SIZE !== undefined ? { maxRequestBodyBytes: parseByteSize(env.MESHGATE_MAX_BODY_SIZE) } : {}),
       transport: new FetchTransport(undefined, (name) => bindingWith<{ fetch: typeof fetch }>(env, name, "fetch") ?? undefined),
       apiKeyStore: apiKeys,
       limiters: {
