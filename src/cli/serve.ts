@@ -8,6 +8,9 @@ import { readFileSync } from "node:fs";
 import { RedisApiKeyStore } from "../runtime/node/redis-key-store.js";
 import { RedisLimiterStore } from "../runtime/node/redis-limiter-store.js";
 import { parsePathRejections } from "../hygiene/normalize-path.js";
+import cluster from "node:cluster";
+import { parseWorkers, reportReady, runClusterPrimary } from "../runtime/node/cluster.js";
+import { jsonLogger } from "../runtime/node/log.js";
 
 export const SERVE_OPTIONS = {
   policies: { type: "string" },
@@ -36,6 +39,7 @@ export const SERVE_OPTIONS = {
   "keepalive-timeout": { type: "string" },
   "max-connections": { type: "string" },
   "max-body-size": { type: "string" },
+  workers: { type: "string", default: "1" },
 } as const;
 
 export function parsePort(text: string, flag: string): number {
@@ -50,16 +54,33 @@ export function parseCount(text: string, flag: string, min: number, max: number)
   return n;
 }
 
+type ServeValues = ReturnType<typeof parseArgs<{ args: string[]; options: typeof SERVE_OPTIONS; strict: true }>>["values"];
+
 /** `meshgate serve`: runs until SIGTERM/SIGINT, then drains and exits 0. */
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: SERVE_OPTIONS, strict: true });
   if (!values.policies === !values.store) throw new Error("serve needs --policies DIR or --store URL (one of them)");
+  const workers = parseWorkers(values.workers);
+  // --workers N: this process only forks, serves the merged admin endpoint and drains the workers.
+  if (workers > 1 && cluster.isPrimary) return runClusterPrimary({ workers, adminPort: parsePort(values["admin-port"], "admin-port"), adminHost: values["admin-host"], graceMs: 8_000, log: jsonLogger() });
+  const inWorker = cluster.isWorker;
+  try {
+    return await serveOne(values, inWorker);
+  } finally {
+    // The IPC channel to the primary would keep a finished (or failed) worker alive.
+    if (inWorker) cluster.worker?.disconnect();
+  }
+}
+
+async function serveOne(values: ServeValues, inWorker: boolean): Promise<number> {
   const gateway = await startNodeGateway({
     ...(values.policies ? { policies: values.policies } : { store: configStore(values.store!, values.prefix) }),
     port: parsePort(values.port, "port"),
-    adminPort: parsePort(values["admin-port"], "admin-port"),
+    // A worker's own admin API is private to the primary, which serves the one admin endpoint.
+    adminPort: inWorker ? 0 : parsePort(values["admin-port"], "admin-port"),
     host: values.host,
-    adminHost: values["admin-host"],
+    adminHost: inWorker ? "127.0.0.1" : values["admin-host"],
+    adminExclusive: inWorker,
     ...(values["admin-token-file"] !== undefined ? { adminToken: readAdminToken(values["admin-token-file"]) } : {}),
     watch: !values["no-watch"],
     accessLog: values["access-log"],
@@ -74,6 +95,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     ...(values["ratelimit-local-keys"] !== undefined ? { rateLimitLocalKeys: parseCount(values["ratelimit-local-keys"], "ratelimit-local-keys", 1, 10_000_000) } : {}),
     ...rateLimitStoreOptions(values["ratelimit-store"] ?? (values.store?.startsWith("redis") ? values.store : undefined), values.prefix),
   });
+  if (inWorker) reportReady(gateway.adminPort);
   await untilSignal(gateway);
   return 0;
 }

@@ -40,6 +40,8 @@ export interface NodeGatewayOptions {
   readonly host?: string;
   /** Where the admin API listens; default 127.0.0.1 whatever `host` is (it has /config, /explain, /metrics). */
   readonly adminHost?: string;
+  /** A `--workers` worker's own admin port: not shared through the cluster primary. */
+  readonly adminExclusive?: boolean;
   /** Bearer token the admin API requires (except /ready and /healthz). */
   readonly adminToken?: string;
   /** Request body limit in bytes for rules whose TrafficPolicy sets none; 0 = none. Default 10 MiB. */
@@ -208,7 +210,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
 
   const admin = createAdaptorServer({ fetch: adminApp({ ...(options.adminToken !== undefined ? { token: options.adminToken } : {}), holder, metrics: metrics.registry, gatewayMetrics: metrics, draining: () => draining, upstreams, security: { jwks, apiKeyStore: options.apiKeyStore ?? null, now: Date.now } }).fetch }) as Server;
   const adminHost = options.adminHost ?? "127.0.0.1";
-  await listen(admin, options.adminPort, adminHost);
+  await listen(admin, options.adminPort, adminHost, options.adminExclusive ?? false);
   if (!isLoopback(adminHost) && options.adminToken === undefined) log("warn", `admin API on ${adminHost} without --admin-token-file: /config, /explain and /metrics are open to anyone who can reach it`);
   const pathWarning = options.pathNormalization ? pathRejectionWarning(options.pathNormalization) : null;
   if (pathWarning !== null) log("warn", `--path-reject: ${pathWarning}`);
@@ -281,10 +283,10 @@ function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
+function listen(server: Server, port: number, host: string, exclusive = false): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, exclusive }, () => {
       server.off("error", reject);
       resolve();
     });
