@@ -1,5 +1,6 @@
 import { PolicyError, formatPolicyIssue, type PolicyIssue } from "../policy/issues.js";
 import type { PolicySource } from "../policy/parse.js";
+import { sourcesHash } from "../policy/source-hash.js";
 import { compileSnapshot } from "../snapshot/compile-snapshot.js";
 import type { Snapshot, SnapshotSource } from "../snapshot/snapshot.js";
 
@@ -50,6 +51,13 @@ export class SnapshotHolder {
   }
 
   async load(sources: readonly PolicySource[], source: SnapshotSource, version?: string): Promise<ReloadResult> {
+    // Unchanged sources cost a hash, never a parse and compile: the watcher's poll re-reads often.
+    const current = this.snapshot;
+    if (current !== null && (version === undefined || version === current.version) && (await sourcesHash(sources)) === current.hash) {
+      // The source reads back as the config in force (a broken edit was reverted): the error is over.
+      this.failure = null;
+      return { ok: true, snapshot: current, changed: false };
+    }
     let next: Snapshot;
     try {
       next = await compileSnapshot(sources, source, version);
