@@ -4,6 +4,7 @@ import { CONNECTION_DEFAULTS, startNodeGateway, type ConnectionLimits, type Node
 import { type ListenerTls } from "../runtime/node/listener-tls.js";
 import { parseDuration } from "../policy/duration.js";
 import { parseByteSize } from "../hygiene/body-limit.js";
+import { parseUnderscoreHeaders, parseUntrustedTraceparent } from "../hygiene/hygiene.js";
 import { readFileSync } from "node:fs";
 import { RedisApiKeyStore } from "../runtime/node/redis-key-store.js";
 import { RedisLimiterStore } from "../runtime/node/redis-limiter-store.js";
@@ -40,6 +41,8 @@ export const SERVE_OPTIONS = {
   "max-connections": { type: "string" },
   "max-body-size": { type: "string" },
   workers: { type: "string", default: "1" },
+  "headers-with-underscores": { type: "string" },
+  "untrusted-traceparent": { type: "string" },
 } as const;
 
 export function parsePort(text: string, flag: string): number {
@@ -88,6 +91,8 @@ async function serveOne(values: ServeValues, inWorker: boolean): Promise<number>
     ...(values["otlp-endpoint"] ? { otlpEndpoint: values["otlp-endpoint"] } : {}),
     ...(values["trusted-proxies"] ? { trustedProxies: values["trusted-proxies"].split(",").map((s) => s.trim()) } : {}),
     connections: connectionLimits(values),
+    ...(values["headers-with-underscores"] !== undefined ? { underscoreHeaders: parseUnderscoreHeaders(values["headers-with-underscores"], "--headers-with-underscores") } : {}),
+    ...(values["untrusted-traceparent"] !== undefined ? { untrustedTraceparent: parseUntrustedTraceparent(values["untrusted-traceparent"], "--untrusted-traceparent") } : {}),
     ...(values["max-body-size"] !== undefined ? { maxRequestBodyBytes: flagSize(values["max-body-size"], "max-body-size") } : {}),
     ...tlsOptions(values),
     ...(values["path-reject"] !== undefined ? { pathNormalization: parsePathRejections(values["path-reject"]) } : {}),

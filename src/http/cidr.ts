@@ -56,3 +56,18 @@ export function parseIp(text: string): { value: bigint; v6: boolean } | null {
   }
   return { value, v6: true };
 }
+
+/**
+ * The bucket key of a client address: an IPv4 address (IPv4-mapped IPv6 included) as itself, an
+ * IPv6 address as its first `ipv6Prefix` bits ("2001:db8:0:1::/64"), since one client usually
+ * holds a whole /64. Text that is not an address is its own key.
+ */
+export function addressKey(address: string, ipv6Prefix: number): string {
+  const ip = parseIp(address);
+  if (ip === null) return address;
+  if (!ip.v6) return [24n, 16n, 8n, 0n].map((s) => String((ip.value >> s) & 255n)).join(".");
+  const masked = ipv6Prefix >= 128 ? ip.value : (ip.value >> BigInt(128 - ipv6Prefix)) << BigInt(128 - ipv6Prefix);
+  const groups: string[] = [];
+  for (let i = 7; i >= 0; i--) groups.push(((masked >> BigInt(i * 16)) & 0xffffn).toString(16));
+  return `${groups.join(":")}/${ipv6Prefix}`;
+}

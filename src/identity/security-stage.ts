@@ -110,7 +110,8 @@ export class SecurityStage {
     const peer = req.peerCertificate ?? null;
     if (peer !== null && peer.verified) return certificateIdentity(peer, "tls");
     const forwarded = this.security.forwardedCertificateFrom;
-    if (forwarded !== null && forwarded.contains(req.clientAddress)) {
+    // The connection's peer, not the X-Forwarded-For client: only the proxy itself can vouch for XFCC.
+    if (forwarded !== null && forwarded.contains(req.peerAddress ?? req.clientAddress)) {
       const cert = parseXfcc(forwardedCert);
       if (cert !== null) return certificateIdentity(cert, "xfcc");
     }

@@ -3,6 +3,7 @@ import type { GatewayRequest } from "../http/exchange.js";
 import type { Principal } from "../http/principal.js";
 import type { CompiledLimitRule, CompiledRateLimit } from "./compiled.js";
 import { gcraParams } from "./gcra.js";
+import { addressKey } from "../http/cidr.js";
 import type { PolicyIssue } from "../policy/issues.js";
 import type { RateLimitPolicy, RateLimitRuleSpec } from "./rate-limit-policy.js";
 import type { Located } from "../policy/located.js";
@@ -60,8 +61,10 @@ function keyFunction(prefix: string, r: RateLimitRuleSpec): KeyFn {
       return (p) => (p === null ? null : `${prefix}p:${p.id}`);
     case "consumer":
       return (p) => (p?.consumer ? `${prefix}c:${p.consumer.name}` : null);
-    case "clientAddress":
-      return (_, req) => (req.clientAddress === "" ? null : `${prefix}a:${req.clientAddress}`);
+    case "clientAddress": {
+      const bits = r.ipv6Prefix;
+      return (_, req) => (req.clientAddress === "" ? null : `${prefix}a:${addressKey(req.clientAddress, bits)}`);
+    }
     case "header": {
       const name = r.keyHeader!;
       return (_, req) => {

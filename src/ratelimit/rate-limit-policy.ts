@@ -24,6 +24,8 @@ const rateLimitRuleSchema = strictObject({
      */
     key: z.enum(["principal", "consumer", "clientAddress", "header", "shared"]),
     keyHeader: headerNameSchema.transform((h) => h.toLowerCase()).optional(),
+    /** key: clientAddress: IPv6 clients share a bucket per prefix of this length, so rotating addresses in a /64 buys nothing. */
+    ipv6Prefix: z.number().int().min(1).max(128).default(64),
     limit: limitSchema,
     /** Units each request takes from the bucket. */
     cost: z.number().int().min(1).max(1_000_000).default(1),

@@ -10,6 +10,8 @@ export interface SpanRecord {
   readonly endMs: number;
   readonly attributes: Readonly<Record<string, string | number>>;
   readonly error: boolean;
+  /** Related spans that are not the parent (an untrusted caller's trace context). */
+  readonly links?: readonly { readonly traceId: string; readonly spanId: string }[];
 }
 
 export interface OtlpExporterOptions {
@@ -90,6 +92,7 @@ export class OtlpExporter {
                 endTimeUnixNano: msToNanos(s.endMs),
                 attributes: Object.entries(s.attributes).map(([key, v]) => ({ key, value: typeof v === "number" ? { intValue: String(Math.round(v)) } : { stringValue: v } })),
                 status: { code: s.error ? 2 : 1 },
+                ...(s.links && s.links.length > 0 ? { links: s.links.map((l) => ({ traceId: l.traceId, spanId: l.spanId })) } : {}),
               })),
             },
           ],

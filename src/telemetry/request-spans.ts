@@ -17,6 +17,7 @@ export function recordSpans(tracer: { add(span: SpanRecord): void }, ids: Reques
     endMs,
     attributes: { "http.request.method": req.method, "url.path": req.path, "server.address": req.host, "http.response.status_code": res.status, "meshgate.route": routeId ?? "", "meshgate.request_id": ids.requestId },
     error: res.status >= 500,
+    ...(ids.link ? { links: [ids.link] } : {}),
   });
   for (const a of stats.trace?.spans ?? []) {
     tracer.add({

@@ -36,7 +36,9 @@ describe("telemetry in workerd", () => {
     };
     const deadline = Date.now() + 8_000;
     for (;;) {
-      const res = await SELF.fetch("http://edge.example.com/x", { headers: { traceparent: `00-${traceId}-${caller}-01` } });
+      // A trusted caller (loopback, the default trusted proxy) continues its trace; untrusted ones
+      // start a new one (test/node/forwarding-headers.test.ts).
+      const res = await SELF.fetch("http://edge.example.com/x", { headers: { traceparent: `00-${traceId}-${caller}-01`, "cf-connecting-ip": "127.0.0.1" } });
       expect(res.status).toBe(200);
       await res.arrayBuffer();
       await new Promise((r) => setTimeout(r, 300));

@@ -26,6 +26,7 @@ import { watchTls } from "./tls-rotation.js";
 import { openAccessLog } from "./access-log-writer.js";
 import { poolKey } from "../../upstream/transport.js";
 import { pathRejectionWarning, type PathNormalizationOptions } from "../../hygiene/normalize-path.js";
+import type { UnderscoreHeaders } from "../../hygiene/hygiene.js";
 import type { LimiterStore } from "../../ratelimit/limiter-store.js";
 import { ListenerTls } from "./listener-tls.js";
 
@@ -44,6 +45,10 @@ export interface NodeGatewayOptions {
   readonly adminExclusive?: boolean;
   /** Bearer token the admin API requires (except /ready and /healthz). */
   readonly adminToken?: string;
+  /** Header names with "_": see HygieneOptions. Default "drop-trusted". */
+  readonly underscoreHeaders?: UnderscoreHeaders;
+  /** A traceparent from an untrusted peer: "restart" (default) or "continue". */
+  readonly untrustedTraceparent?: "restart" | "continue";
   /** Request body limit in bytes for rules whose TrafficPolicy sets none; 0 = none. Default 10 MiB. */
   readonly maxRequestBodyBytes?: number;
   /** Client connections: how long slow or idle clients may hold one, and how many there may be. */
@@ -159,6 +164,8 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     ...(options.pathNormalization ? { pathNormalization: options.pathNormalization } : {}),
     ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
     ...(options.maxRequestBodyBytes !== undefined ? { maxRequestBodyBytes: options.maxRequestBodyBytes } : {}),
+    ...(options.underscoreHeaders !== undefined ? { underscoreHeaders: options.underscoreHeaders } : {}),
+    ...(options.untrustedTraceparent !== undefined ? { untrustedTraceparent: options.untrustedTraceparent } : {}),
   });
 
   prepare = (s) => pipeline.prepare(s);

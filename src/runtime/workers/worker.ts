@@ -14,6 +14,7 @@ import { JwksRegistry } from "../../identity/jwks-registry.js";
 import { parsePathRejections, pathRejectionWarning } from "../../hygiene/normalize-path.js";
 import { bearerChecker } from "../../http/secret-compare.js";
 import { parseByteSize } from "../../hygiene/body-limit.js";
+import { parseUnderscoreHeaders, parseUntrustedTraceparent } from "../../hygiene/hygiene.js";
 import { KvApiKeyStore } from "./kv-key-store.js";
 import { FetchTransport } from "../../upstream/fetch-transport.js";
 import { BindingLimiterStore, DurableObjectLimiterStore, type RateLimiterNamespace, type WorkersRateLimitBinding } from "./rate-limiter-object.js";
@@ -41,6 +42,12 @@ export interface WorkerEnv {
   readonly MESHGATE_PATH_REJECT?: string;
   /** Request body limit for rules whose TrafficPolicy sets none: "10Mi" (default), "512Ki", bytes, or "0" for none. */
   readonly MESHGATE_MAX_BODY_SIZE?: string;
+  /** Header names with "_": "drop-trusted" (default), "drop", "reject" or "allow". */
+  readonly MESHGATE_HEADERS_WITH_UNDERSCORES?: string;
+  /** A caller's traceparent: "restart" (default: a new trace, theirs kept as a span link) or "continue". */
+  readonly MESHGATE_UNTRUSTED_TRACEPARENT?: string;
+  /** Comma-separated CIDRs whose forwarding headers are believed (default: none that can reach a Worker). */
+  readonly MESHGATE_TRUSTED_PROXIES?: string;
   /** Durable Object namespace of RateLimiter: the global store for `store: global` rate limits. */
   readonly RATE_LIMITER?: RateLimiterNamespace;
 }
@@ -105,6 +112,9 @@ function createIsolate(env: WorkerEnv): Isolate {
       peerCertificate: certificateFromCf,
       jwks,
       ...(env.MESHGATE_PATH_REJECT !== undefined ? { pathNormalization: parsePathRejections(env.MESHGATE_PATH_REJECT) } : {}),
+      ...(env.MESHGATE_HEADERS_WITH_UNDERSCORES !== undefined ? { underscoreHeaders: parseUnderscoreHeaders(env.MESHGATE_HEADERS_WITH_UNDERSCORES, "MESHGATE_HEADERS_WITH_UNDERSCORES") } : {}),
+      ...(env.MESHGATE_UNTRUSTED_TRACEPARENT !== undefined ? { untrustedTraceparent: parseUntrustedTraceparent(env.MESHGATE_UNTRUSTED_TRACEPARENT, "MESHGATE_UNTRUSTED_TRACEPARENT") } : {}),
+      ...(env.MESHGATE_TRUSTED_PROXIES !== undefined ? { trustedProxies: env.MESHGATE_TRUSTED_PROXIES.split(",").map((s) => s.trim()).filter(Boolean) } : {}),
       ...(env.MESHGATE_MAX_BODY_SIZE !== undefined ? { maxRequestBodyBytes: parseByteSize(env.MESHGATE_MAX_BODY_SIZE) } : {}),
       transport: new FetchTransport(undefined, (name) => bindingWith<{ fetch: typeof fetch }>(env, name, "fetch") ?? undefined),
       apiKeyStore: apiKeys,
