@@ -102,3 +102,20 @@ describe("request body limit in workerd", () => {
     expect((await SELF.fetch("http://limit.test/x", { method: "POST", body: "x".repeat(16) })).status).not.toBe(413);
   });
 });
+
+describe("forwarding and underscore headers in workerd", () => {
+  it("an internet caller's forwarding headers, underscore spellings and traceparent do not reach the upstream", async () => {
+    const res = await SELF.fetch("http://other.test/x", {
+      headers: { "x-forwarded-host": "evil.test", "x-original-url": "/admin", "x-http-method-override": "DELETE", x_meshgate_principal: "admin", x_custom: "kept", "cf-connecting-ip": "203.0.113.7", traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
+    });
+    expect(res.status).toBe(200);
+    const { headers } = (await res.json()) as { headers: Record<string, string> };
+    expect(headers["x-forwarded-host"]).toBe("other.test");
+    expect(headers["x-original-url"]).toBeUndefined();
+    expect(headers["x-http-method-override"]).toBeUndefined();
+    expect(headers["x_meshgate_principal"]).toBeUndefined();
+    expect(headers["x_custom"]).toBe("kept");
+    expect(headers["x-forwarded-for"]).toBe("203.0.113.7");
+    expect(headers.traceparent).not.toContain("0af7651916cd43dd8448eb211c80319c");
+  });
+});
