@@ -93,4 +93,6 @@ done
 echo
 echo "node $(node --version), $(nproc) cores, wrk -t1 -c$CONNS -d${DURATION}s, $ROUNDS rounds (median shown)"
 node bench/summarize.js "$OUT"
+# BENCH_SCALING=1: the route-scaling table (10 / 1,000 / 10,000 routes by hostname and by prefix).
+if [ "${BENCH_SCALING:-0}" = 1 ]; then echo; node bench/route-scaling.js "$UP"; fi
 rm -rf "$TMP"

@@ -1,0 +1,99 @@
+// Route scaling: 10 / 1,000 / 10,000 routes, by hostname and by path prefix, each in a fresh
+// `meshgate serve` with the policy watcher on. Per case: time to ready, reload time (one route
+// file edited until /ready reports the new version), RSS, idle CPU with the watcher on, req/s
+// (wrk, 50 connections) against a route in the middle relative to the 10-route case of the same
+// shape, and the 1-connection p99 while the watcher runs.
+// Usage: node bench/route-scaling.js [UPSTREAM_PORT]   (bench/run.sh runs it with BENCH_SCALING=1)
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const UP = Number(process.argv[2] ?? 19500);
+const PORT = 19520;
+const ADMIN = 19521;
+const SECONDS = Number(process.env.BENCH_DURATION ?? 5);
+const TICK_US = 1e6 / Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
+
+const backend = `apiVersion: meshgate.dev/v1alpha1\nkind: Backend\nmetadata: { name: echo }\nspec:\n  endpoints: [{ url: "http://127.0.0.1:${UP}" }]\n`;
+
+function routes(shape, n) {
+  const docs = [];
+  for (let i = 0; i < n; i++) {
+    const match = shape === "host" ? `  hostnames: ["svc-${i}.bench.test"]\n  rules: [{ backendRefs: [{ name: echo }] }]\n` : `  rules: [{ matches: [{ path: { type: PathPrefix, value: /svc-${i} } }], backendRefs: [{ name: echo }] }]\n`;
+    docs.push(`apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: { name: r-${i} }\nspec:\n${match}`);
+  }
+  return docs.join("---\n");
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const cpuTicks = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+};
+const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
+
+async function readyVersion() {
+  try {
+    const res = await fetch(`http://127.0.0.1:${ADMIN}/ready`);
+    return res.status === 200 ? (await res.json()).version : null;
+  } catch {
+    return null;
+  }
+}
+
+function wrk(connections, target, host) {
+  const out = execFileSync("taskset", ["-c", "1", "wrk", "-t1", `-c${connections}`, `-d${SECONDS}s`, "--latency", "-H", `host: ${host}`, target]).toString();
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
+  const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
+  const p99ms = p99 ? Number(p99[1]) * { us: 0.001, ms: 1, s: 1000 }[p99[2]] : NaN;
+  return { rps, p99ms };
+}
+
+async function measure(shape, n) {
+  const dir = mkdtempSync(join(tmpdir(), "meshgate-scale-"));
+  writeFileSync(join(dir, "backend.yaml"), backend);
+  writeFileSync(join(dir, "routes.yaml"), routes(shape, n));
+  const start = performance.now();
+  const child = spawn("taskset", ["-c", "0", process.execPath, "bin/meshgate.js", "serve", "--policies", dir, "--port", String(PORT), "--admin-port", String(ADMIN), "--access-log", "off"], { stdio: "ignore" });
+  let version = null;
+  while ((version = await readyVersion()) === null) {
+    if (performance.now() - start > 120_000) throw new Error(`not ready: ${shape} ${n}`);
+    await sleep(20);
+  }
+  const readyMs = performance.now() - start;
+  const pid = child.pid; // taskset execs node in place
+  const mid = Math.floor(n / 2);
+  const host = shape === "host" ? `svc-${mid}.bench.test` : "bench.test";
+  const target = `http://127.0.0.1:${PORT}${shape === "host" ? "/" : `/svc-${mid}/x`}`;
+  wrk(50, target, host); // warm-up
+  const loaded = wrk(50, target, host);
+  const single = wrk(1, target, host);
+  const t0 = cpuTicks(pid);
+  await sleep(5_000);
+  const idlePct = ((cpuTicks(pid) - t0) * TICK_US) / 5e6 * 100;
+  const rss = rssMiB(pid);
+  // Reload: one more route in the file, timed until the new version answers /ready.
+  const edited = performance.now();
+  writeFileSync(join(dir, "routes.yaml"), `${routes(shape, n)}---\n${routes(shape, 1).replace("r-0", "r-extra")}`);
+  let next = version;
+  while ((next = await readyVersion()) === version) {
+    if (performance.now() - edited > 120_000) break;
+    await sleep(10);
+  }
+  const reloadMs = performance.now() - edited;
+  child.kill("SIGTERM");
+  await new Promise((r) => child.once("exit", r));
+  rmSync(dir, { recursive: true, force: true });
+  return { shape, n, readyMs, reloadMs, rss, idlePct, ...loaded, p99ms1: single.p99ms };
+}
+
+const results = [];
+for (const shape of ["host", "prefix"]) for (const n of [10, 1_000, 10_000]) results.push(await measure(shape, n));
+
+console.log("| shape | routes | req/s | vs 10 routes | ready | reload | RSS | idle CPU (watcher on) | 1-conn p99 |");
+console.log("|---|---|---|---|---|---|---|---|---|");
+for (const r of results) {
+  const base = results.find((b) => b.shape === r.shape && b.n === 10);
+  console.log(`| ${r.shape} | ${r.n.toLocaleString("en")} | ${Math.round(r.rps).toLocaleString("en")} | ${(r.rps / base.rps).toFixed(2)} | ${Math.round(r.readyMs)} ms | ${Math.round(r.reloadMs)} ms | ${Math.round(r.rss)} MiB | ${r.idlePct.toFixed(1)}% | ${r.p99ms1.toFixed(2)} ms |`);
+}
