@@ -10,9 +10,12 @@ import type { Random } from "../http/runtime-env.js";
 import { randomHex } from "../http/random-hex.js";
 import type { AttemptSpan, ForwardStats } from "./forward-stats.js";
 
+/** Why an attempt failed: "overloaded" is the gateway's own connection limit (nothing was sent, nothing is recorded). */
+export type FailureCause = "connect" | "reset" | "timeout" | "overloaded" | "other";
+
 export type AttemptResult =
   | { readonly kind: "response"; readonly response: UpstreamResponse; readonly endpoint: CompiledEndpoint }
-  | { readonly kind: "failure"; readonly error: GatewayError; readonly cause: "connect" | "reset" | "timeout" | "other"; readonly endpoint: CompiledEndpoint | null };
+  | { readonly kind: "failure"; readonly error: GatewayError; readonly cause: FailureCause; readonly endpoint: CompiledEndpoint | null };
 
 export interface AttemptContext {
   readonly req: GatewayRequest;
@@ -63,6 +66,7 @@ export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expo
   };
   if (cancellable) expose?.(cancel);
   const timeoutMs = rule.backendTimeoutMs;
+  const limits = transportTimeouts(rule, backend);
   const cancelTimer =
     cancellable && timeoutMs !== null && timeoutMs > 0
       ? clock.timer(timeoutMs, () => cancel(new GatewayError("upstream_timeout", `upstream did not answer within ${timeoutMs} ms`)))
@@ -82,6 +86,9 @@ export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expo
       headers: req.headers,
       body: req.body,
       signal,
+      connection: backend.connection,
+      headersTimeoutMs: limits.headersMs,
+      bodyIdleTimeoutMs: limits.idleMs,
       ...(cancellable ? { cancelHook: (fn: (reason: unknown) => void) => void (cancelAttempt = fn) } : {}),
     });
     cancelTimer?.();
@@ -119,9 +126,22 @@ export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expo
     // Our own aborts (lost hedge, client gone, request deadline) say nothing about the endpoint;
     // a refused connection is a local-origin failure: the endpoint is avoided at once.
     if (failure.cause === "connect") record(ctx, endpoint, "local-origin");
+    else if (failure.cause === "overloaded") state.counters.breakerRejections++; // our own limit: nothing was sent
     else if (failure.cause !== "other" || !(signal.aborted || cancelled !== null)) record(ctx, endpoint, "gateway-error");
     return { ...failure, endpoint };
   }
+}
+
+/**
+ * The timeouts the transport applies to one attempt. Response headers: a per-try timeout the
+ * core runs itself replaces the Backend's; a route that wrote `timeouts.request: 0s` asked for
+ * no deadline, so defaults are lifted there (a Backend's own explicit values still apply).
+ */
+export function transportTimeouts(rule: ForwardPolicy, backend: CompiledBackend): { headersMs: number; idleMs: number } {
+  const unbounded = rule.requestTimeoutMs === 0;
+  const headersMs = rule.backendTimeoutMs !== null ? 0 : unbounded && !backend.explicitTimeouts.responseHeaders ? 0 : backend.timeouts.responseHeadersMs;
+  const idleMs = unbounded && !backend.explicitTimeouts.streamIdle ? 0 : backend.timeouts.streamIdleMs;
+  return { headersMs, idleMs };
 }
 
 function record(ctx: AttemptContext, endpoint: CompiledEndpoint, outcome: AttemptOutcome): void {
@@ -129,7 +149,7 @@ function record(ctx: AttemptContext, endpoint: CompiledEndpoint, outcome: Attemp
   if (state.health.backend(backend.key).record(endpoint.origin, outcome, backend.outlier, backend.endpoints.length, state.clock.now())) state.counters.ejections++;
 }
 
-function classify(err: unknown, signal: AbortSignal, backend: string): { kind: "failure"; error: GatewayError; cause: "connect" | "reset" | "timeout" | "other" } {
+function classify(err: unknown, signal: AbortSignal, backend: string): { kind: "failure"; error: GatewayError; cause: FailureCause } {
   if (signal.aborted && signal.reason instanceof GatewayError) {
     const reason = signal.reason;
     return { kind: "failure", error: reason, cause: reason.code === "upstream_timeout" ? "timeout" : "other" };
@@ -144,6 +164,10 @@ function classify(err: unknown, signal: AbortSignal, backend: string): { kind: "
         return { kind: "failure", error: new GatewayError("upstream_reset", `request to backend ${backend} was cancelled`, undefined, { cause: err }), cause: "other" };
       case "reset":
         return { kind: "failure", error: new GatewayError("upstream_reset", `backend ${backend} closed the connection`, undefined, { cause: err }), cause: "reset" };
+      case "timeout":
+        return { kind: "failure", error: new GatewayError("upstream_timeout", `backend ${backend} sent no response headers in time (${err.message})`, undefined, { cause: err }), cause: "timeout" };
+      case "overloaded":
+        return { kind: "failure", error: new GatewayError("backend_overloaded", `backend ${backend}: ${err.message}`, [["x-meshgate-flags", "UO"]], { cause: err }), cause: "overloaded" };
     }
   }
   if (err instanceof GatewayError) return { kind: "failure", error: err, cause: err.code === "upstream_timeout" ? "timeout" : "other" };

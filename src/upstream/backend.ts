@@ -41,7 +41,28 @@ export const backendSchema = strictObject({
   spec: strictObject({
     endpoints: z.array(endpointSchema).min(1, { message: "a Backend needs at least one endpoint" }).max(1024),
     tls: tlsSchema.optional(),
-    connection: strictObject({ maxConnections: z.number().int().min(1).optional(), connectTimeout: durationSchema.optional(), keepAliveTimeout: durationSchema.optional() }).optional(),
+    /** Connections to each endpoint (applied by the transport; HTTP/2 transports count streams). */
+    connection: strictObject({
+      /** Per endpoint; beyond it requests wait for a connection, up to the pending limit, then 503 backend_overloaded. */
+      maxConnections: z.number().int().min(1).optional(),
+      /** Requests waiting for a connection per endpoint. Default: circuitBreaker.maxPendingRequests when set, else 1024. */
+      maxPendingRequests: z.number().int().min(0).optional(),
+      maxRequestsPerConnection: z.number().int().min(1).optional(),
+      connectTimeout: durationSchema.optional(),
+      /** An unused pooled connection is closed after this long. */
+      idleTimeout: durationSchema.optional(),
+      /** Older name of idleTimeout. */
+      keepAliveTimeout: durationSchema.optional(),
+    })
+      .refine((c) => c.idleTimeout === undefined || c.keepAliveTimeout === undefined, { message: "give idleTimeout or its older name keepAliveTimeout, not both", path: ["keepAliveTimeout"] })
+      .optional(),
+    /** Per-attempt upstream timeouts; "0s" turns one off. */
+    timeouts: strictObject({
+      /** From sending the request until the response headers arrive. */
+      responseHeaders: durationSchema.optional(),
+      /** Longest silence between two pieces of the response body. */
+      streamIdle: durationSchema.optional(),
+    }).optional(),
     /** Concurrent requests to the whole Backend; over the limit requests queue (maxPendingRequests) or get 503. */
     circuitBreaker: strictObject({ maxRequests: z.number().int().min(1).default(1024), maxPendingRequests: z.number().int().min(0).default(0) }).optional(),
     outlierDetection: strictObject({

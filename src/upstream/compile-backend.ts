@@ -2,6 +2,28 @@ import type { CompiledBackend, CompiledEndpoint, PriorityLevel } from "./compile
 import type { Backend } from "./backend.js";
 import { GATEWAY_ERROR_DEFAULTS } from "../resilience/outlier.js";
 import { weightedChoice } from "./weighted.js";
+import { DEFAULT_CONNECTION, type ConnectionPolicy } from "./transport.js";
+
+/**
+ * Timeouts every attempt has unless someone wrote otherwise, so a hung upstream is always
+ * noticed (undici's own are off): response headers within 15 s (Envoy's route default), and no
+ * body silence longer than 60 s.
+ */
+export const DEFAULT_TIMEOUTS = { responseHeadersMs: 15_000, streamIdleMs: 60_000 } as const;
+
+function compileConnection(backend: Backend): ConnectionPolicy {
+  const c = backend.spec.connection;
+  const pending = c?.maxPendingRequests ?? backend.spec.circuitBreaker?.maxPendingRequests ?? DEFAULT_CONNECTION.maxPendingRequests;
+  const policy = {
+    maxConnections: c?.maxConnections ?? null,
+    maxPendingRequests: pending,
+    maxRequestsPerConnection: c?.maxRequestsPerConnection ?? null,
+    connectTimeoutMs: c?.connectTimeout ?? DEFAULT_CONNECTION.connectTimeoutMs,
+    idleTimeoutMs: c?.idleTimeout ?? c?.keepAliveTimeout ?? DEFAULT_CONNECTION.idleTimeoutMs,
+  };
+  const isDefault = (Object.keys(policy) as (keyof typeof policy)[]).every((k) => policy[k] === DEFAULT_CONNECTION[k]);
+  return { id: isDefault ? "" : JSON.stringify(policy), ...policy };
+}
 
 /** A Backend document into endpoints grouped by priority, with its health and breaker policies. */
 export function compileBackend(backend: Backend): CompiledBackend {
@@ -23,6 +45,7 @@ export function compileBackend(backend: Backend): CompiledBackend {
   const od = backend.spec.outlierDetection;
   const hc = backend.spec.healthCheck;
   const cb = backend.spec.circuitBreaker;
+  const t = backend.spec.timeouts;
   return {
     key,
     endpoints,
@@ -33,6 +56,9 @@ export function compileBackend(backend: Backend): CompiledBackend {
       : GATEWAY_ERROR_DEFAULTS,
     breaker: cb ? { maxRequests: cb.maxRequests, maxPendingRequests: cb.maxPendingRequests } : null,
     tls: backend.spec.tls ? { id: JSON.stringify(backend.spec.tls), ...backend.spec.tls } : null,
+    connection: compileConnection(backend),
+    timeouts: { responseHeadersMs: t?.responseHeaders ?? DEFAULT_TIMEOUTS.responseHeadersMs, streamIdleMs: t?.streamIdle ?? DEFAULT_TIMEOUTS.streamIdleMs },
+    explicitTimeouts: { responseHeaders: t?.responseHeaders !== undefined, streamIdle: t?.streamIdle !== undefined },
     healthCheck: hc ? { path: hc.path, intervalMs: hc.interval, timeoutMs: hc.timeout, healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold } : null,
   };
 }

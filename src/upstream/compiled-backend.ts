@@ -1,7 +1,7 @@
 import type { WeightedChoice } from "./weighted.js";
 import type { OutlierPolicy } from "../resilience/outlier.js";
 import type { BreakerLimits } from "../resilience/circuit-breaker.js";
-import type { UpstreamTls } from "./transport.js";
+import type { ConnectionPolicy, UpstreamTls } from "./transport.js";
 
 export interface CompiledEndpoint {
   /** `scheme://host:port`, the transport's pool key. */
@@ -40,4 +40,10 @@ export interface CompiledBackend {
   readonly healthCheck: HealthCheckPolicy | null;
   /** TLS to https endpoints (CA, server name, client certificate), or null for defaults. */
   readonly tls: UpstreamTls | null;
+  /** Connection limits and pool settings per endpoint, with the defaults filled in. */
+  readonly connection: ConnectionPolicy;
+  /** Per-attempt timeouts with the defaults filled in; 0 = none. */
+  readonly timeouts: { readonly responseHeadersMs: number; readonly streamIdleMs: number };
+  /** Whether the Backend wrote each timeout itself (then a route's `request: 0s` does not lift it). */
+  readonly explicitTimeouts: { readonly responseHeaders: boolean; readonly streamIdle: boolean };
 }

@@ -42,7 +42,9 @@ export class FetchTransport implements Transport {
     let signal = request.signal;
     let cancelled: { reason: unknown } | null = null;
     const limiter = body?.limiter ?? null;
-    if (request.cancelHook || limiter) {
+    const headersTimeout = request.headersTimeoutMs ?? 0;
+    let clearHeadersTimer: ReturnType<typeof setTimeout> | null = null;
+    if (request.cancelHook || limiter || headersTimeout > 0) {
       const own = new AbortController();
       const cancel = (reason: unknown) => {
         cancelled ??= { reason };
@@ -53,6 +55,8 @@ export class FetchTransport implements Transport {
         if (limiter.overflow) throw limiter.overflow;
         limiter.onOverflow = cancel;
       }
+      // fetch has no headers timeout of its own: a hung upstream must still be noticed.
+      if (headersTimeout > 0) clearHeadersTimer = setTimeout(() => cancel(new TransportError("timeout", `no response headers within ${headersTimeout} ms`)), headersTimeout);
       signal = AbortSignal.any([request.signal, own.signal]);
     }
     const fetcher = this.fetcherFor(request);
@@ -68,12 +72,14 @@ export class FetchTransport implements Transport {
         ...({ duplex: "half" } as Record<string, string>),
       });
     } catch (err) {
+      if (clearHeadersTimer !== null) clearTimeout(clearHeadersTimer);
       if (cancelled !== null) throw (cancelled as { reason: unknown }).reason;
       if (request.signal.aborted) throw request.signal.reason;
       const code = ((err as { cause?: { code?: string } }).cause?.code ?? "") as string;
       if (CONNECT_CODES.has(code)) throw new TransportError("connect_failed", `${code}: cannot connect to ${request.origin}`, { cause: err });
       throw new TransportError("reset", `fetch to ${request.origin} failed: ${(err as Error).message}`, { cause: err });
     }
+    if (clearHeadersTimer !== null) clearTimeout(clearHeadersTimer);
     const lines: string[] = [];
     response.headers.forEach((value, name) => {
       if (HOP_BY_HOP.has(name) || name === "set-cookie") return;

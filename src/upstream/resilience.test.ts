@@ -6,6 +6,7 @@ import { ManualClock } from "../http/manual-clock.js";
 import { BackendHealth, GATEWAY_ERROR_DEFAULTS, type OutlierPolicy } from "../resilience/outlier.js";
 import { retryAfterMs } from "../resilience/retry-after.js";
 import { weightedChoice } from "./weighted.js";
+import { DEFAULT_CONNECTION } from "./transport.js";
 
 function seeded(seed = 7): () => number {
   return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
@@ -17,7 +18,7 @@ function backend(spec: [origin: string, priority: number][], outlier: OutlierPol
     const members = endpoints.filter((e) => e.priority === p);
     return { priority: p, endpoints: members, totalWeight: members.length };
   });
-  return { key: "default/b", endpoints, levels, choose: weightedChoice(levels[0]!.endpoints, () => 1), outlier, breaker: null, healthCheck: null, tls: null };
+  return { key: "default/b", endpoints, levels, choose: weightedChoice(levels[0]!.endpoints, () => 1), outlier, breaker: null, healthCheck: null, tls: null, connection: DEFAULT_CONNECTION, timeouts: { responseHeadersMs: 0, streamIdleMs: 0 }, explicitTimeouts: { responseHeaders: false, streamIdle: false } };
 }
 
 const OUTLIER: OutlierPolicy = { consecutive5xx: 3, consecutiveGatewayErrors: 2, baseEjectionMs: 1_000, maxEjectionMs: 2_500, maxEjectionPercent: 50 };

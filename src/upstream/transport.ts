@@ -12,9 +12,31 @@ export interface UpstreamTls {
   readonly clientCertificate?: { readonly cert: string; readonly key: string } | { readonly certFile: string; readonly keyFile: string } | { readonly binding: string } | undefined;
 }
 
-/** The connection pool an attempt uses: one per origin, and per TLS settings when a Backend has them. */
-export function poolKey(origin: string, tls: UpstreamTls | null | undefined): string {
-  return tls ? `${origin}\u0000${tls.id}` : origin;
+/**
+ * A Backend's `spec.connection`, per endpoint. The transport applies it where connections live,
+ * so each protocol counts what it multiplexes: HTTP/1.1 one request per connection, an HTTP/2
+ * transport `maxConnections` × its streams per connection.
+ */
+export interface ConnectionPolicy {
+  /** Stable identity of these settings ("" for all defaults): pools are per origin, TLS and connection settings. */
+  readonly id: string;
+  /** null: unlimited. */
+  readonly maxConnections: number | null;
+  /** Requests that may wait for a connection beyond maxConnections; more answer 503 backend_overloaded. */
+  readonly maxPendingRequests: number;
+  /** null: unlimited. */
+  readonly maxRequestsPerConnection: number | null;
+  readonly connectTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+}
+
+/** Defaults: a refused SYN is noticed in 5 s (Envoy's default), idle pooled connections close after 4 s (undici's). */
+export const DEFAULT_CONNECTION: ConnectionPolicy = { id: "", maxConnections: null, maxPendingRequests: 1024, maxRequestsPerConnection: null, connectTimeoutMs: 5_000, idleTimeoutMs: 4_000 };
+
+/** The connection pool an attempt uses: one per origin, and per TLS and connection settings when a Backend has them. */
+export function poolKey(origin: string, tls: UpstreamTls | null | undefined, connection?: ConnectionPolicy | null): string {
+  const base = tls ? `${origin}\u0000${tls.id}` : origin;
+  return connection && connection.id !== "" ? `${base}\u0001${connection.id}` : base;
 }
 
 /** One attempt to one endpoint, as the forward stage hands it to the runtime. */
@@ -36,6 +58,12 @@ export interface UpstreamRequest {
    * timeout, lost hedge). Cheaper than a signal per attempt; `send` then rejects with the reason.
    */
   readonly cancelHook?: (cancel: (reason: unknown) => void) => void;
+  /** The Backend's connection settings (limits, pool); absent: DEFAULT_CONNECTION. */
+  readonly connection?: ConnectionPolicy;
+  /** Fail with code "timeout" when no response headers came within this many ms (0 or absent: none). */
+  readonly headersTimeoutMs?: number;
+  /** Fail the body when it is silent this long between two chunks (0 or absent: none). */
+  readonly bodyIdleTimeoutMs?: number;
 }
 
 export interface UpstreamResponse {
@@ -49,7 +77,9 @@ export type TransportErrorCode =
   | "connect_failed" // nothing was sent: always safe to retry
   | "reset" // connection lost after the request was (maybe) sent
   | "aborted" // our own signal fired
-  | "bad_response"; // upstream spoke something that is not HTTP
+  | "bad_response" // upstream spoke something that is not HTTP
+  | "timeout" // no response headers within headersTimeoutMs
+  | "overloaded"; // the endpoint's connections and pending queue are full: nothing was sent
 
 export class TransportError extends Error {
   constructor(

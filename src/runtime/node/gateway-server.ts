@@ -273,7 +273,7 @@ function policyDir(options: NodeGatewayOptions): string {
 
 function originsOf(s: Snapshot): Set<string> {
   const out = new Set<string>();
-  for (const b of s.backends.values()) for (const e of b.endpoints) out.add(poolKey(e.origin, b.tls));
+  for (const b of s.backends.values()) for (const e of b.endpoints) out.add(poolKey(e.origin, b.tls, b.connection));
   return out;
 }
 

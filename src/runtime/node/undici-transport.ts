@@ -3,7 +3,8 @@ import type { RequestBody } from "../../http/exchange.js";
 import { HeaderList } from "../../http/header-list.js";
 import { GatewayError } from "../../http/gateway-error.js";
 import { readFileSync } from "node:fs";
-import { TransportError, poolKey, type Transport, type UpstreamRequest, type UpstreamResponse, type UpstreamTls } from "../../upstream/transport.js";
+import { DEFAULT_CONNECTION, TransportError, poolKey, type ConnectionPolicy, type Transport, type UpstreamRequest, type UpstreamResponse, type UpstreamTls } from "../../upstream/transport.js";
+import { ConnectionLimiter } from "../../upstream/connection-limiter.js";
 import { NodeRequestBody, bufferBody } from "./node-body.js";
 import { NodeResponseBody } from "./node-response-body.js";
 import { onAbort } from "../../http/abort-link.js";
@@ -23,29 +24,43 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "tra
 /** Errors raised before any byte was sent: safe to retry for every method. */
 const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT", "ERR_TLS_CERT_ALTNAME_INVALID", "DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "CERT_HAS_EXPIRED"]);
 
-/** The Node transport: one undici Pool per upstream origin, driven through `dispatch`. */
+interface PoolEntry {
+  readonly pool: Pool;
+  readonly limiter: ConnectionLimiter | null;
+}
+
+/** The Node transport: one undici Pool per upstream origin (and TLS and connection settings), driven through `dispatch`. */
 export class UndiciTransport implements Transport {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, PoolEntry>();
 
   constructor(private readonly options: UndiciTransportOptions = {}) {}
 
   send(request: UpstreamRequest): Promise<UpstreamResponse> {
     return new Promise((resolve, reject) => {
       const body = request.body as NodeRequestBody | null;
-      const handler = new ForwardHandler(request.signal, resolve, reject);
-      request.cancelHook?.((reason) => handler.abortNow(reason));
-      let pool: Pool;
+      let entry: PoolEntry;
       try {
-        pool = this.pool(request.origin, request.tls ?? null);
+        entry = this.pool(request.origin, request.tls ?? null, request.connection ?? DEFAULT_CONNECTION);
       } catch (err) {
         return reject(new TransportError("connect_failed", (err as Error).message, { cause: err }));
       }
-      pool.dispatch(
+      const limiter = entry.limiter;
+      if (limiter !== null && !limiter.tryAcquire()) {
+        const c = request.connection!;
+        return reject(new TransportError("overloaded", `endpoint ${request.origin} has ${c.maxConnections} connection(s) busy and ${c.maxPendingRequests} request(s) waiting`));
+      }
+      const handler = new ForwardHandler(request.signal, resolve, reject, limiter);
+      request.cancelHook?.((reason) => handler.abortNow(reason));
+      entry.pool.dispatch(
         {
           path: request.path,
           method: request.method as Dispatcher.HttpMethod,
           headers: request.headers.lines,
           body: body === null ? null : (body.buffer ?? body.stream),
+          // undici's own timers (coarse, cheap): no timer of ours per request.
+          headersTimeout: request.headersTimeoutMs ?? 0,
+          bodyTimeout: request.bodyIdleTimeoutMs ?? 0,
+          ...(request.connection?.maxRequestsPerConnection === 1 ? { reset: true } : {}),
         },
         handler,
       );
@@ -56,37 +71,41 @@ export class UndiciTransport implements Transport {
     return bufferBody(body as NodeRequestBody, maxBytes);
   }
 
-  retain(origins: ReadonlySet<string>): void {
-    for (const [origin, pool] of this.pools) {
-      if (origins.has(origin)) continue;
-      this.pools.delete(origin);
+  retain(keys: ReadonlySet<string>): void {
+    for (const [key, entry] of this.pools) {
+      if (keys.has(key)) continue;
+      this.pools.delete(key);
       // close() lets in-flight requests on the old config finish first.
-      void pool.close().catch(() => undefined);
+      void entry.pool.close().catch(() => undefined);
     }
   }
 
   async close(): Promise<void> {
     const pools = [...this.pools.values()];
     this.pools.clear();
-    await Promise.allSettled(pools.map((p) => p.close()));
+    await Promise.allSettled(pools.map((p) => p.pool.close()));
   }
 
-  private pool(origin: string, tls: UpstreamTls | null): Pool {
-    const key = poolKey(origin, tls);
-    let pool = this.pools.get(key);
-    if (pool === undefined) {
-      pool = new Pool(origin, {
+  private pool(origin: string, tls: UpstreamTls | null, connection: ConnectionPolicy): PoolEntry {
+    const key = poolKey(origin, tls, connection);
+    let entry = this.pools.get(key);
+    if (entry === undefined) {
+      const pool = new Pool(origin, {
         ...(tls && origin.startsWith("https:") ? { connect: connectOptions(tls) } : {}),
-        connections: this.options.connectionsPerOrigin ?? null,
-        connectTimeout: this.options.connectTimeoutMs ?? 10_000,
-        keepAliveTimeout: this.options.keepAliveTimeoutMs ?? 4_000,
-        // The gateway applies its own timeouts; undici's 300 s defaults would only mask them.
+        connections: connection.maxConnections ?? this.options.connectionsPerOrigin ?? null,
+        connectTimeout: connection.id === "" ? (this.options.connectTimeoutMs ?? connection.connectTimeoutMs) : connection.connectTimeoutMs,
+        keepAliveTimeout: connection.id === "" ? (this.options.keepAliveTimeoutMs ?? connection.idleTimeoutMs) : connection.idleTimeoutMs,
+        // undici closes a socket after maxRequestsPerClient + 1 requests (its counter checks before
+        // counting), and 0 means unlimited; one request per connection is `reset` per dispatch instead.
+        ...(connection.maxRequestsPerConnection !== null && connection.maxRequestsPerConnection > 1 ? { maxRequestsPerClient: connection.maxRequestsPerConnection - 1 } : {}),
+        // Per request instead (UpstreamRequest.headersTimeoutMs / bodyIdleTimeoutMs); undici's 300 s defaults would mask them.
         headersTimeout: 0,
         bodyTimeout: 0,
       });
-      this.pools.set(key, pool);
+      entry = { pool, limiter: ConnectionLimiter.for(connection) };
+      this.pools.set(key, entry);
     }
-    return pool;
+    return entry;
   }
 }
 
@@ -111,7 +130,14 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     private readonly signal: AbortSignal,
     private readonly resolve: (res: UpstreamResponse) => void,
     private readonly reject: (err: unknown) => void,
+    private limiter: ConnectionLimiter | null,
   ) {}
+
+  /** The endpoint slot is held until the exchange is over, body included. */
+  private releaseSlot(): void {
+    this.limiter?.release();
+    this.limiter = null;
+  }
 
   onConnect(abort: (err?: Error) => void): void {
     this.abortRequest = abort as (reason?: unknown) => void;
@@ -139,11 +165,13 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onComplete(): void {
     this.untrack();
+    this.releaseSlot();
     this.body!.end();
   }
 
   onError(err: Error): void {
     this.untrack();
+    this.releaseSlot();
     if (this.body !== null) return this.body.fail(err);
     this.reject(this.cancelled !== null ? this.cancelled.reason : toTransportError(err, this.signal));
   }
@@ -157,6 +185,7 @@ function toTransportError(err: Error, signal: AbortSignal): unknown {
   // undici refused to build the request (a header it cannot send): our doing, not the upstream's.
   if (code === "UND_ERR_INVALID_ARG") return new GatewayError("request_not_forwardable", `the request cannot be forwarded: ${err.message}`, undefined, { cause: err });
   if (CONNECT_CODES.has(code)) return new TransportError("connect_failed", `${code}: ${err.message}`, { cause: err });
+  if (code === "UND_ERR_HEADERS_TIMEOUT") return new TransportError("timeout", err.message, { cause: err });
   if (code.startsWith("HPE_") || code === "UND_ERR_INFO") return new TransportError("bad_response", err.message, { cause: err });
   return new TransportError("reset", `${code || err.name}: ${err.message}`, { cause: err });
 }
