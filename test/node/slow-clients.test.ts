@@ -3,12 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendYaml, prefixRouteYaml, startTestGateway, type TestGateway } from "../support/gateway.js";
 import { closedBy, openSocket, rawExchange } from "../support/raw-socket.js";
 import { startUpstream, type TestUpstream } from "../support/upstream.js";
+import { createCa } from "../support/pki.js";
 
 // Slowloris and friends: clients that hold connections open without finishing a request must be
 // cut off on bounded timers, and must never keep other clients from being served.
 let up: TestUpstream;
 let gw: TestGateway;
 let small: TestGateway;
+let tls: TestGateway;
 const HEADERS_MS = 600;
 
 beforeAll(async () => {
@@ -16,10 +18,12 @@ beforeAll(async () => {
   const files = { "b.yaml": backendYaml("web", [up.url]), "r.yaml": prefixRouteYaml("web", "/", "web") };
   gw = await startTestGateway(files, { connections: { headersTimeoutMs: HEADERS_MS, requestTimeoutMs: 1_500, keepAliveTimeoutMs: 800, maxConnections: 200 } });
   small = await startTestGateway(files, { connections: { headersTimeoutMs: HEADERS_MS, maxConnections: 3 } });
+  const server = await (await createCa("slow-clients CA")).issue({ subject: "CN=gateway", ips: ["127.0.0.1"], server: true });
+  tls = await startTestGateway(files, { tls: { cert: server.cert, key: server.key }, connections: { headersTimeoutMs: HEADERS_MS } });
 });
 
 afterAll(async () => {
-  await Promise.all([gw?.close(), small?.close()]);
+  await Promise.all([gw?.close(), small?.close(), tls?.close()]);
   await up?.close();
 });
 
@@ -64,6 +68,14 @@ describe("slow clients", () => {
     const t = performance.now();
     const raw = await closedBy(socket);
     expect(raw).toMatch(/^HTTP\/1\.1 408/);
+    expect(performance.now() - t).toBeLessThan(HEADERS_MS * 3);
+  });
+
+  it("a TLS client that never finishes its handshake is closed after the headers timeout", async () => {
+    const socket = await openSocket(tls.gateway.port);
+    const t = performance.now();
+    socket.write(Buffer.from([0x16, 0x03, 0x01])); // the start of a ClientHello, and nothing more
+    await closedBy(socket);
     expect(performance.now() - t).toBeLessThan(HEADERS_MS * 3);
   });
 

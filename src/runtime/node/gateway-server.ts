@@ -185,6 +185,8 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const server: Server = tls
     ? createTlsServer({
         ...serverOptions,
+        // A client that never finishes the TLS handshake is as slow as one that never finishes its headers (Node's default: 120 s).
+        handshakeTimeout: limits.headersTimeoutMs,
         cert: tls.cert,
         key: tls.key,
         ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: tls.clientAuth === "strict" } : {}),
@@ -196,7 +198,9 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     // A request already in the handler (a body arriving too slowly) has its own response under
     // way: closing the connection is the only answer that cannot garble it.
     const inFlight = (socket as { _httpMessage?: unknown })._httpMessage;
-    if (!socket.writable || inFlight) return socket.destroy();
+    // TLS failures (handshake timeout, bad ClientHello) arrive here too, on a socket that cannot
+    // carry an HTTP answer: writing one would wait forever for a handshake that never comes.
+    if (!socket.writable || inFlight || isTlsFailure(err)) return socket.destroy();
     const e = clientErrorOf(err);
     const body = JSON.stringify({ error: { code: e.code, message: e.message } });
     socket.end(`HTTP/1.1 ${e.status} ${STATUS_TEXT[e.status] ?? "Bad Request"}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
@@ -284,6 +288,10 @@ function clientErrorOf(err: NodeJS.ErrnoException): GatewayError {
   if (err.code === "HPE_HEADER_OVERFLOW") return new GatewayError("headers_too_large", "request headers too large");
   if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") return new GatewayError("client_timeout", "the request was not received in time");
   return new GatewayError("bad_request", "malformed HTTP request");
+}
+
+function isTlsFailure(err: NodeJS.ErrnoException): boolean {
+  return /^ERR_(TLS|SSL)_/.test(err.code ?? "") || "library" in err;
 }
 
 function isLoopback(host: string): boolean {
