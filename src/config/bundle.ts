@@ -28,7 +28,7 @@ export interface BundleSummary {
 
 const bundleSchema = strictObject({
   format: z.literal(BUNDLE_FORMAT),
-  version: z.number().int().positive(),
+  version: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   hash: z.string().regex(/^[0-9a-f]{64}$/),
   createdAt: z.string(),
   publisher: z.string(),

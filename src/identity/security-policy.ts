@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { headerNameSchema } from "../policy/common.js";
-import { durationSchema } from "../policy/duration.js";
+import { fieldValueIssue, headerNameSchema } from "../policy/common.js";
+import { durationAtMost } from "../policy/duration.js";
 import { metadataSchema } from "../policy/meta.js";
 import { targetRefSchema } from "../policy/target-ref.js";
 import { CidrSet } from "../http/cidr.js";
@@ -12,7 +12,7 @@ const SYMMETRIC_ALGORITHMS = ["HS256", "HS384", "HS512"] as const;
 const lowerHeader = headerNameSchema.transform((h) => h.toLowerCase());
 export const ruleNameSchema = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { message: "must be a lower-case DNS label such as auth0 or internal-keys" });
 
-const cidrList = z.array(z.string()).superRefine((list, ctx) => {
+const cidrList = z.array(z.string()).max(1024).superRefine((list, ctx) => {
   list.forEach((cidr, i) => {
     try {
       new CidrSet([cidr]);
@@ -24,9 +24,9 @@ const cidrList = z.array(z.string()).superRefine((list, ctx) => {
 
 /** Where a credential is read from; the first place that has one wins. */
 const extractFromSchema = strictObject({
-    headers: z.array(strictObject({ name: lowerHeader, valuePrefix: z.string().default("") })).default([]),
-    cookies: z.array(z.string().min(1)).default([]),
-    params: z.array(z.string().min(1)).default([]),
+    headers: z.array(strictObject({ name: lowerHeader, valuePrefix: z.string().max(64).refine((v) => fieldValueIssue(v, { trimmed: false }) === null, { message: "must be Latin-1 text without control characters" }).default("") })).max(16).default([]),
+    cookies: z.array(z.string().min(1).max(256)).max(16).default([]),
+    params: z.array(z.string().min(1).max(256)).max(16).default([]),
   })
   .refine((e) => e.headers.length + e.cookies.length + e.params.length > 0, { message: "extractFrom needs at least one header, cookie or param" });
 
@@ -36,7 +36,7 @@ const jwkSchema = strictObject({
   kid: z.string().optional(),
   alg: z.string().optional(),
   use: z.string().optional(),
-  key_ops: z.array(z.string()).optional(),
+  key_ops: z.array(z.string()).max(16).optional(),
   n: z.string().optional(),
   e: z.string().optional(),
   crv: z.string().optional(),
@@ -45,7 +45,7 @@ const jwkSchema = strictObject({
   k: z.string().optional(),
   ext: z.boolean().optional(),
   x5u: z.string().optional(),
-  x5c: z.array(z.string()).optional(),
+  x5c: z.array(z.string()).max(16).optional(),
   x5t: z.string().optional(),
   "x5t#S256": z.string().optional(),
 });
@@ -56,20 +56,20 @@ const jwtProviderSchema = strictObject({
     name,
     issuer: z.string().min(1),
     /** Empty: the `aud` claim is not checked. */
-    audiences: z.array(z.string().min(1)).default([]),
+    audiences: z.array(z.string().min(1)).max(64).default([]),
     remoteJWKS: strictObject({
         /** Absent: OpenID Connect discovery (`<issuer>/.well-known/openid-configuration` names the jwks_uri), as Istio does. */
         uri: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).optional(),
         /** PEM CA bundle for the JWKS host (Node only; Workers use the platform's roots). */
         ca: z.string().optional(),
-        timeout: durationSchema.default(5_000),
+        timeout: durationAtMost(60_000).default(5_000),
         /** A key set older than this is refreshed in the background; requests keep using it meanwhile. */
-        cacheDuration: durationSchema.default(300_000),
+        cacheDuration: durationAtMost(86_400_000).default(300_000),
         /** An unknown `kid` triggers a refetch at most this often, so forged kids cannot flood the JWKS host. */
-        minRefetchInterval: durationSchema.default(15_000),
+        minRefetchInterval: durationAtMost(3_600_000).default(15_000),
       })
       .optional(),
-    localJWKS: strictObject({ keys: z.array(jwkSchema).min(1) }).optional(),
+    localJWKS: strictObject({ keys: z.array(jwkSchema).min(1).max(64) }).optional(),
     /** Keys as PEM (SPKI public keys) or, for HS*, a base64url shared secret; `kid` selects one when tokens name it. */
     localKeys: z
       .array(
@@ -78,16 +78,17 @@ const jwtProviderSchema = strictObject({
           .refine((k) => (k.secret !== undefined) === k.alg.startsWith("HS"), { message: "HS* algorithms take a secret; the others a pem public key", path: ["alg"] }),
       )
       .min(1)
+      .max(64)
       .optional(),
     /** Accepted `alg` values. Default: asymmetric algorithms only (HS* must be listed explicitly, with local keys). */
-    algorithms: z.array(z.enum([...ASYMMETRIC_ALGORITHMS, ...SYMMETRIC_ALGORITHMS])).min(1).default([...ASYMMETRIC_ALGORITHMS]),
+    algorithms: z.array(z.enum([...ASYMMETRIC_ALGORITHMS, ...SYMMETRIC_ALGORITHMS])).min(1).max(13).default([...ASYMMETRIC_ALGORITHMS]),
     /** Default: `Authorization: Bearer <token>`. */
     extractFrom: extractFromSchema.optional(),
-    clockSkew: durationSchema.default(30_000),
+    clockSkew: durationAtMost(600_000).default(30_000),
     /** Every listed claim must be present and, when it is a string or array, hold one of the values. */
-    requiredClaims: z.array(strictObject({ name: z.string().min(1), values: z.array(z.string()).min(1) })).default([]),
+    requiredClaims: z.array(strictObject({ name: z.string().min(1), values: z.array(z.string()).min(1).max(256) })).max(64).default([]),
     /** Claims copied to request headers for the upstream (strings as is, other values as JSON). */
-    claimToHeaders: z.array(strictObject({ claim: z.string().min(1), header: lowerHeader })).default([]),
+    claimToHeaders: z.array(strictObject({ claim: z.string().min(1), header: lowerHeader })).max(64).default([]),
     /** Send the original token upstream. Default false: it is removed. */
     forwardToken: z.boolean().default(false),
     maxTokenBytes: z.number().int().min(256).max(65_536).default(8_192),
@@ -115,6 +116,8 @@ const apiKeySchema = strictObject({
         expiresAt: z.iso.datetime({ offset: true }).optional(),
       }),
     )
+    // Larger key sets belong in the key store (keyStore: true), looked up one by one.
+    .max(10_000)
     .default([]),
   /** Also look keys up one by one in the deployment's key store (KV binding API_KEYS / Redis), for large key sets. */
   keyStore: z.boolean().default(false),
@@ -128,25 +131,25 @@ const clientCertificateSchema = strictObject({
   forwardedCertificateFrom: cidrList.default([]),
 });
 
-const claimMatchSchema = strictObject({ name: z.string().min(1), values: z.array(z.string()).min(1) });
-const headerMatchSchema = strictObject({ name: lowerHeader, values: z.array(z.string()).min(1) });
+const claimMatchSchema = strictObject({ name: z.string().min(1), values: z.array(z.string()).min(1).max(1024) });
+const headerMatchSchema = strictObject({ name: lowerHeader, values: z.array(z.string()).min(1).max(1024) });
 
 /** Request conditions shared by authorization and rate-limit rules. */
 export const requestConditionFields = {
   /** All present fields must match (AND); within a list any value matches (OR). */
   authenticated: z.boolean().optional(),
   /** Principal ids (JWT `iss/sub`, API-key consumer, certificate SPIFFE ID or subject); `*` wildcards allowed. */
-  principals: z.array(z.string().min(1)).optional(),
-  consumers: z.array(z.string().min(1)).optional(),
+  principals: z.array(z.string().min(1)).max(1024).optional(),
+  consumers: z.array(z.string().min(1)).max(1024).optional(),
   /** API-key consumer metadata that must all be present, e.g. `{ tier: gold }`. */
   consumerMetadata: z.record(z.string(), z.string()).optional(),
-  claims: z.array(claimMatchSchema).optional(),
+  claims: z.array(claimMatchSchema).max(64).optional(),
   sourceCIDRs: cidrList.optional(),
-  methods: z.array(z.string().regex(/^[A-Z]+$/, { message: "must be an upper-case HTTP method" })).optional(),
+  methods: z.array(z.string().regex(/^[A-Z]+$/, { message: "must be an upper-case HTTP method" })).max(16).optional(),
   /** Normalized paths: exact, or a prefix ending in `/*`. */
-  paths: z.array(z.string().startsWith("/")).optional(),
-  hosts: z.array(z.string().min(1).transform((h) => h.toLowerCase())).optional(),
-  headers: z.array(headerMatchSchema).optional(),
+  paths: z.array(z.string().startsWith("/")).max(1024).optional(),
+  hosts: z.array(z.string().min(1).transform((h) => h.toLowerCase())).max(1024).optional(),
+  headers: z.array(headerMatchSchema).max(64).optional(),
 };
 
 const CONDITION_FIELDS = Object.keys(requestConditionFields);

@@ -32,3 +32,44 @@ export const backendObjectRefSchema = strictObject({
 
 /** Why a policy regex cannot run on the RE2 engine (backreference, lookaround, bad syntax), or null. */
 export { safeRegexIssue as regexIssue } from "./safe-regex.js";
+
+/**
+ * Why `value` cannot be sent as an HTTP field value (RFC 9110 §5.5), or null. CR, LF, NUL and other
+ * controls would split or corrupt the header block; characters above U+00FF have no byte on the
+ * wire (a YAML file with invalid UTF-8 decodes to U+FFFD, which lands here too). Either would make
+ * every request through the rule fail at the upstream, so they are refused at validation.
+ */
+export function fieldValueIssue(value: string, { trimmed }: { trimmed: boolean }): string | null {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x0d || c === 0x0a) return `must not contain CR or LF (found ${c === 0x0d ? "\\r" : "\\n"} at offset ${i})`;
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return `must not contain control characters (found U+${hex(c)} at offset ${i})`;
+    if (c > 0xff) {
+      const what = c === 0xfffd ? "U+FFFD (the file is not valid UTF-8 here?)" : `"${String.fromCodePoint(value.codePointAt(i)!)}" (U+${hex(value.codePointAt(i)!)})`;
+      return `must be Latin-1 (RFC 9110 field value): ${what} at offset ${i} cannot be sent in a header; percent-encode it`;
+    }
+  }
+  if (trimmed && /^[ \t]|[ \t]$/.test(value)) return "must not begin or end with a space or tab (RFC 9110 strips them)";
+  return null;
+}
+
+function hex(c: number): string {
+  return c.toString(16).toUpperCase().padStart(4, "0");
+}
+
+/** An HTTP header value written in a policy (RFC 9110 field-value), at most 4 KiB. */
+export const headerFieldValueSchema = z
+  .string()
+  .max(4096)
+  .superRefine((v, ctx) => {
+    const issue = fieldValueIssue(v, { trimmed: true });
+    if (issue) ctx.addIssue({ code: "custom", message: issue });
+  });
+
+/** A path written in a policy (rewrite, redirect): RFC 3986 path characters only, so it can go on the request line. */
+export const pathValueIssue = (value: string): string | null => {
+  const m = /[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]/.exec(value);
+  if (m) return `must contain only RFC 3986 path characters (found ${JSON.stringify(m[0])} at offset ${m.index}; percent-encode it)`;
+  if (/%(?![0-9A-Fa-f]{2})/.test(value)) return "has a % that does not start a %XX escape";
+  return null;
+};

@@ -3,6 +3,9 @@ import { z } from "zod";
 const DURATION = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;
 const UNIT_MS = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;
 
+/** The longest delay a JavaScript timer keeps (2^31 - 1 ms, ~24.8 days); longer ones fire at once. */
+export const MAX_DURATION_MS = 2_147_483_647;
+
 /** Gateway API Duration ("1h30m", "500ms", "0s") to milliseconds; throws on bad input. */
 export function parseDuration(text: string): number {
   if (!DURATION.test(text)) throw new Error(`invalid duration "${text}"`);
@@ -11,8 +14,26 @@ export function parseDuration(text: string): number {
   return total;
 }
 
-/** Validates a Gateway API Duration string and yields milliseconds. */
-export const durationSchema = z
-  .string()
-  .regex(DURATION, { message: 'expected a Gateway API duration such as "500ms", "10s" or "1h30m"' })
-  .transform(parseDuration);
+/** "1h", "90s", "250ms": the shortest spelling of a bound, for messages. */
+export function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1_000 === 0) return `${ms / 1_000}s`;
+  return `${ms}ms`;
+}
+
+/** Validates a Gateway API Duration string and yields milliseconds (at most ~24.8 days: a timer's limit). */
+export const durationSchema = durationAtMost(MAX_DURATION_MS);
+
+/**
+ * A duration with an upper bound: a value that can never be meant (a 30-day request timeout, a
+ * clock skew that keeps expired tokens alive for a week) is refused at validation.
+ */
+export function durationAtMost(maxMs: number) {
+  const bound = maxMs === MAX_DURATION_MS ? "596h31m23s647ms (the longest timer a JavaScript runtime keeps)" : formatDuration(maxMs);
+  return z
+    .string()
+    .regex(DURATION, { message: 'expected a Gateway API duration such as "500ms", "10s" or "1h30m"' })
+    .transform(parseDuration)
+    .refine((ms) => ms <= maxMs, { message: `must be at most ${bound}` });
+}

@@ -15,12 +15,12 @@ export const metadataSchema = strictObject({
     selfLink: z.string().optional(),
     uid: z.string().optional(),
     resourceVersion: z.string().optional(),
-    generation: z.number().int().optional(),
+    generation: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     deletionTimestamp: z.string().optional(),
-    deletionGracePeriodSeconds: z.number().int().optional(),
-    ownerReferences: z.array(z.unknown()).optional(),
-    finalizers: z.array(z.string()).optional(),
-    managedFields: z.array(z.unknown()).optional(),
+    deletionGracePeriodSeconds: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    ownerReferences: z.array(z.unknown()).max(256).optional(),
+    finalizers: z.array(z.string()).max(256).optional(),
+    managedFields: z.array(z.unknown()).max(1024).optional(),
   });
 
 export type ObjectMeta = z.output<typeof metadataSchema>;

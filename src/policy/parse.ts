@@ -30,8 +30,14 @@ export function parseSources(sources: readonly PolicySource[]): { documents: Raw
       }
       continue;
     }
-    const docs = parseAllDocuments(source.text, { prettyErrors: true, uniqueKeys: true });
-    const list = Array.isArray(docs) ? docs : [docs];
+    let list: ReturnType<typeof yamlDocuments>;
+    try {
+      list = yamlDocuments(source.text);
+    } catch (err) {
+      // The parser itself gave up (e.g. nesting too deep for the stack): still name the file.
+      issues.push({ file: source.name, index: 0, severity: "error", path: [], message: `invalid YAML: ${(err as Error).message}` });
+      continue;
+    }
     let index = 0;
     for (const doc of list) {
       if (doc.errors.length > 0) {
@@ -43,13 +49,27 @@ export function parseSources(sources: readonly PolicySource[]): { documents: Raw
         index++;
         continue;
       }
-      const value: unknown = doc.toJS({ maxAliasCount: 100 });
+      let value: unknown;
+      try {
+        // An alias bomb (aliases of aliases, "billion laughs") stops at 100 alias expansions.
+        value = doc.toJS({ maxAliasCount: 100 });
+      } catch (err) {
+        const message = (err as Error).message;
+        issues.push({ file: source.name, index, severity: "error", path: [], message: `invalid YAML: ${/alias/i.test(message) ? `${message} (more than 100 alias expansions: an alias bomb?)` : message}` });
+        index++;
+        continue;
+      }
       // Empty documents (a trailing `---`, comments only) are not policies.
       if (value !== null && value !== undefined) documents.push({ file: source.name, index, value });
       index++;
     }
   }
   return { documents, issues };
+}
+
+function yamlDocuments(text: string) {
+  const docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
+  return Array.isArray(docs) ? docs : [docs];
 }
 
 function isList(value: unknown): value is { items: unknown[] } {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { headerNameSchema } from "../policy/common.js";
-import { durationSchema } from "../policy/duration.js";
+import { durationAtMost, durationSchema } from "../policy/duration.js";
 import { metadataSchema } from "../policy/meta.js";
 import { requestConditionFields, ruleNameSchema } from "../identity/security-policy.js";
 import { targetRefSchema } from "../policy/target-ref.js";
@@ -49,7 +49,7 @@ export const rateLimitPolicySchema = strictObject({
       binding: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
       /** When the store fails or exceeds `timeout`: open = allow (and count the error), closed = 503. */
       failureMode: z.enum(["open", "closed"]).default("open"),
-      timeout: durationSchema.default(100),
+      timeout: durationAtMost(60_000).default(100),
       /** Count and log what would be limited; never answer 429. */
       shadow: z.boolean().default(false),
       /** Send RateLimit-Policy / RateLimit headers on allowed and limited responses. */

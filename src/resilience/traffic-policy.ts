@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { durationSchema } from "../policy/duration.js";
+import { durationAtMost } from "../policy/duration.js";
 import { headerNameSchema } from "../policy/common.js";
 import { metadataSchema } from "../policy/meta.js";
 import { targetRefSchema } from "../policy/target-ref.js";
@@ -13,11 +13,11 @@ const retrySchema = strictObject({
     /** Status codes that are retried. */
     codes: z.array(z.number().int().min(400).max(599)).default([502, 503, 504]),
     /** Failures retried besides status codes. connect-failure is always safe (nothing was sent). */
-    on: z.array(z.enum(["connect-failure", "reset", "timeout"])).default(["connect-failure", "reset", "timeout"]),
-    perTryTimeout: durationSchema.optional(),
-    backoff: strictObject({ base: durationSchema.default(25), max: durationSchema.default(250) }).default({ base: 25, max: 250 }),
+    on: z.array(z.enum(["connect-failure", "reset", "timeout"])).max(3).default(["connect-failure", "reset", "timeout"]),
+    perTryTimeout: durationAtMost(3_600_000).optional(),
+    backoff: strictObject({ base: durationAtMost(60_000).default(25), max: durationAtMost(600_000).default(250) }).default({ base: 25, max: 250 }),
     /** Retries allowed as a share of requests (over 10 s), plus a floor per second. */
-    budget: strictObject({ ratio: z.number().min(0).max(10).default(0.2), minPerSecond: z.number().min(0).default(10) }).default({ ratio: 0.2, minPerSecond: 10 }),
+    budget: strictObject({ ratio: z.number().min(0).max(10).default(0.2), minPerSecond: z.number().min(0).max(100_000).default(10) }).default({ ratio: 0.2, minPerSecond: 10 }),
     /** POST and PATCH are retried only when this is true (connect failures excepted). */
     nonIdempotent: z.boolean().default(false),
     /** Request bodies up to this many bytes are held so they can be resent. */
@@ -27,15 +27,15 @@ const retrySchema = strictObject({
 
 const hedgeSchema = strictObject({
   /** Send another attempt to another endpoint when no answer came within this delay. */
-  delay: durationSchema,
+  delay: durationAtMost(3_600_000),
   maxHedges: z.number().int().min(1).max(3).default(1),
   /** Hedges allowed as a share of hedgeable requests plus a floor per second; a bucket of its own, apart from the retry budget. */
-  budget: strictObject({ ratio: z.number().min(0).max(10).default(0.1), minPerSecond: z.number().min(0).default(10) }).default({ ratio: 0.1, minPerSecond: 10 }),
+  budget: strictObject({ ratio: z.number().min(0).max(10).default(0.1), minPerSecond: z.number().min(0).max(100_000).default(10) }).default({ ratio: 0.1, minPerSecond: 10 }),
 });
 
 const faultSchema = strictObject({
     abort: strictObject({ status: z.number().int().min(200).max(599), percentage: percentage.default(100) }).optional(),
-    delay: strictObject({ duration: durationSchema, percentage: percentage.default(100) }).optional(),
+    delay: strictObject({ duration: durationAtMost(3_600_000), percentage: percentage.default(100) }).optional(),
     /** Only requests carrying this header are subject to the fault (chaos tests on live traffic). */
     header: headerNameSchema.transform((h) => h.toLowerCase()).optional(),
   })

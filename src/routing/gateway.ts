@@ -6,7 +6,7 @@ import { strictObject } from "../policy/strict-object.js";
 /** Kubernetes LabelSelector (allowedRoutes.namespaces.selector). */
 const labelSelectorSchema = strictObject({
   matchLabels: z.record(z.string(), z.string()).optional(),
-  matchExpressions: z.array(strictObject({ key: z.string().min(1), operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]), values: z.array(z.string()).optional() })).optional(),
+  matchExpressions: z.array(strictObject({ key: z.string().min(1), operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]), values: z.array(z.string()).max(256).optional() })).max(64).optional(),
 });
 
 const objectRefSchema = strictObject({ group: z.string().optional(), kind: z.string().optional(), name: z.string().min(1), namespace: z.string().optional() });
@@ -15,7 +15,7 @@ const objectRefSchema = strictObject({ group: z.string().optional(), kind: z.str
 const listenerTlsSchema = strictObject({
   mode: z.enum(["Terminate", "Passthrough"]).optional(),
   certificateRefs: z.array(objectRefSchema).max(64).optional(),
-  frontendValidation: strictObject({ caCertificateRefs: z.array(objectRefSchema).optional(), mode: z.string().optional() }).optional(),
+  frontendValidation: strictObject({ caCertificateRefs: z.array(objectRefSchema).max(64).optional(), mode: z.string().optional() }).optional(),
   options: z.record(z.string(), z.string()).optional(),
 });
 
@@ -28,7 +28,7 @@ const listenerSchema = strictObject({
   tls: listenerTlsSchema.optional(),
   allowedRoutes: strictObject({
     namespaces: strictObject({ from: z.enum(["Same", "All", "Selector"]).default("Same"), selector: labelSelectorSchema.optional() }).default({ from: "Same" }),
-    kinds: z.array(strictObject({ group: z.string().optional(), kind: z.string() })).optional(),
+    kinds: z.array(strictObject({ group: z.string().optional(), kind: z.string() })).max(16).optional(),
   }).default({ namespaces: { from: "Same" } }),
 });
 

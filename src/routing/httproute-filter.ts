@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { backendObjectRefSchema, headerNameSchema, portSchema, preciseHostnameSchema } from "../policy/common.js";
+import { backendObjectRefSchema, headerFieldValueSchema, headerNameSchema, pathValueIssue, portSchema, preciseHostnameSchema } from "../policy/common.js";
 import { strictObject } from "../policy/strict-object.js";
 
-const headerValueSchema = strictObject({ name: headerNameSchema, value: z.string().max(4096) });
+const headerValueSchema = strictObject({ name: headerNameSchema, value: headerFieldValueSchema });
 
 const headerModifierSchema = strictObject({
     set: z.array(headerValueSchema).max(16).default([]),
@@ -31,6 +31,8 @@ export const pathModifierSchema = strictObject({
     if (p[other] !== undefined) ctx.addIssue({ code: "custom", path: [other], message: `${other} must not be set when type is ${p.type}` });
     const value = p[field];
     if (value !== undefined && value !== "" && !value.startsWith("/")) ctx.addIssue({ code: "custom", path: [field], message: `must start with / (got "${value}")` });
+    const chars = value === undefined ? null : pathValueIssue(value);
+    if (chars) ctx.addIssue({ code: "custom", path: [field], message: chars });
   });
 
 const redirectSchema = strictObject({
@@ -46,7 +48,7 @@ const rewriteSchema = strictObject({ hostname: preciseHostnameSchema.optional(),
 const mirrorSchema = strictObject({
     backendRef: backendObjectRefSchema,
     percent: z.number().int().min(0).max(100).optional(),
-    fraction: strictObject({ numerator: z.number().int().min(0), denominator: z.number().int().min(1).default(100) })
+    fraction: strictObject({ numerator: z.number().int().min(0).max(1_000_000), denominator: z.number().int().min(1).max(1_000_000).default(100) })
       .refine((f) => f.numerator <= f.denominator, { message: "numerator must not exceed denominator", path: ["numerator"] })
       .optional(),
   })
@@ -58,7 +60,8 @@ const corsSchema = strictObject({
   allowMethods: z.array(z.string().regex(/^(\*|[A-Z]+)$/, { message: 'must be an HTTP method or "*"' })).max(9).default([]),
   allowHeaders: z.array(z.string().min(1)).max(64).default([]),
   exposeHeaders: z.array(z.string().min(1)).max(64).default([]),
-  maxAge: z.number().int().min(1).default(5),
+  /** Seconds a preflight answer may be cached; browsers cap it at 2 h (Chromium) or 24 h (Firefox). */
+  maxAge: z.number().int().min(1).max(86_400).default(5),
   allowCredentials: z.boolean().default(false),
 });
 

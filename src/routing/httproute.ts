@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { backendObjectRefSchema, hostnameSchema } from "../policy/common.js";
-import { durationSchema } from "../policy/duration.js";
+import { backendObjectRefSchema, hostnameSchema, portSchema } from "../policy/common.js";
+import { durationAtMost, durationSchema } from "../policy/duration.js";
 import { strictObject } from "../policy/strict-object.js";
 import { checkFilterList, httpRouteFilterSchema, type HTTPRouteFilter } from "./httproute-filter.js";
 import { httpRouteMatchSchema, type HTTPRouteMatch } from "./httproute-match.js";
@@ -22,11 +22,11 @@ const ruleSchema = strictObject({
       .transform((m): HTTPRouteMatch[] => (m === undefined || m.length === 0 ? [DEFAULT_MATCH] : m)),
     filters: z.array(httpRouteFilterSchema).max(16).default([]),
     backendRefs: z.array(backendRefSchema).max(16).default([]),
-    timeouts: strictObject({ request: durationSchema.optional(), backendRequest: durationSchema.optional() }).optional(),
+    timeouts: strictObject({ request: durationAtMost(3_600_000).optional(), backendRequest: durationAtMost(3_600_000).optional() }).optional(),
     retry: strictObject({
         codes: z.array(z.number().int().min(400).max(599, { message: "retry codes must be 400-599" })).optional(),
-        attempts: z.number().int().min(0).optional(),
-        backoff: durationSchema.optional(),
+        attempts: z.number().int().min(0).max(10).optional(),
+        backoff: durationAtMost(60_000).optional(),
       })
       .optional(),
     sessionPersistence: strictObject({
@@ -60,7 +60,7 @@ export const httpRouteSchema = strictObject({
   metadata: metadataSchema,
   spec: strictObject({
     parentRefs: z
-      .array(strictObject({ group: z.string().optional(), kind: z.string().optional(), namespace: z.string().optional(), name: z.string(), sectionName: z.string().optional(), port: z.number().int().optional() }))
+      .array(strictObject({ group: z.string().optional(), kind: z.string().optional(), namespace: z.string().optional(), name: z.string(), sectionName: z.string().optional(), port: portSchema.optional() }))
       .max(32)
       .default([]),
     hostnames: z.array(hostnameSchema).max(16).default([]),

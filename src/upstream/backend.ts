@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { durationSchema } from "../policy/duration.js";
+import { durationAtMost } from "../policy/duration.js";
 import { metadataSchema } from "../policy/meta.js";
 import { strictObject } from "../policy/strict-object.js";
 
@@ -44,36 +44,36 @@ export const backendSchema = strictObject({
     /** Connections to each endpoint (applied by the transport; HTTP/2 transports count streams). */
     connection: strictObject({
       /** Per endpoint; beyond it requests wait for a connection, up to the pending limit, then 503 backend_overloaded. */
-      maxConnections: z.number().int().min(1).optional(),
+      maxConnections: z.number().int().min(1).max(100_000).optional(),
       /** Requests waiting for a connection per endpoint. Default: circuitBreaker.maxPendingRequests when set, else 1024. */
-      maxPendingRequests: z.number().int().min(0).optional(),
-      maxRequestsPerConnection: z.number().int().min(1).optional(),
-      connectTimeout: durationSchema.optional(),
+      maxPendingRequests: z.number().int().min(0).max(1_000_000).optional(),
+      maxRequestsPerConnection: z.number().int().min(1).max(1_000_000).optional(),
+      connectTimeout: durationAtMost(300_000).optional(),
       /** An unused pooled connection is closed after this long. */
-      idleTimeout: durationSchema.optional(),
+      idleTimeout: durationAtMost(3_600_000).optional(),
       /** Older name of idleTimeout. */
-      keepAliveTimeout: durationSchema.optional(),
+      keepAliveTimeout: durationAtMost(3_600_000).optional(),
     })
       .refine((c) => c.idleTimeout === undefined || c.keepAliveTimeout === undefined, { message: "give idleTimeout or its older name keepAliveTimeout, not both", path: ["keepAliveTimeout"] })
       .optional(),
     /** Per-attempt upstream timeouts; "0s" turns one off. */
     timeouts: strictObject({
       /** From sending the request until the response headers arrive. */
-      responseHeaders: durationSchema.optional(),
+      responseHeaders: durationAtMost(3_600_000).optional(),
       /** Longest silence between two pieces of the response body. */
-      streamIdle: durationSchema.optional(),
+      streamIdle: durationAtMost(3_600_000).optional(),
     }).optional(),
     /** Concurrent requests to the whole Backend; over the limit requests queue (maxPendingRequests) or get 503. */
-    circuitBreaker: strictObject({ maxRequests: z.number().int().min(1).default(1024), maxPendingRequests: z.number().int().min(0).default(0) }).optional(),
+    circuitBreaker: strictObject({ maxRequests: z.number().int().min(1).max(1_000_000).default(1024), maxPendingRequests: z.number().int().min(0).max(1_000_000).default(0) }).optional(),
     outlierDetection: strictObject({
-        consecutive5xx: z.number().int().min(1).default(5),
-        consecutiveGatewayErrors: z.number().int().min(1).default(3),
-        baseEjectionTime: durationSchema.default(30_000),
-        maxEjectionTime: durationSchema.default(300_000),
+        consecutive5xx: z.number().int().min(1).max(10_000).default(5),
+        consecutiveGatewayErrors: z.number().int().min(1).max(10_000).default(3),
+        baseEjectionTime: durationAtMost(86_400_000).default(30_000),
+        maxEjectionTime: durationAtMost(86_400_000).default(300_000),
         maxEjectionPercent: z.number().int().min(0).max(100).default(50),
       })
       .optional(),
-    healthCheck: strictObject({ path: z.string().startsWith("/").default("/healthz"), interval: durationSchema.default(5_000), timeout: durationSchema.default(1_000), healthyThreshold: z.number().int().min(1).default(2), unhealthyThreshold: z.number().int().min(1).default(3) })
+    healthCheck: strictObject({ path: z.string().startsWith("/").default("/healthz"), interval: durationAtMost(3_600_000).default(5_000), timeout: durationAtMost(60_000).default(1_000), healthyThreshold: z.number().int().min(1).max(100).default(2), unhealthyThreshold: z.number().int().min(1).max(100).default(3) })
       .optional(),
   }),
 });
