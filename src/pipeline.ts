@@ -7,6 +7,7 @@ import type { ApiKeyStore } from "./identity/api-keys.js";
 import type { CompiledSecurity } from "./identity/compiled-security.js";
 import { JwksRegistry } from "./identity/jwks-registry.js";
 import { SecurityStage } from "./identity/security-stage.js";
+import { xfccList } from "./identity/xfcc.js";
 import { applyRateLimit, limiterStores, type LimiterStoreOptions } from "./ratelimit/rate-limit-stage.js";
 import { injectFault } from "./resilience/fault.js";
 import { chooseBackendRef } from "./routing/balance.js";
@@ -87,7 +88,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
   // The stages in order, one line each. Each stage owns its detail; the trail records what happened.
   async function serve(req: GatewayRequest, snapshot: Snapshot, trail: RequestTrail, clientSignal: AbortSignal | undefined): Promise<GatewayResponse> {
-    const forwardedCert = req.headers.get(XFCC); //                              read before hygiene removes it: only a SecurityPolicy may trust it
+    const forwardedCert = xfccList(req.headers.getAll(XFCC)); //                              read before hygiene removes it: only a SecurityPolicy may trust it
     trail.identified(clean(req, strip)); //                                       hygiene: hop-by-hop and client-sent identity headers out, forwarding headers and ids in
     req.path = normalizePath(req.path, pathNormalization); //                     path: one spelling per path, for routing, rules and upstream
     const match = snapshot.routes.route(req); //                                 route: Gateway API precedence across all routes; 404 when none

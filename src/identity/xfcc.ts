@@ -1,6 +1,15 @@
 import type { PeerCertificate } from "../http/principal.js";
 
 /**
+ * Every x-forwarded-client-cert line as one list (RFC 9110: repeated lines are one comma-joined
+ * field): a client's own line comes first and the trusted proxy appends its element last, so
+ * reading the first line would believe the client.
+ */
+export function xfccList(lines: readonly string[]): string | undefined {
+  return lines.length === 0 ? undefined : lines.length === 1 ? lines[0] : lines.join(",");
+}
+
+/**
  * Envoy's x-forwarded-client-cert: `By=...;Hash=...;Subject="...";URI=spiffe://...`, one
  * element per proxy hop, comma separated. The last element is what the nearest proxy saw.
  * Returns null when the header is absent or unparsable (treated as no certificate).

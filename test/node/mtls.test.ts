@@ -74,7 +74,7 @@ interface Answer {
   headers: Record<string, string | string[] | undefined>;
 }
 
-function get(gw: TestGateway, path: string, options: { cert?: Issued; headers?: Record<string, string>; localAddress?: string } = {}): Promise<Answer> {
+function get(gw: TestGateway, path: string, options: { cert?: Issued; headers?: Record<string, string | string[]>; localAddress?: string } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(
       { host: "127.0.0.1", port: gw.gateway.port, path, ca: ca.cert, servername: "localhost", agent: false, headers: options.headers ?? {}, ...(options.localAddress ? { localAddress: options.localAddress } : {}), ...(options.cert ? { cert: options.cert.cert, key: options.cert.key } : {}) },
@@ -135,6 +135,16 @@ describe("forwarded client certificates (XFCC)", () => {
     expect(trusted.status).toBe(200);
     expect(upstream.received.at(-1)!.headers["x-meshgate-principal"]).toBe("spiffe://cluster.local/ns/shop/sa/cart");
     expect(upstream.received.at(-1)!.headers["x-forwarded-client-cert"]).toBeUndefined();
+  });
+
+  it("take the element the trusted proxy appended, also when the client sent a line of its own", async () => {
+    // Issue 14 item 13: two header lines are one list; the client's forged line comes first.
+    const forged = 'Hash=ffff;Subject="CN=admin";URI=spiffe://cluster.local/ns/admin/sa/root';
+    for (const headers of [{ "x-forwarded-client-cert": [forged, xfcc] }, { "x-forwarded-client-cert": `${forged},${xfcc}` }]) {
+      const res = await get(permissive, "/xfcc", { headers, localAddress: "127.0.0.2" });
+      expect(res.status).toBe(200);
+      expect(upstream.received.at(-1)!.headers["x-meshgate-principal"]).toBe("spiffe://cluster.local/ns/shop/sa/cart");
+    }
   });
 
   it("are ignored from anyone else: spoofing gets 401", async () => {
