@@ -16,6 +16,7 @@ export const ERROR_STATUS = {
   jwt_bad_audience: 401,
   jwt_bad_signature: 401,
   jwt_invalid: 401,
+  jwt_exp_missing: 401,
   api_key_missing: 401,
   api_key_invalid: 401,
   api_key_expired: 401,

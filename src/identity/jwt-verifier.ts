@@ -65,6 +65,8 @@ export class JwtVerifier {
       algorithms: provider.algorithms,
       clockTolerance: Math.floor(provider.clockSkew / 1000),
       currentDate: new Date(this.now()),
+      // exp is required unless the provider says otherwise: a token that never expires is a key that is never revoked.
+      ...(provider.allowMissingExpiration ? {} : { requiredClaims: ["exp"] }),
       ...(provider.audiences.length > 0 ? { audience: provider.audiences } : {}),
     };
     let payload: JWTPayload;
@@ -120,8 +122,13 @@ export class JwtVerifier {
 function checkRequiredClaims(payload: JWTPayload, provider: JwtProviderSpec): void {
   for (const required of provider.requiredClaims) {
     const value = claimValue(payload, required.name);
+    const wanted = required.values;
+    if (wanted === undefined) {
+      if (value === undefined || value === null) throw new GatewayError("jwt_claim_mismatch", `claim ${required.name} is required`);
+      continue;
+    }
     const values = Array.isArray(value) ? value.map(String) : typeof value === "string" ? value.split(" ") : value === undefined ? [] : [String(value)];
-    if (!values.some((v) => required.values.includes(v))) throw new GatewayError("jwt_claim_mismatch", `claim ${required.name} does not hold any of the required values`);
+    if (!values.some((v) => wanted.includes(v))) throw new GatewayError("jwt_claim_mismatch", `claim ${required.name} does not hold any of the required values`);
   }
 }
 
@@ -141,6 +148,7 @@ function joseError(err: unknown, provider: JwtProviderSpec, alg: string): Gatewa
   if (err instanceof GatewayError) return err;
   if (err instanceof errors.JWTExpired) return fail("jwt_expired", "token has expired");
   if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === "exp" && err.reason === "missing") return fail("jwt_exp_missing", "token has no exp claim (the provider requires one; allowMissingExpiration: true accepts such tokens)");
     if (err.claim === "nbf" || err.claim === "iat") return fail("jwt_not_yet_valid", `token is not valid yet (${err.claim})`);
     if (err.claim === "iss") return fail("jwt_bad_issuer", `token issuer is not ${provider.issuer}`);
     if (err.claim === "aud") return fail("jwt_bad_audience", `token audience is not one of ${provider.audiences.join(", ")}`);

@@ -85,8 +85,10 @@ const jwtProviderSchema = strictObject({
     /** Default: `Authorization: Bearer <token>`. */
     extractFrom: extractFromSchema.optional(),
     clockSkew: durationAtMost(600_000).default(30_000),
-    /** Every listed claim must be present and, when it is a string or array, hold one of the values. */
-    requiredClaims: z.array(strictObject({ name: z.string().min(1), values: z.array(z.string()).min(1).max(256) })).max(64).default([]),
+    /** Every listed claim must be present and, when `values` is given, hold one of them (strings split on spaces, arrays by element). */
+    requiredClaims: z.array(strictObject({ name: z.string().min(1), values: z.array(z.string()).min(1).max(256).optional() })).max(64).default([]),
+    /** Tokens must carry `exp` (401 jwt_exp_missing otherwise); true accepts tokens that never expire. */
+    allowMissingExpiration: z.boolean().default(false),
     /** Claims copied to request headers for the upstream (strings as is, other values as JSON). */
     claimToHeaders: z.array(strictObject({ claim: z.string().min(1), header: lowerHeader })).max(64).default([]),
     /** Send the original token upstream. Default false: it is removed. */

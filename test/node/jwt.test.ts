@@ -38,7 +38,7 @@ spec:
         audiences: [meshgate]
         remoteJWKS: { uri: "${jwksUri}", minRefetchInterval: 1h }
         claimToHeaders: [{ claim: sub, header: x-user }, { claim: groups, header: x-groups }]
-        requiredClaims: []
+        requiredClaims: [{ name: sub }]
 ---
 apiVersion: meshgate.dev/v1alpha1
 kind: SecurityPolicy
@@ -52,6 +52,7 @@ spec:
         issuer: ${ISS}
         remoteJWKS: { uri: "${jwksUri}" }
         extractFrom: { params: [access_token], cookies: [session] }
+        allowMissingExpiration: true
 `,
   };
 }
@@ -96,6 +97,11 @@ describe("JWT on a route", () => {
     expect(upstream.received.at(-1)!.headers["x-meshgate-principal"]).toBe(`${ISS}/bob`);
   });
 
+  it("refuses a valid token that lacks a claim required with any value (requiredClaims without values)", async () => {
+    const res = await get("/api/orders", bearer(await sign(rsa, { iss: ISS, aud: "meshgate", sub: undefined })));
+    expect([res.status, res.json().error.code]).toEqual([403, "jwt_claim_mismatch"]);
+  });
+
   it("answers 401 with WWW-Authenticate when the token is missing", async () => {
     const res = await get("/api/orders", { "x-user": "mallory" });
     expect(res.status).toBe(401);
@@ -106,6 +112,7 @@ describe("JWT on a route", () => {
   describe("attack table: every forged or invalid token fails closed with its own code", () => {
     const now = () => Math.floor(Date.now() / 1000);
     const cases: [string, () => Promise<string>, number, string][] = [
+      ["no exp claim (exp is required by default)", async () => new SignJWT({ iss: ISS, aud: "meshgate", sub: "alice" }).setProtectedHeader({ alg: "RS256", kid: "rsa-1" }).sign(rsa.privateKey), 401, "jwt_exp_missing"],
       ["alg: none", async () => `${base64url.encode(JSON.stringify({ alg: "none", typ: "JWT" }))}.${base64url.encode(JSON.stringify({ iss: ISS, aud: "meshgate", sub: "root", exp: now() + 600 }))}.`, 401, "jwt_alg_not_allowed"],
       [
         "RS256 public key used as an HS256 secret",
@@ -217,6 +224,12 @@ describe("optional JWT from a query parameter or cookie (rule-level policy beats
     const res = await get("/public/page", { cookie: `theme=dark; session=${token}; lang=en` });
     expect(res.status).toBe(200);
     expect(upstream.received.at(-1)!.headers.cookie).toBe("theme=dark; lang=en");
+  });
+
+  it("accepts a token without exp where the provider sets allowMissingExpiration", async () => {
+    const token = await new SignJWT({ iss: ISS, sub: "forever" }).setProtectedHeader({ alg: "RS256", kid: "rsa-1" }).sign(rsa.privateKey);
+    const res = await get(`/public?access_token=${token}`);
+    expect(res.status).toBe(200);
   });
 
   it("still refuses a bad token when one is given", async () => {
