@@ -3,6 +3,7 @@ import { validateCommand } from "./validate.js";
 import { demoCommand } from "./demo.js";
 import { explainCommand } from "./explain.js";
 import { apikeyCommand } from "./apikey.js";
+import { importCommand } from "./import.js";
 import { historyCommand, publishCommand, rollbackCommand } from "./publish.js";
 
 const USAGE = `meshgate — a Gateway API mesh gateway
@@ -20,6 +21,7 @@ Usage:
   meshgate rollback [--to VERSION] (--redis URL | --kv-binding NAME [--local] | --file PATH)
   meshgate history (--redis URL | --kv-binding NAME [--local] | --file PATH)
   meshgate apikey create --consumer NAME [--expires ISO-TIME] [--metadata k=v ...] [--redis URL [--prefix P]]
+  meshgate import istio PATH... [--out DIR] [--namespace NS] [--subset-service TEMPLATE]   (meshgate import --help)
   meshgate demo [--port 8080] [--admin-port 9901]      serve policies/ with the Bookinfo demo upstreams
   meshgate help | version
 `;
@@ -32,6 +34,8 @@ export async function main(argv: string[]): Promise<number> {
       return serveCommand(rest);
     case "validate":
       return validateCommand(rest);
+    case "import":
+      return importCommand(rest);
     case "demo":
       return demoCommand(rest);
     case "explain":

@@ -22,6 +22,9 @@ export interface PolicySet {
   readonly issues: readonly PolicyIssue[];
 }
 
+/** Istio API groups: their documents are translated by `meshgate import istio`, never served. */
+const ISTIO_GROUPS = new Set(["networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io"]);
+
 /** Kinds we know of but do not act on yet; they are reported, not refused. */
 const IGNORED_KINDS = new Set([`${API_GATEWAY}/GatewayClass`, "gateway.networking.k8s.io/v1beta1/ReferenceGrant"]);
 
@@ -62,6 +65,10 @@ export function validateDocuments(documents: readonly RawDocument[]): PolicySet 
       continue;
     }
     const accept = kinds.get(type);
+    if (accept === undefined && ISTIO_GROUPS.has(apiVersion.split("/")[0]!)) {
+      issues.push({ ...at, severity: "error", path: ["kind"], message: `Istio ${kind} is not served directly; translate it with: meshgate import istio ${raw.file}` });
+      continue;
+    }
     if (accept === undefined) {
       issues.push({ ...at, severity: "error", path: ["kind"], message: `unknown kind ${kind} in ${apiVersion} (known: ${API_GATEWAY} HTTPRoute and Gateway, ${API_MESHGATE} Backend, TrafficPolicy, SecurityPolicy and RateLimitPolicy)` });
       continue;

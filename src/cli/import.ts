@@ -1,0 +1,84 @@
+import { parseArgs } from "node:util";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { basename, extname, join } from "node:path";
+import { formatDocuments, formatReportLine, ImportInputError, importIstio, type IstioSource } from "../import/istio/import-istio.js";
+
+export const IMPORT_USAGE = `meshgate import istio PATH... [--out DIR] [--namespace NS] [--subset-service TEMPLATE]
+
+Translates Istio documents (VirtualService, DestinationRule, Gateway, ServiceEntry,
+AuthorizationPolicy, RequestAuthentication, PeerAuthentication; files or folders, multi-document
+YAML) into meshgate documents (Gateway API Gateway/HTTPRoute, Backend, TrafficPolicy, SecurityPolicy).
+Documents apply in order: a later one with the same kind, namespace and name replaces the earlier.
+
+  --out DIR                  write one file per input file, named after it (default: YAML on stdout)
+  --namespace NS             namespace of documents without one (default: default)
+  --subset-service TEMPLATE  the Service a DestinationRule subset stands for (default: {host}-{subset})
+
+stderr: one line per approximated or dropped field, file:document#i: field.path: approximated|dropped: why,
+then a summary line. Exit 0: exact; 3: something approximated or dropped; 1: invalid input (nothing written).
+`;
+
+/** `meshgate import istio PATH...`. */
+export async function importCommand(argv: string[]): Promise<number> {
+  if (argv[0] === "--help" || argv[0] === "-h" || argv.length === 0) {
+    process.stdout.write(IMPORT_USAGE);
+    return argv.length === 0 ? 2 : 0;
+  }
+  const [source, ...rest] = argv;
+  if (source !== "istio") {
+    process.stderr.write(`meshgate import: unknown source "${source}" (known: istio)\n\n${IMPORT_USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { out: { type: "string" }, namespace: { type: "string" }, "subset-service": { type: "string" }, help: { type: "boolean", short: "h" } } });
+  if (values.help) {
+    process.stdout.write(IMPORT_USAGE);
+    return 0;
+  }
+  if (positionals.length === 0) {
+    process.stderr.write(`meshgate import istio: give at least one file or folder\n\n${IMPORT_USAGE}`);
+    return 2;
+  }
+  const sources: IstioSource[] = [];
+  try {
+    for (const p of positionals) sources.push(...(await readSources(p)));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 1;
+  }
+  let result;
+  try {
+    result = importIstio(sources, { ...(values.namespace ? { namespace: values.namespace } : {}), ...(values["subset-service"] ? { subsetService: values["subset-service"] } : {}) });
+  } catch (err) {
+    if (!(err instanceof ImportInputError)) throw err;
+    process.stderr.write(`${err.message}\ninvalid input: nothing written\n`);
+    return 1;
+  }
+  for (const s of result.skipped) process.stderr.write(`${s}\n`);
+  for (const line of result.report) process.stderr.write(`${formatReportLine(line)}\n`);
+  const written = result.outputs.reduce((n, o) => n + o.documents.length, 0);
+  if (values.out !== undefined) {
+    await mkdir(values.out, { recursive: true });
+    const used = new Set<string>();
+    for (const o of result.outputs) {
+      const stem = basename(o.file, extname(o.file));
+      let name = `${stem}.yaml`;
+      for (let k = 2; used.has(name); k++) name = `${stem}-${k}.yaml`;
+      used.add(name);
+      await writeFile(join(values.out, name), o.documents.length ? formatDocuments(o.documents, `meshgate import istio ${o.file}`) : `# meshgate import istio ${o.file}: nothing to serve (see the report)\n`);
+    }
+  } else {
+    process.stdout.write(formatDocuments(result.outputs.flatMap((o) => o.documents), "meshgate import istio"));
+  }
+  const approximated = result.report.filter((l) => l.outcome === "approximated").length;
+  const dropped = result.report.length - approximated;
+  process.stderr.write(`${result.exitCode === 0 ? "exact" : "lossy"}: ${sources.length} file(s), ${written} document(s) written, ${approximated} approximated, ${dropped} dropped, ${result.skipped.length} non-Istio document(s) left alone\n`);
+  return result.exitCode;
+}
+
+async function readSources(path: string): Promise<IstioSource[]> {
+  const info = await stat(path).catch(() => null);
+  if (info === null) throw new Error(`${path}: no such file or folder`);
+  if (!info.isDirectory()) return [{ file: path, text: await readFile(path, "utf8") }];
+  const names = (await readdir(path)).filter((n) => /\.(ya?ml|json)$/.test(n)).sort();
+  return Promise.all(names.map(async (n) => ({ file: join(path, n), text: await readFile(join(path, n), "utf8") })));
+}
