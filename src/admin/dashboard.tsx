@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { Snapshot } from "../snapshot/snapshot.js";
 import type { CompiledRule } from "../routing/compiled-rule.js";
-import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
+import type { GatewayMetrics, RouteTraffic } from "../telemetry/gateway-metrics.js";
 import type { UpstreamState } from "../upstream/upstream-state.js";
 
 export interface DashboardData {
@@ -18,13 +18,14 @@ h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:24px 0 8px}
 .meta{color:#57606a} .err{color:#b42318;font-weight:600}
 table{border-collapse:collapse;background:#fff;width:100%;margin-bottom:8px}
 th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top} th{background:#eef1f4}
-td.num{text-align:right;font-variant-numeric:tabular-nums} .bad{color:#b42318} .ok{color:#1a7f37}
+td.num{text-align:right;font-variant-numeric:tabular-nums} .bad{color:#b42318} .warn{color:#9a6700} .ok{color:#1a7f37}
 .bar{display:inline-block;height:8px;background:#0969da;vertical-align:middle}`;
 
 /** Server-rendered admin dashboard: routes, configured vs observed split, health, config version. */
 export function Dashboard({ snapshot, metrics, upstreams, reloadError, refreshSeconds = 2 }: DashboardData) {
   const rules = [...new Map(snapshot.routes.entries.map((e) => [e.rule.id, e.rule])).values()];
   const now = upstreams?.clock.now() ?? 0;
+  const minuteNow = metrics.now();
   return (
     <html>
       <head>
@@ -43,9 +44,9 @@ export function Dashboard({ snapshot, metrics, upstreams, reloadError, refreshSe
         <h2>Routes and traffic split</h2>
         <table id="routes">
           <thead>
-            <tr><th>rule</th><th>matches</th><th>policies</th><th>backend</th><th>configured</th><th>observed</th><th>requests</th><th>5xx</th><th>mean latency</th></tr>
+            <tr><th>rule</th><th>matches</th><th>policies</th><th>backend</th><th>configured</th><th>observed</th><th>requests</th><th>last min</th><th>4xx</th><th>last min</th><th>5xx</th><th>last min</th><th>mean latency</th></tr>
           </thead>
-          <tbody>{rules.flatMap((rule) => ruleRows(rule, snapshot, metrics))}</tbody>
+          <tbody>{rules.flatMap((rule) => ruleRows(rule, snapshot, metrics, minuteNow))}</tbody>
         </table>
         <h2>Endpoints</h2>
         <table id="endpoints">
@@ -82,33 +83,41 @@ export function Dashboard({ snapshot, metrics, upstreams, reloadError, refreshSe
             <tr><td>authentication / authorization refusals</td><td class="num" id="auth-failures">{metrics.authFailures.sum(() => true)}</td></tr>
           </tbody>
         </table>
-        <p class="meta">refreshes every {refreshSeconds} s · <a href="/metrics">/metrics</a> · <a href="/config">/config</a> · explain: /explain?url=…</p>
+        {/* Relative links: the same page serves at /dashboard (Node) and under MESHGATE_ADMIN_PATH (Workers). */}
+        <p class="meta">refreshes every {refreshSeconds} s · "last min": answers in the last 60 s · <a href="metrics">metrics</a> · <a href="config">config</a> · explain: explain?url=…</p>
       </body>
     </html>
   );
 }
 
-function ruleRows(rule: CompiledRule, snapshot: Snapshot, metrics: GatewayMetrics) {
+function ruleRows(rule: CompiledRule, snapshot: Snapshot, metrics: GatewayMetrics, now: number) {
   const matches = snapshot.routes.entries.filter((e) => e.rule === rule).map((e) => `${e.hostPattern ?? "*"} ${e.path.type} ${e.path.value}${e.method ? ` ${e.method}` : ""}${e.headers.map((h) => ` [${h.name}]`).join("")}`);
-  const observed = metrics.traffic.get(rule.id) ?? new Map();
+  const observed = metrics.traffic.get(rule.id) ?? new Map<string, RouteTraffic>();
   const totalWeight = rule.backendRefs.reduce((s, r) => s + r.weight, 0);
   // The split is over requests that reached a backend choice (refusals, 429s and 404s have none).
   const totalSeen = [...observed.entries()].reduce((s, [backend, t]) => (backend === "" ? s : s + t.requests), 0);
-  const refs = rule.backendRefs.length > 0 ? rule.backendRefs : [null];
-  return refs.map((ref, i) => {
-    const t = ref ? observed.get(ref.key) : undefined;
+  // Answers the gateway gave itself (a redirect, a refusal, a 429) count on their own row, where they were served.
+  const rows: { key: string; ref: CompiledRule["backendRefs"][number] | null; label: string }[] = rule.backendRefs.map((ref) => ({ key: ref.key, ref, label: ref.key }));
+  if (rows.length === 0 || observed.has("")) rows.push({ key: "", ref: null, label: rule.redirect ? "(redirect)" : rows.length === 0 ? "(none)" : "(answered by the gateway)" });
+  return rows.map(({ key, ref, label }, i) => {
+    const t = observed.get(key);
+    const minute = t?.lastMinute.lastMinute(now);
     const configured = ref && totalWeight > 0 ? (ref.weight / totalWeight) * 100 : 0;
-    const seen = t && totalSeen > 0 ? (t.requests / totalSeen) * 100 : 0;
+    const seen = ref && t && totalSeen > 0 ? (t.requests / totalSeen) * 100 : 0;
     return (
-      <tr data-rule={rule.id} data-backend={ref?.key ?? ""}>
-        {i === 0 ? <td rowspan={refs.length}>{rule.id}</td> : null}
-        {i === 0 ? <td rowspan={refs.length}>{matches.join(", ")}</td> : null}
-        {i === 0 ? <td rowspan={refs.length}>{[rule.security ? `security ${rule.security.name}` : null, rule.rateLimit ? `rate limit ${rule.rateLimit.name}` : null, rule.trafficPolicy ? `traffic ${rule.trafficPolicy}` : null].filter(Boolean).join(", ") || "—"}</td> : null}
-        <td>{ref ? ref.key : rule.redirect ? "(redirect)" : "(none)"}</td>
+      <tr data-rule={rule.id} data-backend={key}>
+        {i === 0 ? <td rowspan={rows.length}>{rule.id}</td> : null}
+        {i === 0 ? <td rowspan={rows.length}>{matches.join(", ")}</td> : null}
+        {i === 0 ? <td rowspan={rows.length}>{[rule.security ? `security ${rule.security.name}` : null, rule.rateLimit ? `rate limit ${rule.rateLimit.name}` : null, rule.trafficPolicy ? `traffic ${rule.trafficPolicy}` : null].filter(Boolean).join(", ") || "—"}</td> : null}
+        <td>{label}</td>
         <td class="num configured">{ref ? `${configured.toFixed(1)}%` : "—"}</td>
         <td class="num observed">{ref ? <><span class="bar" style={`width:${Math.round(seen)}px`} /> {seen.toFixed(1)}%</> : "—"}</td>
         <td class="num requests">{t?.requests ?? 0}</td>
-        <td class={`num ${t && t.errors > 0 ? "bad" : ""}`}>{t?.errors ?? 0}</td>
+        <td class="num requests-minute">{minute?.requests ?? 0}</td>
+        <td class={`num client-errors ${t && t.clientErrors > 0 ? "warn" : ""}`}>{t?.clientErrors ?? 0}</td>
+        <td class="num client-errors-minute">{minute?.clientErrors ?? 0}</td>
+        <td class={`num server-errors ${t && t.errors > 0 ? "bad" : ""}`}>{t?.errors ?? 0}</td>
+        <td class="num server-errors-minute">{minute?.serverErrors ?? 0}</td>
         <td class="num">{t && t.requests > 0 ? `${((t.seconds / t.requests) * 1000).toFixed(1)} ms` : "—"}</td>
       </tr>
     );

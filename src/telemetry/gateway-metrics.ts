@@ -2,6 +2,7 @@ import type { RequestOutcome } from "./request-outcome.js";
 import type { Snapshot } from "../snapshot/snapshot.js";
 import type { UpstreamState } from "../upstream/upstream-state.js";
 import { Counter, Gauge, Histogram, Registry } from "./metrics.js";
+import { RateWindow } from "./rate-window.js";
 
 const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const MILLISECONDS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
@@ -12,6 +13,19 @@ export interface GatewayMetricsOptions {
   readonly istio?: boolean;
   /** source_workload label in Istio mode. Default "meshgate". */
   readonly workload?: string;
+  /** Milliseconds for the dashboard's last-minute rates. Default performance.now. */
+  readonly now?: () => number;
+}
+
+/** One route's traffic to one backend. */
+export interface RouteTraffic {
+  requests: number;
+  /** 4xx answers. */
+  clientErrors: number;
+  /** 5xx answers. */
+  errors: number;
+  seconds: number;
+  readonly lastMinute: RateWindow;
 }
 
 const ISTIO_LABELS = [
@@ -37,14 +51,20 @@ export class GatewayMetrics {
   readonly authzDecisions = this.registry.register(new Counter("meshgate_authorization_decisions_total", "Authorization decisions by policy, deciding rule and result (allow, deny, dry_run_deny).", ["policy", "rule", "result"]));
   readonly rateLimitDecisions = this.registry.register(new Counter("meshgate_ratelimit_decisions_total", "Rate-limit decisions by policy, rule and result (allowed, limited, shadow_limited, store_error_open, store_error_closed, store_full_open, store_full_closed).", ["policy", "rule", "result"]));
   readonly ejected = this.registry.register(new Gauge("meshgate_endpoint_ejected", "1 while an endpoint is out of rotation (ejected or failing health checks).", ["backend", "endpoint"]));
-  /** Per route, per backend: what the dashboard shows next to the configured weights. */
-  readonly traffic = new Map<string, Map<string, { requests: number; errors: number; seconds: number }>>();
+  /**
+   * Per route, per backend ("" = answered by the gateway itself: redirects, refusals, 429s): what
+   * the dashboard shows next to the configured weights, cumulative and over the last minute.
+   */
+  readonly traffic = new Map<string, Map<string, RouteTraffic>>();
+  /** The clock the last-minute windows count on (milliseconds). */
+  readonly now: () => number;
   private readonly istioRequests: Counter | null;
   private readonly istioDuration: Histogram | null;
   private readonly workload: string;
 
   constructor(options: GatewayMetricsOptions = {}) {
     this.workload = options.workload ?? "meshgate";
+    this.now = options.now ?? (() => performance.now());
     this.istioRequests = options.istio ? this.registry.register(new Counter("istio_requests_total", "Requests (Istio standard metric).", ISTIO_LABELS)) : null;
     this.istioDuration = options.istio ? this.registry.register(new Histogram("istio_request_duration_milliseconds", "Request duration in ms (Istio standard metric).", ISTIO_LABELS, MILLISECONDS)) : null;
   }
@@ -65,10 +85,12 @@ export class GatewayMetrics {
     let byBackend = this.traffic.get(route);
     if (byBackend === undefined) this.traffic.set(route, (byBackend = new Map()));
     let t = byBackend.get(backend);
-    if (t === undefined) byBackend.set(backend, (t = { requests: 0, errors: 0, seconds: 0 }));
+    if (t === undefined) byBackend.set(backend, (t = { requests: 0, clientErrors: 0, errors: 0, seconds: 0, lastMinute: new RateWindow() }));
     t.requests++;
     if (o.response.status >= 500) t.errors++;
+    else if (o.response.status >= 400) t.clientErrors++;
     t.seconds += seconds;
+    t.lastMinute.add(this.now(), o.response.status);
     if (this.istioRequests && this.istioDuration) {
       const [ns = "", name = ""] = backend.split("/");
       const labels = ["source", this.workload, "default", "unknown", name || "unknown", ns || "unknown", name ? `${name}.${ns}.svc.cluster.local` : "unknown", name || "unknown", ns || "unknown", "unknown", "http", code, o.flags, "unknown"];
