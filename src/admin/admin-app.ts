@@ -70,7 +70,8 @@ export function adminApp(options: AdminOptions): Hono {
     if (!holder.ready || !options.gatewayMetrics) return c.text("no configuration loaded yet", 503);
     return c.html(Dashboard({ snapshot: holder.current(), metrics: options.gatewayMetrics, upstreams: options.upstreams, reloadError: holder.lastFailure?.message ?? null }));
   });
-  app.get("/", (c) => c.redirect("/dashboard"));
+  // Relative, so it stays under the path the admin API is mounted at (Workers: MESHGATE_ADMIN_PATH).
+  app.get("/", (c) => c.redirect("dashboard"));
   app.on(["GET", "POST"], "/explain", async (c) => {
     if (!holder.ready) return c.json({ error: { code: "not_ready", message: "no configuration loaded" } }, 503);
     let input: ExplainInput;

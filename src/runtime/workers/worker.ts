@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import { adminApp } from "../../admin/admin-app.js";
+import { adminAuth } from "../../admin/admin-auth.js";
 import { BundleReloader } from "../../config/bundle-reloader.js";
 import { SnapshotHolder } from "../../config/snapshot-holder.js";
 import { createGateway } from "../../index.js";
@@ -12,7 +13,6 @@ import { analyticsPoint } from "../../telemetry/analytics-point.js";
 import { certificateFromCf } from "./tls-client-auth.js";
 import { JwksRegistry } from "../../identity/jwks-registry.js";
 import { parsePathRejections, pathRejectionWarning } from "../../hygiene/normalize-path.js";
-import { bearerChecker } from "../../http/secret-compare.js";
 import { parseByteSize } from "../../hygiene/body-limit.js";
 import { parseUnderscoreHeaders, parseUntrustedTraceparent } from "../../hygiene/hygiene.js";
 import { KvApiKeyStore } from "./kv-key-store.js";
@@ -72,8 +72,6 @@ interface Isolate {
   readonly jwks: JwksRegistry;
   checkedAt: number;
   flushedAt: number;
-  /** Constant-time bearer check for the admin API (made once per token value). */
-  adminToken(token: string): (authorization: string | null) => Promise<boolean>;
 }
 
 let isolate: Isolate | null = null;
@@ -81,7 +79,6 @@ let isolate: Isolate | null = null;
 function createIsolate(env: WorkerEnv): Isolate {
   const pathWarning = env.MESHGATE_PATH_REJECT !== undefined ? pathRejectionWarning(parsePathRejections(env.MESHGATE_PATH_REJECT)) : null;
   if (pathWarning !== null) console.warn(JSON.stringify({ level: "warn", message: `MESHGATE_PATH_REJECT: ${pathWarning}` }));
-  let adminCheck: { token: string; check: (authorization: string | null) => Promise<boolean> } | null = null;
   const holder = new SnapshotHolder();
   const metrics = new GatewayMetrics();
   const tracer = env.MESHGATE_OTLP_ENDPOINT ? new OtlpExporter({ endpoint: env.MESHGATE_OTLP_ENDPOINT, onError: (err) => console.error(JSON.stringify({ level: "warn", message: "span export failed", error: String(err) })) }) : null;
@@ -127,7 +124,6 @@ function createIsolate(env: WorkerEnv): Isolate {
       },
       onError: (err, context) => console.error(JSON.stringify({ level: "error", message: `${context} failed`, error: String(err), cause: String((err as { cause?: unknown }).cause ?? "") })),
     }),
-    adminToken: (token) => (adminCheck?.token === token ? adminCheck.check : (adminCheck = { token, check: bearerChecker(token) }).check),
     admin: adminApp({ holder, metrics: metrics.registry, gatewayMetrics: metrics, security: { jwks, apiKeyStore: apiKeys, now: Date.now } }),
     checkedAt: 0,
   };
@@ -155,11 +151,11 @@ export default {
     const adminPath = env.MESHGATE_ADMIN_PATH ?? "/__meshgate";
     const url = new URL(request.url);
     if (env.MESHGATE_ADMIN_TOKEN && (url.pathname === adminPath || url.pathname.startsWith(`${adminPath}/`))) {
-      if (!(await state.adminToken(env.MESHGATE_ADMIN_TOKEN)(request.headers.get("authorization")))) {
-        const err = new GatewayError("unauthenticated", "admin API needs the admin bearer token");
-        return new Response(errorBody(err), { status: err.status, headers: { "content-type": "application/json", "www-authenticate": 'Bearer realm="meshgate-admin"' } });
-      }
-      url.pathname = url.pathname.slice(adminPath.length) || "/";
+      // The dashboard's links are relative: they resolve under the admin path only from "PATH/".
+      if (url.pathname === adminPath) return Response.redirect(`${url.origin}${adminPath}/`, 308);
+      const refused = await adminAuth(request, { token: env.MESHGATE_ADMIN_TOKEN, path: adminPath });
+      if (refused !== null) return refused;
+      url.pathname = url.pathname.slice(adminPath.length);
       return state.admin.fetch(new Request(url, request));
     }
     if (!state.holder.ready) {
