@@ -9,6 +9,7 @@ import { JwtVerifier, claimValue } from "./jwt-verifier.js";
 import { certificateIdentity, combinePrincipal } from "./principal.js";
 import { type CertificateIdentity, type Principal } from "../http/principal.js";
 import { parseXfcc } from "./xfcc.js";
+import { headerSafeValue } from "../http/ext-value.js";
 
 export interface SecurityDeps {
   readonly jwks: JwksRegistry;
@@ -60,7 +61,7 @@ export class SecurityStage {
         for (const { claim, header } of verified.provider.claimToHeaders) {
           const value = claimValue(verified.claims, claim);
           if (value === undefined || value === null) req.headers.delete(header);
-          else req.headers.set(header, typeof value === "string" ? value : JSON.stringify(value));
+          else req.headers.set(header, headerSafeValue(typeof value === "string" ? value : JSON.stringify(value)));
         }
         jwt = { provider: verified.provider.name, issuer: verified.issuer, subject: verified.subject, claims: verified.claims };
       } else if (!spec.jwt.optional) {
@@ -85,9 +86,10 @@ export class SecurityStage {
 
     const principal = combinePrincipal(jwt, consumer, certificate);
     const names = spec.upstreamHeaders;
-    if (principal !== null && names.principal !== null) req.headers.set(names.principal, principal.id);
-    if (consumer !== null && names.consumer !== null) req.headers.set(names.consumer, consumer.name);
-    if (certificate !== null && names.certificate !== null) req.headers.set(names.certificate, certificate.id);
+    // Token subjects and consumer names are anyone's text: encoded when a header cannot carry them as is.
+    if (principal !== null && names.principal !== null) req.headers.set(names.principal, headerSafeValue(principal.id));
+    if (consumer !== null && names.consumer !== null) req.headers.set(names.consumer, headerSafeValue(consumer.name));
+    if (certificate !== null && names.certificate !== null) req.headers.set(names.certificate, headerSafeValue(certificate.id));
 
     const decision = this.security.authorization?.decide(principal, req) ?? null;
     const denied = decision !== null && !decision.allowed;

@@ -66,7 +66,7 @@ spec:
         issuer: ${ISS}
         audiences: [meshgate]
         localJWKS: { keys: [${JSON.stringify(jwk)}] }
-        claimToHeaders: [{ claim: sub, header: x-user }]
+        claimToHeaders: [{ claim: sub, header: x-user }, { claim: name, header: x-user-name }]
 ---
 apiVersion: meshgate.dev/v1alpha1
 kind: SecurityPolicy
@@ -90,6 +90,13 @@ spec:
   const denied = (code: string) => ({ status: 401, errorCode: code, responseHeaders: { "www-authenticate": `Bearer realm="meshgate", error="invalid_token", error_description="${code}"` } });
   const cases: RoutingCase[] = [
     { name: "valid JWT: principal and claim headers upstream, token stripped", url: `${base}/jwt/a`, headers: bearer(valid), expect: { status: 200, upstreamHeaders: { "x-meshgate-principal": `${ISS}/alice`, "x-user": "alice", authorization: null } } },
+    {
+      name: "claims and subjects that are not ASCII go upstream as RFC 8187 ext-values, never a 502",
+      url: `${base}/jwt/a`,
+      headers: bearer(await token({ sub: "zoë", name: "Zoë 李雷" })),
+      expect: { status: 200, upstreamHeaders: { "x-user-name": "UTF-8''Zo%C3%AB%20%E6%9D%8E%E9%9B%B7", "x-user": "UTF-8''zo%C3%AB", "x-meshgate-principal": "UTF-8''https%3A%2F%2Fidp.shared.test%2Fzo%C3%AB" } },
+    },
+    { name: "a claim with CR/LF cannot add a header upstream", url: `${base}/jwt/a`, headers: bearer(await token({ name: "x\r\nx-admin: 1" })), expect: { status: 200, upstreamHeaders: { "x-user-name": "UTF-8''x%0D%0Ax-admin%3A%201", "x-admin": null } } },
     { name: "missing JWT: 401 with a Bearer challenge", url: `${base}/jwt/a`, expect: { status: 401, errorCode: "jwt_missing", responseHeaders: { "www-authenticate": 'Bearer realm="meshgate"' } } },
     { name: "expired JWT", url: `${base}/jwt/a`, headers: bearer(await token({ exp: now - 300 })), expect: denied("jwt_expired") },
     { name: "JWT for another audience", url: `${base}/jwt/a`, headers: bearer(await token({ aud: "elsewhere" })), expect: denied("jwt_bad_audience") },
