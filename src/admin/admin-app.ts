@@ -61,7 +61,7 @@ export function adminApp(options: AdminOptions): Hono {
       warnings: s.warnings.map(formatPolicyIssue),
       lastReloadError: failure === null ? null : { at: failure.at.toISOString(), message: failure.message },
       routes: [...new Set(s.routes.entries.map((e) => e.rule.id))],
-      backends: [...s.backends.values()].map((b) => ({ name: b.key, endpoints: b.endpoints.map((e) => e.origin) })),
+      backends: [...s.backends].map(([name, b]) => ({ name, endpoints: b.endpoints.map((e) => e.origin) })),
       // Remote key sets: how many keys, when fetched, the last error (an IdP outage shows here).
       jwks: options.security?.jwks.status() ?? [],
     });

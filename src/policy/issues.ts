@@ -6,7 +6,8 @@ export interface PolicyLocation {
   readonly index: number;
 }
 
-export type PolicySeverity = "error" | "warning";
+/** `info`: nothing wrong, but worth a line (documents meshgate skips on purpose). */
+export type PolicySeverity = "error" | "warning" | "info";
 
 /** One precise complaint about a policy document. */
 export interface PolicyIssue extends PolicyLocation {
@@ -28,7 +29,7 @@ export function formatFieldPath(path: readonly (string | number)[]): string {
 
 /** `file:document#index: field.path: message` — the format `meshgate validate` prints. */
 export function formatPolicyIssue(issue: PolicyIssue): string {
-  const tag = issue.severity === "warning" ? "warning: " : "";
+  const tag = issue.severity === "error" ? "" : `${issue.severity}: `;
   return `${issue.file}:document#${issue.index}: ${formatFieldPath(issue.path)}: ${tag}${issue.message}`;
 }
 

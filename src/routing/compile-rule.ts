@@ -12,9 +12,12 @@ import type { TrafficLookup } from "../resilience/compile-traffic.js";
 import type { SecurityLookup } from "../identity/compile-security.js";
 import type { RateLimitLookup } from "../ratelimit/compile-rate-limit.js";
 import type { RouteEntry } from "./compiled-rule.js";
+import type { ServicePorts } from "./service-ports.js";
 
 export interface RuleContext {
   readonly backends: ReadonlyMap<string, CompiledBackend>;
+  /** Kubernetes Services by "namespace/name": a backendRef's port picks targetPort and appProtocol. */
+  readonly services?: ServicePorts;
   readonly issues: PolicyIssue[];
   readonly traffic: TrafficLookup<HTTPRoute>;
   readonly security: SecurityLookup<HTTPRoute>;
@@ -26,6 +29,7 @@ interface BackendRefLike {
   readonly namespace?: string | undefined;
   readonly group?: string | undefined;
   readonly kind?: string | undefined;
+  readonly port?: number | undefined;
 }
 
 /** One HTTPRoute into its compiled rules and their precedence entries. */
@@ -133,6 +137,11 @@ function resolveBackend(ref: BackendRefLike, routeNamespace: string, path: (stri
   const key = `${ref.namespace ?? routeNamespace}/${ref.name}`;
   const supported = (group === "" && kind === "Service") || (group === "meshgate.dev" && kind === "Backend");
   const backend = supported ? ctx.backends.get(key) : undefined;
+  if (backend && group === "" && ctx.services !== undefined) {
+    const viaService = ctx.services.resolve(key, backend, ref.port);
+    if (typeof viaService === "string") ctx.issues.push({ file: located.file, index: located.index, severity: "warning", path: [...path, "port"], message: viaService });
+    return typeof viaService === "string" ? null : viaService;
+  }
   if (backend) return backend;
   const message = supported
     ? `backendRef ${key} does not resolve: no Backend named ${ref.name} in namespace ${ref.namespace ?? routeNamespace}; its share of traffic answers 500`

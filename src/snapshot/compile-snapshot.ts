@@ -13,6 +13,7 @@ import { compileRateLimits } from "../ratelimit/compile-rate-limit.js";
 import { attachRoute, type RouteAttachment } from "../routing/gateway-attachment.js";
 import { RouteTable } from "../routing/route-table.js";
 import type { RouteEntry } from "../routing/compiled-rule.js";
+import { ServicePorts } from "../routing/service-ports.js";
 
 /**
  * Policy sources into an immutable Snapshot: parse, validate, resolve, compile.
@@ -36,11 +37,17 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
   const traffic = trafficLookup(set.trafficPolicies, set.routes, issues);
   const security = compileSecurity(set.securityPolicies, set.routes, issues, gatewaysOf);
   const rateLimit = compileRateLimits(set.rateLimitPolicies, set.routes, issues, gatewaysOf);
+  const services = new ServicePorts(set.services, set.backends);
   for (const route of set.routes) {
     const attachment = attachments.get(route.doc);
     if (!attachment) continue;
-    entries.push(...compileRoute(route, { backends, issues, traffic, security: security.lookup, rateLimit }, attachment.hostnames));
+    entries.push(...compileRoute(route, { backends, services, issues, traffic, security: security.lookup, rateLimit }, attachment.hostnames));
     rules += route.doc.spec.rules.length;
+  }
+  // Endpoints that took a Service's targetPort are endpoints too: health checks and pools see them.
+  for (const [key, variant] of services.extraBackends()) {
+    const base = backends.get(variant.key);
+    if (base === undefined || variant.endpoints.some((e, i) => e.origin !== base.endpoints[i]?.origin)) backends.set(key, variant);
   }
   const hash = await sourcesHash(sources);
   return Object.freeze({
@@ -53,6 +60,6 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
     warnings: issues,
     identityHeaders: security.identityHeaders,
     securityPolicies: security.all,
-    counts: { routes: set.routes.length, rules, backends: backends.size, trafficPolicies: set.trafficPolicies.length, securityPolicies: set.securityPolicies.length, rateLimitPolicies: set.rateLimitPolicies.length },
+    counts: { routes: set.routes.length, rules, backends: set.backends.length, trafficPolicies: set.trafficPolicies.length, securityPolicies: set.securityPolicies.length, rateLimitPolicies: set.rateLimitPolicies.length },
   });
 }

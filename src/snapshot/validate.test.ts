@@ -42,6 +42,47 @@ describe("validateDocuments", () => {
   });
 });
 
+describe("Kubernetes documents", () => {
+  const service = (spec: string) => `apiVersion: v1\nkind: Service\nmetadata: { name: reviews }\nspec:\n${spec}\n`;
+
+  it("reads a v1 Service's ports and refuses a typo in them, naming the field", () => {
+    const { set, lines } = validate({ "s.yaml": `${service("  ports: [{ port: 9080, targetPort: 8080, appProtocol: kubernetes.io/h2c }]")}---\n${service("  ports: [{ port: 80, targetport: 8080 }]").replace("reviews", "other")}` });
+    expect(set.services.map((s) => s.doc.spec.ports)).toEqual([[{ port: 9080, targetPort: 8080, appProtocol: "kubernetes.io/h2c", protocol: "TCP" }]]);
+    expect(lines).toEqual(['s.yaml:document#1: spec.ports[0].targetport: unknown field "targetport" (did you mean "targetPort"?)']);
+  });
+
+  it("refuses a Service port listed twice and a bad targetPort name", () => {
+    const { lines } = validate({ "s.yaml": service("  ports: [{ port: 80 }, { port: 80, targetPort: Not_A_Name }]") });
+    expect(lines).toEqual([
+      "s.yaml:document#0: spec.ports[1].targetPort: must be a port number or an IANA_SVC_NAME",
+      "s.yaml:document#0: spec.ports[1].port: port 80 is listed twice",
+    ]);
+  });
+
+  it("skips kinds of other API groups with one info line per kind, not an error", () => {
+    const doc = (apiVersion: string, kind: string, name: string) => `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: { name: ${name} }\n`;
+    const { lines, set } = validate({ "k.yaml": [doc("apps/v1", "Deployment", "a"), doc("apps/v1", "Deployment", "b"), doc("v1", "ServiceAccount", "a"), doc("batch/v1", "Job", "j")].join("---\n") });
+    expect(lines).toEqual([
+      "k.yaml:document#0: kind: info: apps/v1 Deployment is not a meshgate kind; skipped (2 documents)",
+      "k.yaml:document#2: kind: info: v1 ServiceAccount is not a meshgate kind; skipped (1 document)",
+      "k.yaml:document#3: kind: info: batch/v1 Job is not a meshgate kind; skipped (1 document)",
+    ]);
+    expect(set.issues.every((i) => i.severity === "info")).toBe(true);
+  });
+
+  it("still refuses unknown kinds of meshgate's own groups, and points Istio kinds at the importer", () => {
+    const { lines } = validate({ "k.yaml": "apiVersion: gateway.networking.k8s.io/v1\nkind: TCPRoute\nmetadata: { name: t }\n---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: v }\n" });
+    expect(lines[0]).toContain("k.yaml:document#0: kind: unknown kind TCPRoute in gateway.networking.k8s.io/v1");
+    expect(lines[1]).toBe("k.yaml:document#1: kind: Istio VirtualService is not served directly; translate it with: meshgate import istio k.yaml");
+  });
+
+  it("reads a v1beta1 HTTPRoute as v1, and counts it as a duplicate of the v1 one", () => {
+    const { set, lines } = validate({ "r.yaml": `${route("shop").replace("/v1", "/v1beta1")}---\n${route("shop")}` });
+    expect(set.routes.map((r) => r.doc.apiVersion)).toEqual(["gateway.networking.k8s.io/v1"]);
+    expect(lines).toEqual(["r.yaml:document#1: metadata.name: duplicate HTTPRoute default/shop, first defined in r.yaml:document#0"]);
+  });
+});
+
 describe("policy regexes", () => {
   it("refuses what RE2 cannot run, naming the construct and the field", () => {
     const route = `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: { name: r }\nspec:\n  rules:\n    - matches:\n        - path: { type: RegularExpression, value: "/(a)\\\\1" }\n          headers: [{ type: RegularExpression, name: x-a, value: "^(?!admin)" }]\n          queryParams: [{ type: RegularExpression, name: q, value: "(?<=x)y" }]\n      backendRefs: [{ name: b }]\n`;

@@ -8,6 +8,7 @@ import { httpRouteSchema, type HTTPRoute } from "../routing/httproute.js";
 import { rateLimitPolicySchema, type RateLimitPolicy } from "../ratelimit/rate-limit-policy.js";
 import { securityPolicySchema, type SecurityPolicy } from "../identity/security-policy.js";
 import { trafficPolicySchema, type TrafficPolicy } from "../resilience/traffic-policy.js";
+import { serviceSchema, type Service } from "../upstream/service.js";
 import { Located } from "../policy/located.js";
 import { zodIssuesToPolicy } from "../policy/zod-issues.js";
 
@@ -19,11 +20,19 @@ export interface PolicySet {
   readonly trafficPolicies: readonly Located<TrafficPolicy>[];
   readonly securityPolicies: readonly Located<SecurityPolicy>[];
   readonly rateLimitPolicies: readonly Located<RateLimitPolicy>[];
+  /** Kubernetes `v1 Service` documents: read for their ports (port, targetPort, appProtocol). */
+  readonly services: readonly Located<Service>[];
   readonly issues: readonly PolicyIssue[];
 }
 
 /** Istio API groups: their documents are translated by `meshgate import istio`, never served. */
 const ISTIO_GROUPS = new Set(["networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io"]);
+
+/** API groups whose kinds meshgate owns: an unknown kind there is a typo or a feature we lack, so an error. */
+const OWN_GROUPS = new Set(["meshgate.dev", "gateway.networking.k8s.io"]);
+
+/** Older Gateway API versions still in many docs, read as v1 (the fields meshgate reads did not change). */
+const OLDER_VERSIONS = new Map([["gateway.networking.k8s.io/v1beta1/HTTPRoute", API_GATEWAY]]);
 
 /** Kinds we know of but do not act on yet; they are reported, not refused. */
 const IGNORED_KINDS = new Set([`${API_GATEWAY}/GatewayClass`, "gateway.networking.k8s.io/v1beta1/ReferenceGrant"]);
@@ -34,7 +43,7 @@ const IGNORED_KINDS = new Set([`${API_GATEWAY}/GatewayClass`, "gateway.networkin
  */
 export function validateDocuments(documents: readonly RawDocument[]): PolicySet {
   const issues: PolicyIssue[] = [];
-  const set = { gateways: [] as Located<Gateway>[], routes: [] as Located<HTTPRoute>[], backends: [] as Located<Backend>[], trafficPolicies: [] as Located<TrafficPolicy>[], securityPolicies: [] as Located<SecurityPolicy>[], rateLimitPolicies: [] as Located<RateLimitPolicy>[] };
+  const set = { gateways: [] as Located<Gateway>[], routes: [] as Located<HTTPRoute>[], backends: [] as Located<Backend>[], trafficPolicies: [] as Located<TrafficPolicy>[], securityPolicies: [] as Located<SecurityPolicy>[], rateLimitPolicies: [] as Located<RateLimitPolicy>[], services: [] as Located<Service>[] };
   // One entry per kind: its schema, and where its validated documents go.
   const kinds = new Map<string, (value: unknown, at: { file: string; index: number }) => { metadata: { namespace: string; name: string } } | null>([
     [`${API_GATEWAY}/HTTPRoute`, (v, at) => keep(set.routes, check(httpRouteSchema, v, at, issues), at)],
@@ -43,34 +52,46 @@ export function validateDocuments(documents: readonly RawDocument[]): PolicySet 
     [`${API_MESHGATE}/TrafficPolicy`, (v, at) => keep(set.trafficPolicies, check(trafficPolicySchema, v, at, issues), at)],
     [`${API_MESHGATE}/SecurityPolicy`, (v, at) => keep(set.securityPolicies, check(securityPolicySchema, v, at, issues), at)],
     [`${API_MESHGATE}/RateLimitPolicy`, (v, at) => keep(set.rateLimitPolicies, check(rateLimitPolicySchema, v, at, issues), at)],
+    ["v1/Service", (v, at) => keep(set.services, check(serviceSchema, v, at, issues), at)],
   ]);
   const seen = new Map<string, RawDocument>();
+  // Kubernetes kinds meshgate has no use for (Deployment, ServiceAccount, …): one info line per kind.
+  const skipped = new Map<string, { at: { file: string; index: number }; count: number }>();
 
   for (const raw of documents) {
     const at = { file: raw.file, index: raw.index };
-    const value = raw.value;
+    let value = raw.value;
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       issues.push({ ...at, severity: "error", path: [], message: "a policy document must be a mapping with apiVersion, kind and metadata" });
       continue;
     }
-    const { apiVersion, kind } = value as { apiVersion?: unknown; kind?: unknown };
-    if (typeof apiVersion !== "string" || typeof kind !== "string") {
-      const field = typeof apiVersion !== "string" ? "apiVersion" : "kind";
+    const written = value as { apiVersion?: unknown; kind?: unknown };
+    const kind = written.kind;
+    if (typeof written.apiVersion !== "string" || typeof kind !== "string") {
+      const field = typeof written.apiVersion !== "string" ? "apiVersion" : "kind";
       issues.push({ ...at, severity: "error", path: [field], message: `required string field is missing` });
       continue;
     }
+    const apiVersion = OLDER_VERSIONS.get(`${written.apiVersion}/${kind}`) ?? written.apiVersion;
+    if (apiVersion !== written.apiVersion) value = { ...value, apiVersion };
     const type = `${apiVersion}/${kind}`;
     if (IGNORED_KINDS.has(type)) {
       issues.push({ ...at, severity: "warning", path: ["kind"], message: `${kind} documents are not used by meshgate yet; ignored` });
       continue;
     }
     const accept = kinds.get(type);
-    if (accept === undefined && ISTIO_GROUPS.has(apiVersion.split("/")[0]!)) {
+    if (accept === undefined && ISTIO_GROUPS.has(group(apiVersion))) {
       issues.push({ ...at, severity: "error", path: ["kind"], message: `Istio ${kind} is not served directly; translate it with: meshgate import istio ${raw.file}` });
       continue;
     }
+    if (accept === undefined && !OWN_GROUPS.has(group(apiVersion))) {
+      const entry = skipped.get(type);
+      if (entry === undefined) skipped.set(type, { at, count: 1 });
+      else entry.count++;
+      continue;
+    }
     if (accept === undefined) {
-      issues.push({ ...at, severity: "error", path: ["kind"], message: `unknown kind ${kind} in ${apiVersion} (known: ${API_GATEWAY} HTTPRoute and Gateway, ${API_MESHGATE} Backend, TrafficPolicy, SecurityPolicy and RateLimitPolicy)` });
+      issues.push({ ...at, severity: "error", path: ["kind"], message: `unknown kind ${kind} in ${apiVersion} (known: ${API_GATEWAY} HTTPRoute and Gateway, ${API_MESHGATE} Backend, TrafficPolicy, SecurityPolicy and RateLimitPolicy, v1 Service)` });
       continue;
     }
     // Duplicates are checked before the document is kept, so the first definition wins.
@@ -83,7 +104,18 @@ export function validateDocuments(documents: readonly RawDocument[]): PolicySet 
     }
     if (accept(value, at) !== null) seen.set(key, raw);
   }
+  for (const [type, { at, count }] of skipped) {
+    const slash = type.lastIndexOf("/");
+    const documents = count === 1 ? "1 document" : `${count} documents`;
+    issues.push({ ...at, severity: "info", path: ["kind"], message: `${type.slice(0, slash)} ${type.slice(slash + 1)} is not a meshgate kind; skipped (${documents})` });
+  }
   return { ...set, issues };
+}
+
+/** The API group of an apiVersion: "apps" of "apps/v1", "" (core) of "v1". */
+function group(apiVersion: string): string {
+  const slash = apiVersion.indexOf("/");
+  return slash === -1 ? "" : apiVersion.slice(0, slash);
 }
 
 function keep<T>(list: Located<T>[], doc: T | null, at: { file: string; index: number }): T | null {

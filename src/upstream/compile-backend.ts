@@ -25,11 +25,32 @@ function compileConnection(backend: Backend): ConnectionPolicy {
   return { id: isDefault ? "" : JSON.stringify(policy), ...policy };
 }
 
-/** A Backend document into endpoints grouped by priority, with its health and breaker policies. */
-export function compileBackend(backend: Backend): CompiledBackend {
+/** What a backendRef's Service port adds to a Backend: the workloads' port and protocol. */
+export interface ServicePortView {
+  /** The port for endpoint URLs that name none (a Service's targetPort). */
+  readonly targetPort: number;
+  /** Kubernetes appProtocol of the Service port, or null. */
+  readonly appProtocol: string | null;
+}
+
+/** `http://host` and `https://[::1]` name no port; `http://host:80` does, even though URL drops it. */
+const WRITTEN_PORT = /^[a-z][a-z0-9+.-]*:\/\/(?:\[[^\]]*\]|[^/?#:@]*)(?::(\d*))?/i;
+
+function originOf(url: string, port: ServicePortView | undefined): string {
+  const parsed = new URL(url);
+  if (port !== undefined && WRITTEN_PORT.exec(url)?.[1] === undefined) parsed.port = String(port.targetPort);
+  return parsed.origin;
+}
+
+/**
+ * A Backend document into endpoints grouped by priority, with its health and breaker policies.
+ * With `port` (the Service port a backendRef names), endpoint URLs without a port of their own
+ * take its targetPort.
+ */
+export function compileBackend(backend: Backend, port?: ServicePortView): CompiledBackend {
   const key = `${backend.metadata.namespace}/${backend.metadata.name}`;
   const endpoints: CompiledEndpoint[] = backend.spec.endpoints.map((e) => ({
-    origin: new URL(e.url).origin,
+    origin: originOf(e.url, port),
     weight: e.weight,
     priority: e.priority,
     zone: e.zone ?? null,
@@ -59,6 +80,7 @@ export function compileBackend(backend: Backend): CompiledBackend {
     connection: compileConnection(backend),
     timeouts: { responseHeadersMs: t?.responseHeaders ?? DEFAULT_TIMEOUTS.responseHeadersMs, streamIdleMs: t?.streamIdle ?? DEFAULT_TIMEOUTS.streamIdleMs },
     explicitTimeouts: { responseHeaders: t?.responseHeaders !== undefined, streamIdle: t?.streamIdle !== undefined },
+    appProtocol: port?.appProtocol ?? null,
     healthCheck: hc ? { path: hc.path, intervalMs: hc.interval, timeoutMs: hc.timeout, healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold } : null,
   };
 }

@@ -44,6 +44,8 @@ export interface CompiledBackend {
   readonly connection: ConnectionPolicy;
   /** Per-attempt timeouts with the defaults filled in; 0 = none. */
   readonly timeouts: { readonly responseHeadersMs: number; readonly streamIdleMs: number };
+  /** Kubernetes appProtocol from the Service port the backendRef named (v1 Service documents), or null. */
+  readonly appProtocol?: string | null;
   /** Whether the Backend wrote each timeout itself (then a route's `request: 0s` does not lift it). */
   readonly explicitTimeouts: { readonly responseHeaders: boolean; readonly streamIdle: boolean };
 }

@@ -122,7 +122,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     healthChecker.apply(s);
     prepare?.(s);
     log("info", "configuration loaded", { version: s.version, routes: s.counts.routes, rules: s.counts.rules, backends: s.counts.backends });
-    for (const w of s.warnings) log("warn", "policy warning", { file: w.file, document: w.index, field: w.path.join("."), message: w.message });
+    for (const w of s.warnings) log(w.severity === "info" ? "info" : "warn", w.severity === "info" ? "policy note" : "policy warning", { file: w.file, document: w.index, field: w.path.join("."), message: w.message });
     // A global limit without a global store answers by failureMode on every request: say so once, now.
     if (!options.rateLimitStore) {
       const globals = new Set(s.routes.entries.map((e) => e.rule.rateLimit).filter((p) => p !== null && p.store !== "local"));

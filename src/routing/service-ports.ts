@@ -1,0 +1,50 @@
+import type { Located } from "../policy/located.js";
+import type { Backend } from "../upstream/backend.js";
+import type { CompiledBackend } from "../upstream/compiled-backend.js";
+import { compileBackend } from "../upstream/compile-backend.js";
+import { servicePort, targetPortOf, type Service } from "../upstream/service.js";
+
+/**
+ * Kubernetes Service documents seen beside the routes. A backendRef `{name: S, port: P}` names
+ * port P of Service S: its targetPort is where the workloads listen (endpoint URLs that write no
+ * port of their own take it) and its appProtocol how they speak. Without a Service document a
+ * backendRef means its Backend as written.
+ */
+export class ServicePorts {
+  private readonly services = new Map<string, Service>();
+  private readonly docs = new Map<string, Backend>();
+  private readonly variants = new Map<string, CompiledBackend>();
+
+  constructor(services: readonly Located<Service>[], backends: readonly Located<Backend>[]) {
+    for (const s of services) this.services.set(`${s.doc.metadata.namespace}/${s.doc.metadata.name}`, s.doc);
+    for (const b of backends) this.docs.set(`${b.doc.metadata.namespace}/${b.doc.metadata.name}`, b.doc);
+  }
+
+  /** The Service document "namespace/name", if one was given. */
+  service(key: string): Service | undefined {
+    return this.services.get(key);
+  }
+
+  /**
+   * The backend a ref reaches through Service `key` port `port`, or why it cannot (the ref then
+   * answers 500, as Gateway API has it for a port the Service does not expose).
+   */
+  resolve(key: string, backend: CompiledBackend, port: number | undefined): CompiledBackend | string {
+    const service = this.services.get(key);
+    const doc = this.docs.get(key);
+    if (service === undefined || doc === undefined || service.spec.ports.length === 0) return backend;
+    // Gateway API requires a port on Service refs; a single-port Service leaves no doubt which.
+    const chosen = port === undefined ? (service.spec.ports.length === 1 ? service.spec.ports[0]! : null) : servicePort(service, port);
+    if (chosen === null && port === undefined) return backend;
+    if (chosen === null) return `Service ${key} has no port ${port} (it lists ${service.spec.ports.map((p) => p.port).join(", ")}); its share of traffic answers 500`;
+    const variantKey = `${key}:${chosen.port}`;
+    let variant = this.variants.get(variantKey);
+    if (variant === undefined) this.variants.set(variantKey, (variant = compileBackend(doc, { targetPort: targetPortOf(chosen), appProtocol: chosen.appProtocol ?? null })));
+    return variant;
+  }
+
+  /** Backends that differ from their document's by endpoint ports, for health checks and connection pools. */
+  extraBackends(): ReadonlyMap<string, CompiledBackend> {
+    return this.variants;
+  }
+}
