@@ -2,6 +2,7 @@ import { cookieValue } from "../http/cookies.js";
 import { GatewayError, errorBody } from "../http/gateway-error.js";
 import { secretsEqual } from "../http/secret-compare.js";
 import { sha256Hex } from "../http/text-hash.js";
+import { readAtMost } from "../http/read-at-most.js";
 import { loginPage } from "./login-page.js";
 
 /** The cookie a browser holds after the admin login form: a digest of the token, never the token. */
@@ -57,26 +58,8 @@ async function login(request: Request, url: URL, options: AdminAuthOptions): Pro
 async function readBounded(request: Request, max: number): Promise<string | null> {
   if (Number(request.headers.get("content-length") ?? 0) > max) return null;
   if (request.body === null) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.byteLength;
-  }
-  return new TextDecoder().decode(all);
+  const bytes = await readAtMost(request.body, max);
+  return bytes === null ? null : new TextDecoder().decode(bytes);
 }
 
 /** The cookie value for a token: rotating the token logs every browser out. */

@@ -3,6 +3,7 @@ import { HeaderList } from "../http/header-list.js";
 import { GatewayError } from "../http/gateway-error.js";
 import { TransportError, type Transport, type UpstreamRequest, type UpstreamResponse } from "./transport.js";
 import { WebRequestBody, WebResponseBody } from "../http/web-body.js";
+import { readAtMost } from "../http/read-at-most.js";
 
 const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
@@ -94,26 +95,9 @@ export class FetchTransport implements Transport {
     if (web.bytes !== null || web.stream === null) return web;
     if (web.length !== null && web.length > maxBytes) return web;
     const [mine, rest] = web.stream.tee();
-    const reader = mine.getReader();
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        void reader.cancel();
-        return Object.assign(new WebRequestBody(rest, null, web.length), { limiter: web.limiter });
-      }
-      chunks.push(value);
-    }
+    const bytes = await readAtMost(mine, maxBytes);
+    if (bytes === null) return Object.assign(new WebRequestBody(rest, null, web.length), { limiter: web.limiter });
     void rest.cancel();
-    const bytes = new Uint8Array(size);
-    let offset = 0;
-    for (const c of chunks) {
-      bytes.set(c, offset);
-      offset += c.byteLength;
-    }
-    return new WebRequestBody(null, bytes, size);
+    return new WebRequestBody(null, bytes, bytes.byteLength);
   }
 }
