@@ -107,8 +107,10 @@ function compileRule(located: Located<HTTPRoute>, rule: HTTPRouteRule, ruleIndex
 }
 
 /**
- * Gateway API `retry`: the listed codes plus connect failures and backend timeouts, any method
- * (the route author opted in), bounded by the default retry budget.
+ * Gateway API `retry`: the listed codes plus connection errors (refused, or reset after the
+ * backend read the request) and backend timeouts, any method (the route author opted in),
+ * bounded by a retry budget of 20% of requests + 100/s per Backend. Connection errors left
+ * after the attempts answer 503.
  */
 function routeRetry(retry: NonNullable<HTTPRouteRule["retry"]>): RetryPolicy {
   const base = retry.backoff ?? 25;
@@ -116,11 +118,13 @@ function routeRetry(retry: NonNullable<HTTPRouteRule["retry"]>): RetryPolicy {
     attempts: retry.attempts ?? 2,
     codes: new Set(retry.codes ?? []),
     onConnectFailure: true,
-    onReset: false,
+    onReset: true,
     onTimeout: true,
     backoffMs: base,
     backoffMaxMs: base * 10,
-    budget: { ratio: 0.2, minPerSecond: 10 },
+    // The author wrote how many attempts a request gets: the budget is only a storm guard, roomy
+    // enough that concurrent requests each get theirs (a TrafficPolicy sets a tighter one).
+    budget: { ratio: 0.2, minPerSecond: 100 },
     nonIdempotent: true,
     maxBufferBytes: 64 * 1024,
   };

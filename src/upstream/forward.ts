@@ -95,7 +95,7 @@ export function forward(options: ForwardOptions): Forward {
           else await pause(retry!, attempt, null);
           continue;
         }
-        throw stats.retrySkipped ? new GatewayError(result.error.code, result.error.message, [["x-meshgate-retry-skipped", stats.retrySkipped]], { cause: result.error.cause }) : result.error;
+        throw finalError(result.error, wanted && result.cause === "reset", attempt, backend.key, stats.retrySkipped);
       }
     } finally {
       cancelDeadline?.();
@@ -113,6 +113,20 @@ export function forward(options: ForwardOptions): Forward {
       }
     }
   };
+}
+
+/**
+ * The answer for a request whose last attempt failed. A connection the retry policy covers that
+ * is still being reset (closed before response headers) after the attempts answers 503
+ * `upstream_unavailable`, like a refused one, as Envoy and the Gateway API retry conformance
+ * tests expect. Without such a policy a reset stays 502 `upstream_reset`.
+ */
+function finalError(error: GatewayError, coveredReset: boolean, attempts: number, backend: string, skipped: string | null): GatewayError {
+  const headers: [string, string][] = skipped !== null ? [["x-meshgate-retry-skipped", skipped]] : [];
+  if (coveredReset && error.code === "upstream_reset") {
+    return new GatewayError("upstream_unavailable", `backend ${backend}: connection errors on ${attempts === 1 ? "the only attempt" : `all ${attempts} attempts`}; last: ${error.message}`, headers, { cause: error });
+  }
+  return headers.length > 0 ? new GatewayError(error.code, error.message, headers, { cause: error.cause }) : error;
 }
 
 function withSkipHeader(res: GatewayResponse, stats: ForwardStats): GatewayResponse {

@@ -6,6 +6,8 @@ declare module "vitest" {
     /** A JWKS endpoint on loopback (GET /jwks.json) and the private key (JWK) that signs for it. */
     jwksPort: number;
     jwksPrivateKey: string;
+    /** The Gateway API retry simulation backend (test/support/retry-simulation.ts). */
+    retryUpstreamPort: number;
   }
 }
 export {};

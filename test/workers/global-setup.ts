@@ -3,10 +3,12 @@ import type { TestProject } from "vitest/node";
 import "../shared/provided-context.js";
 import { startUpstream, type TestUpstream } from "../support/upstream.js";
 import { exportJWK, generateKeyPair } from "jose";
+import { startRetrySimulation, type RetrySimulation } from "../support/retry-simulation.js";
 
 let upstream: TestUpstream | undefined;
 let collector: Server | undefined;
 let jwksServer: Server | undefined;
+let retrySimulation: RetrySimulation | undefined;
 
 /**
  * Real loopback servers the Worker under test (in workerd) talks to: an upstream it forwards to,
@@ -34,10 +36,13 @@ export async function setup(project: TestProject): Promise<void> {
   await new Promise<void>((r) => jwksServer!.listen(0, "127.0.0.1", r));
   project.provide("jwksPort", (jwksServer.address() as { port: number }).port);
   project.provide("jwksPrivateKey", JSON.stringify(await exportJWK(privateKey)));
+  retrySimulation = await startRetrySimulation();
+  project.provide("retryUpstreamPort", retrySimulation.port);
 }
 
 export async function teardown(): Promise<void> {
   await upstream?.close();
   await new Promise((r) => (collector ? collector.close(r) : r(undefined)));
   await new Promise((r) => (jwksServer ? jwksServer.close(r) : r(undefined)));
+  await retrySimulation?.close();
 }
