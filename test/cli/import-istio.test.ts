@@ -74,6 +74,17 @@ describe("report table per field", () => {
     expect(lines(vs(http))).toEqual(expected);
   });
 
+  it("a namespace-wide policy is never lost silently: applied to the Services the import names, or reported dropped", () => {
+    const allowNothing = `apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: allow-nothing, namespace: shop}\nspec: {}\n`;
+    expect(lines(allowNothing)).toEqual(["spec.selector: dropped"]);
+    const withService = `${allowNothing}---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: cart, namespace: shop}\nspec:\n  hosts: [cart]\n  http: [{route: [{destination: {host: cart}}]}]\n`;
+    const r = importIstio([{ file: "x.yaml", text: withService }]);
+    expect(r.report.map((l) => `${l.index}:${l.path}: ${l.outcome}: ${l.why}`)).toEqual(["0:spec.selector: approximated: namespace-wide policy applied to the Services this import names in shop (cart); add any other Service of that namespace to its targetRefs"]);
+    const policy = r.outputs[0]!.documents.find((d) => (d as { kind: string }).kind === "SecurityPolicy") as { spec: { targetRefs: unknown; authorization: { rules: unknown[] } } };
+    expect(policy.spec.targetRefs).toEqual([{ group: "", kind: "Service", name: "cart" }]);
+    expect(policy.spec.authorization.rules).toEqual([{ name: "istio-allow-nothing", action: "DENY", match: "any" }]);
+  });
+
   it("principals become SPIFFE IDs; DENY before ALLOW; allow-nothing denies", () => {
     const r = importIstio([{ file: "p.yaml", text: `apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: allow-nothing}\nspec: {}\n---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: viewer}\nspec:\n  selector: {matchLabels: {app: reviews}}\n  action: ALLOW\n  rules:\n  - from: [{source: {principals: [cluster.local/ns/default/sa/bookinfo-productpage]}}]\n    to: [{operation: {methods: [GET]}}]\n---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: deny-post}\nspec:\n  selector: {matchLabels: {app: reviews}}\n  action: DENY\n  rules: [{to: [{operation: {methods: [POST]}}]}]\n` }]);
     const docs = r.outputs[0]!.documents as { kind: string; spec: { targetRefs: unknown; authorization: { rules: { action: string; principals?: string[] }[] } } }[];

@@ -1,12 +1,13 @@
 import type { ImportContext } from "./context.js";
 import { arr, label, obj, str, strList, type Obj } from "./fields.js";
-import { join } from "./report.js";
+import { join, type DocReport } from "./report.js";
 
 /** The workload a policy selects: a Service by its `app` label, or the whole namespace. */
 type Target = { readonly namespace: string; readonly service: string | null };
 
 interface Contribution {
   readonly emit: (doc: Obj) => void;
+  readonly report: DocReport;
   readonly deny: Obj[];
   readonly allow: Obj[];
   readonly allowPolicy: boolean;
@@ -38,7 +39,7 @@ export class SecurityCollector {
     if (action !== "ALLOW" && action !== "DENY") return r.invalid("spec.action", `unknown action ${action}`);
     const rules = arr(r, spec.rules, "spec.rules").flatMap((rule, i) => this.rule(ctx, obj(r, rule, join("spec.rules", i)), join("spec.rules", i), label(`${name}-${i}`), action));
     const target = this.target(ctx, spec);
-    this.add(target, { emit: ctx.emit, deny: action === "DENY" ? rules : [], allow: action === "ALLOW" ? rules : [], allowPolicy: action === "ALLOW", dryRun, providers: [] });
+    this.add(target, { emit: ctx.emit, report: ctx.report, deny: action === "DENY" ? rules : [], allow: action === "ALLOW" ? rules : [], allowPolicy: action === "ALLOW", dryRun, providers: [] });
     return undefined;
   }
 
@@ -77,7 +78,7 @@ export class SecurityCollector {
       if (rule.timeout !== undefined) r.approximated(join(p, "timeout"), "JWKS fetch timeout defaults to 5s");
       return provider;
     });
-    this.add(this.target(ctx, spec), { emit: ctx.emit, deny: [], allow: [], allowPolicy: false, dryRun: false, providers });
+    this.add(this.target(ctx, spec), { emit: ctx.emit, report: ctx.report, deny: [], allow: [], allowPolicy: false, dryRun: false, providers });
   }
 
   private target(ctx: ImportContext, spec: Obj): Target {
@@ -195,6 +196,7 @@ export class SecurityCollector {
 
   /** Writes the merged SecurityPolicies into the file of each workload's first policy. */
   finish(): void {
+    this.reportNamespaceWide();
     for (const { target, parts } of this.byTarget.values()) {
       const wide = target.service === null ? [] : (this.byTarget.get(`${target.namespace}/`)?.parts ?? []);
       const all = [...parts, ...wide];
@@ -216,6 +218,22 @@ export class SecurityCollector {
       if (rules.length) spec.authorization = { rules, ...(all.every((p) => p.dryRun || p.providers.length) && all.some((p) => p.dryRun) ? { dryRun: true } : {}) };
       if (!spec.jwt && !spec.authorization) continue;
       parts[0]!.emit({ apiVersion: "meshgate.dev/v1alpha1", kind: "SecurityPolicy", metadata: { name: label(`${target.service ?? target.namespace}-istio`), namespace: target.namespace }, spec });
+    }
+  }
+  /**
+   * meshgate policies target Services, not namespaces: a namespace-wide Istio policy reaches the
+   * Services this import names in that namespace and no others, which the user must be told.
+   */
+  private reportNamespaceWide(): void {
+    for (const { target, parts } of this.byTarget.values()) {
+      if (target.service !== null) continue;
+      const covered = new Set(this.services.get(target.namespace) ?? []);
+      for (const other of this.byTarget.values()) if (other.target.namespace === target.namespace && other.target.service !== null) covered.add(other.target.service);
+      const names = [...covered].sort();
+      for (const part of parts) {
+        if (names.length === 0) part.report.dropped("spec.selector", `namespace-wide policy, and this import names no Service of namespace ${target.namespace}: not translated; write it as a SecurityPolicy whose targetRefs list that namespace's Services`);
+        else part.report.approximated("spec.selector", `namespace-wide policy applied to the Services this import names in ${target.namespace} (${names.join(", ")}); add any other Service of that namespace to its targetRefs`);
+      }
     }
   }
 }
