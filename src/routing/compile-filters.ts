@@ -11,7 +11,7 @@ import type { PreflightFilter, RequestFilter, ResponseFilter, TerminalFilter } f
 export interface CompiledFilters {
   readonly request: RequestFilter[];
   readonly response: ResponseFilter[];
-  readonly mirrors: { readonly ref: { name: string; namespace?: string | undefined; group?: string | undefined; kind?: string | undefined }; readonly fraction: number }[];
+  readonly mirrors: { readonly ref: { name: string; namespace?: string | undefined; group?: string | undefined; kind?: string | undefined; port?: number | undefined }; readonly fraction: number }[];
   terminal: TerminalFilter | null;
   preflight: PreflightFilter | null;
 }

@@ -13,6 +13,8 @@ import type { SecurityLookup } from "../identity/compile-security.js";
 import type { RateLimitLookup } from "../ratelimit/compile-rate-limit.js";
 import type { RouteEntry } from "./compiled-rule.js";
 import type { ServicePorts } from "./service-ports.js";
+import { withProtocol } from "../upstream/backend-port.js";
+import type { UpstreamProtocol } from "../upstream/app-protocol.js";
 
 export interface RuleContext {
   readonly backends: ReadonlyMap<string, CompiledBackend>;
@@ -22,6 +24,8 @@ export interface RuleContext {
   readonly traffic: TrafficLookup<HTTPRoute>;
   readonly security: SecurityLookup<HTTPRoute>;
   readonly rateLimit: RateLimitLookup<HTTPRoute>;
+  /** Every backend of these rules speaks this, whatever the Backend says (GRPCRoute: h2). */
+  readonly protocol?: UpstreamProtocol;
 }
 
 interface BackendRefLike {
@@ -141,12 +145,12 @@ function resolveBackend(ref: BackendRefLike, routeNamespace: string, path: (stri
   const key = `${ref.namespace ?? routeNamespace}/${ref.name}`;
   const supported = (group === "" && kind === "Service") || (group === "meshgate.dev" && kind === "Backend");
   const backend = supported ? ctx.backends.get(key) : undefined;
-  if (backend && group === "" && ctx.services !== undefined) {
-    const viaService = ctx.services.resolve(key, backend, ref.port);
+  if (backend && ctx.services !== undefined) {
+    const viaService = ctx.services.resolve(key, backend, ref.port, group === "");
     if (typeof viaService === "string") ctx.issues.push({ file: located.file, index: located.index, severity: "warning", path: [...path, "port"], message: viaService });
-    return typeof viaService === "string" ? null : viaService;
+    return typeof viaService === "string" ? null : withProtocol(viaService, ctx.protocol);
   }
-  if (backend) return backend;
+  if (backend) return withProtocol(backend, ctx.protocol);
   const message = supported
     ? `backendRef ${key} does not resolve: no Backend named ${ref.name} in namespace ${ref.namespace ?? routeNamespace}; its share of traffic answers 500`
     : `backendRef kind ${group === "" ? "" : `${group}/`}${kind} is not supported; its share of traffic answers 500`;

@@ -2,7 +2,7 @@ import type { Located } from "../policy/located.js";
 import type { Backend } from "../upstream/backend.js";
 import type { CompiledBackend } from "../upstream/compiled-backend.js";
 import { compileBackend } from "../upstream/compile-backend.js";
-import { servicePort, targetPortOf, type Service } from "../upstream/service.js";
+import { targetPortOf, type Service } from "../upstream/service.js";
 
 /**
  * Kubernetes Service documents seen beside the routes. A backendRef `{name: S, port: P}` names
@@ -29,14 +29,18 @@ export class ServicePorts {
    * The backend a ref reaches through Service `key` port `port`, or why it cannot (the ref then
    * answers 500, as Gateway API has it for a port the Service does not expose).
    */
-  resolve(key: string, backend: CompiledBackend, port: number | undefined): CompiledBackend | string {
-    const service = this.services.get(key);
+  resolve(key: string, backend: CompiledBackend, port: number | undefined, service = true): CompiledBackend | string {
     const doc = this.docs.get(key);
-    if (service === undefined || doc === undefined || service.spec.ports.length === 0) return backend;
+    if (doc === undefined) return backend;
+    // A v1 Service document speaks for its ports (refs to a Service only); else the Backend's own `spec.ports`.
+    const svc = service ? this.services.get(key) : undefined;
+    const ports = svc !== undefined && svc.spec.ports.length > 0 ? svc.spec.ports : (doc.spec.ports ?? []);
+    if (ports.length === 0) return backend;
+    const what = svc !== undefined && svc.spec.ports.length > 0 ? "Service" : "Backend";
     // Gateway API requires a port on Service refs; a single-port Service leaves no doubt which.
-    const chosen = port === undefined ? (service.spec.ports.length === 1 ? service.spec.ports[0]! : null) : servicePort(service, port);
+    const chosen = port === undefined ? (ports.length === 1 ? ports[0]! : null) : (ports.find((p) => p.port === port) ?? null);
     if (chosen === null && port === undefined) return backend;
-    if (chosen === null) return `Service ${key} has no port ${port} (it lists ${service.spec.ports.map((p) => p.port).join(", ")}); its share of traffic answers 500`;
+    if (chosen === null) return `${what} ${key} has no port ${port} (it lists ${ports.map((p) => p.port).join(", ")}); its share of traffic answers 500`;
     const variantKey = `${key}:${chosen.port}`;
     let variant = this.variants.get(variantKey);
     if (variant === undefined) this.variants.set(variantKey, (variant = compileBackend(doc, { targetPort: targetPortOf(chosen), appProtocol: chosen.appProtocol ?? null })));

@@ -47,7 +47,7 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
   // Endpoints that took a Service's targetPort are endpoints too: health checks and pools see them.
   for (const [key, variant] of services.extraBackends()) {
     const base = backends.get(variant.key);
-    if (base === undefined || variant.endpoints.some((e, i) => e.origin !== base.endpoints[i]?.origin)) backends.set(key, variant);
+    if (base === undefined || variant.protocol !== base.protocol || variant.endpoints.some((e, i) => e.origin !== base.endpoints[i]?.origin)) backends.set(key, variant);
   }
   const hash = await sourcesHash(sources);
   return Object.freeze({

@@ -81,6 +81,7 @@ export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expo
     const response = await ctx.transport.send({
       origin: endpoint.origin,
       tls: backend.tls,
+      protocol: backend.protocol,
       method: req.method,
       path: req.path + req.query,
       headers: req.headers,

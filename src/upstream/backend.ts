@@ -2,6 +2,8 @@ import { z } from "zod";
 import { durationAtMost } from "../policy/duration.js";
 import { metadataSchema } from "../policy/meta.js";
 import { strictObject } from "../policy/strict-object.js";
+import { portSchema } from "../policy/common.js";
+import { appProtocolSchema, appProtocolSchemeIssue } from "./app-protocol.js";
 
 const endpointSchema = strictObject({
   url: z.string().superRefine((text, ctx) => {
@@ -34,12 +36,31 @@ const tlsSchema = strictObject({
   })
   .refine((t) => t.ca === undefined || t.caFile === undefined, { message: "give ca or caFile, not both", path: ["caFile"] });
 
+/**
+ * One port of a multi-port Service (Kubernetes ServicePort): a backendRef's `port` picks it, and
+ * with it the port the endpoints are reached on and the protocol spoken there.
+ */
+const servicePortSchema = strictObject({
+  name: z.string().min(1).max(63).optional(),
+  port: portSchema,
+  /** Port on the endpoints; default: `port`. Only numbers: a named targetPort needs the Pod spec. */
+  targetPort: portSchema.optional(),
+  /** Default: the Backend's `spec.appProtocol`. */
+  appProtocol: appProtocolSchema.optional(),
+  /** Kubernetes ServicePort fields accepted so Service ports paste as they are; only TCP is carried. */
+  protocol: z.literal("TCP").default("TCP"),
+});
+
 export const backendSchema = strictObject({
   apiVersion: z.literal("meshgate.dev/v1alpha1"),
   kind: z.literal("Backend"),
   metadata: metadataSchema,
   spec: strictObject({
     endpoints: z.array(endpointSchema).min(1, { message: "a Backend needs at least one endpoint" }).max(1024),
+    /** Kubernetes Service appProtocol: what the endpoints speak (absent: HTTP/1.1). See app-protocol.ts. */
+    appProtocol: appProtocolSchema.optional(),
+    /** Per-port protocol and target port, for backendRefs that name a `port`. */
+    ports: z.array(servicePortSchema).max(64).optional(),
     tls: tlsSchema.optional(),
     /** Connections to each endpoint (applied by the transport; HTTP/2 transports count streams). */
     connection: strictObject({
@@ -75,6 +96,25 @@ export const backendSchema = strictObject({
       .optional(),
     healthCheck: strictObject({ path: z.string().startsWith("/").default("/healthz"), interval: durationAtMost(3_600_000).default(5_000), timeout: durationAtMost(60_000).default(1_000), healthyThreshold: z.number().int().min(1).max(100).default(2), unhealthyThreshold: z.number().int().min(1).max(100).default(3) })
       .optional(),
+  }).superRefine((spec, ctx) => {
+    spec.endpoints.forEach((e, i) => {
+      const scheme = URL.canParse(e.url) ? new URL(e.url).protocol : null;
+      if (scheme === null) return;
+      const top = appProtocolSchemeIssue(spec.appProtocol, scheme);
+      if (top) ctx.addIssue({ code: "custom", path: ["endpoints", i, "url"], message: top });
+    });
+    spec.ports?.forEach((p, j) => {
+      for (const e of spec.endpoints) {
+        const issue = p.appProtocol === undefined || !URL.canParse(e.url) ? null : appProtocolSchemeIssue(p.appProtocol, new URL(e.url).protocol);
+        if (issue) return ctx.addIssue({ code: "custom", path: ["ports", j, "appProtocol"], message: `${issue} (endpoint ${e.url})` });
+      }
+    });
+    const seen = new Map<number, number>();
+    spec.ports?.forEach((p, j) => {
+      const first = seen.get(p.port);
+      if (first !== undefined) ctx.addIssue({ code: "custom", path: ["ports", j, "port"], message: `port ${p.port} is listed twice (also ports[${first}])` });
+      else seen.set(p.port, j);
+    });
   }),
 });
 

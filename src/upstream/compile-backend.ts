@@ -3,6 +3,7 @@ import type { Backend } from "./backend.js";
 import { GATEWAY_ERROR_DEFAULTS } from "../resilience/outlier.js";
 import { weightedChoice } from "./weighted.js";
 import { DEFAULT_CONNECTION, type ConnectionPolicy } from "./transport.js";
+import { upstreamProtocol } from "./app-protocol.js";
 
 /**
  * Timeouts every attempt has unless someone wrote otherwise, so a hung upstream is always
@@ -56,13 +57,7 @@ export function compileBackend(backend: Backend, port?: ServicePortView): Compil
     zone: e.zone ?? null,
     cluster: e.cluster ?? null,
   }));
-  const levels: PriorityLevel[] = [...new Set(endpoints.map((e) => e.priority))]
-    .sort((a, b) => a - b)
-    .map((priority) => {
-      const members = endpoints.filter((e) => e.priority === priority);
-      return { priority, endpoints: members, totalWeight: members.reduce((s, e) => s + e.weight, 0) };
-    })
-    .filter((l) => l.totalWeight > 0);
+  const levels = levelsOf(endpoints);
   const od = backend.spec.outlierDetection;
   const hc = backend.spec.healthCheck;
   const cb = backend.spec.circuitBreaker;
@@ -80,7 +75,19 @@ export function compileBackend(backend: Backend, port?: ServicePortView): Compil
     connection: compileConnection(backend),
     timeouts: { responseHeadersMs: t?.responseHeaders ?? DEFAULT_TIMEOUTS.responseHeadersMs, streamIdleMs: t?.streamIdle ?? DEFAULT_TIMEOUTS.streamIdleMs },
     explicitTimeouts: { responseHeaders: t?.responseHeaders !== undefined, streamIdle: t?.streamIdle !== undefined },
-    appProtocol: port?.appProtocol ?? null,
+    appProtocol: port?.appProtocol ?? backend.spec.appProtocol ?? null,
+    protocol: upstreamProtocol(port?.appProtocol ?? backend.spec.appProtocol),
     healthCheck: hc ? { path: hc.path, intervalMs: hc.interval, timeoutMs: hc.timeout, healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold } : null,
   };
+}
+
+/** Endpoints grouped by priority, best first; levels whose weights are all zero are dropped. */
+export function levelsOf(endpoints: readonly CompiledEndpoint[]): PriorityLevel[] {
+  return [...new Set(endpoints.map((e) => e.priority))]
+    .sort((a, b) => a - b)
+    .map((priority) => {
+      const members = endpoints.filter((e) => e.priority === priority);
+      return { priority, endpoints: members, totalWeight: members.reduce((s, e) => s + e.weight, 0) };
+    })
+    .filter((l) => l.totalWeight > 0);
 }

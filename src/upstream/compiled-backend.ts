@@ -2,6 +2,7 @@ import type { WeightedChoice } from "./weighted.js";
 import type { OutlierPolicy } from "../resilience/outlier.js";
 import type { BreakerLimits } from "../resilience/circuit-breaker.js";
 import type { ConnectionPolicy, UpstreamTls } from "./transport.js";
+import type { UpstreamProtocol } from "./app-protocol.js";
 
 export interface CompiledEndpoint {
   /** `scheme://host:port`, the transport's pool key. */
@@ -44,8 +45,10 @@ export interface CompiledBackend {
   readonly connection: ConnectionPolicy;
   /** Per-attempt timeouts with the defaults filled in; 0 = none. */
   readonly timeouts: { readonly responseHeadersMs: number; readonly streamIdleMs: number };
-  /** Kubernetes appProtocol from the Service port the backendRef named (v1 Service documents), or null. */
+  /** Kubernetes appProtocol: of the Service port the backendRef named (v1 Service or Backend `ports`), else the Backend's; or null. */
   readonly appProtocol?: string | null;
+  /** What the transport speaks to the endpoints: `upstreamProtocol(appProtocol)`, or HTTP/2 for a GRPCRoute's refs. */
+  readonly protocol: UpstreamProtocol;
   /** Whether the Backend wrote each timeout itself (then a route's `request: 0s` does not lift it). */
   readonly explicitTimeouts: { readonly responseHeaders: boolean; readonly streamIdle: boolean };
 }

@@ -18,7 +18,7 @@ function backend(spec: [origin: string, priority: number][], outlier: OutlierPol
     const members = endpoints.filter((e) => e.priority === p);
     return { priority: p, endpoints: members, totalWeight: members.length };
   });
-  return { key: "default/b", endpoints, levels, choose: weightedChoice(levels[0]!.endpoints, () => 1), outlier, breaker: null, healthCheck: null, tls: null, connection: DEFAULT_CONNECTION, timeouts: { responseHeadersMs: 0, streamIdleMs: 0 }, explicitTimeouts: { responseHeaders: false, streamIdle: false } };
+  return { key: "default/b", endpoints, levels, choose: weightedChoice(levels[0]!.endpoints, () => 1), outlier, breaker: null, healthCheck: null, tls: null, connection: DEFAULT_CONNECTION, timeouts: { responseHeadersMs: 0, streamIdleMs: 0 }, explicitTimeouts: { responseHeaders: false, streamIdle: false }, protocol: "http1" };
 }
 
 const OUTLIER: OutlierPolicy = { consecutive5xx: 3, consecutiveGatewayErrors: 2, baseEjectionMs: 1_000, maxEjectionMs: 2_500, maxEjectionPercent: 50 };

@@ -71,6 +71,6 @@ export function servicePort(service: Service, port: number): ServicePort | null 
 }
 
 /** The port the workloads listen on: a numeric targetPort, else the Service port (named targetPorts need the pods). */
-export function targetPortOf(port: ServicePort): number {
+export function targetPortOf(port: Pick<ServicePort, "port" | "targetPort">): number {
   return typeof port.targetPort === "number" ? port.targetPort : port.port;
 }

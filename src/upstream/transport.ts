@@ -1,5 +1,6 @@
 import type { HeaderList } from "../http/header-list.js";
 import type { RequestBody, ResponseBody } from "../http/exchange.js";
+import type { UpstreamProtocol } from "./app-protocol.js";
 
 /** A Backend's TLS settings for https endpoints (and upstream mTLS). */
 export interface UpstreamTls {
@@ -33,9 +34,10 @@ export interface ConnectionPolicy {
 /** Defaults: a refused SYN is noticed in 5 s (Envoy's default), idle pooled connections close after 4 s (undici's). */
 export const DEFAULT_CONNECTION: ConnectionPolicy = { id: "", maxConnections: null, maxPendingRequests: 1024, maxRequestsPerConnection: null, connectTimeoutMs: 5_000, idleTimeoutMs: 4_000 };
 
-/** The connection pool an attempt uses: one per origin, and per TLS and connection settings when a Backend has them. */
-export function poolKey(origin: string, tls: UpstreamTls | null | undefined, connection?: ConnectionPolicy | null): string {
-  const base = tls ? `${origin}\u0000${tls.id}` : origin;
+/** The connection pool an attempt uses: one per origin and protocol, and per TLS and connection settings when a Backend has them. */
+export function poolKey(origin: string, tls: UpstreamTls | null | undefined, connection?: ConnectionPolicy | null, protocol?: UpstreamProtocol): string {
+  const withTls = tls ? `${origin}\u0000${tls.id}` : origin;
+  const base = protocol === "h2" ? `${withTls}\u0002h2` : withTls;
   return connection && connection.id !== "" ? `${base}\u0001${connection.id}` : base;
 }
 
@@ -45,6 +47,8 @@ export interface UpstreamRequest {
   readonly origin: string;
   /** The Backend's TLS settings, when it has any. */
   readonly tls?: UpstreamTls | null;
+  /** What to speak to the endpoint (app-protocol.ts); absent: HTTP/1.1. */
+  readonly protocol?: UpstreamProtocol;
   readonly method: string;
   /** Path plus query. */
   readonly path: string;

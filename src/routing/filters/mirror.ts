@@ -33,6 +33,9 @@ export function mirror(options: MirrorOptions): (req: GatewayRequest, targets: r
       transport
         .send({
           origin: endpoint.origin,
+          tls: target.backend!.tls,
+          protocol: target.backend!.protocol,
+          connection: target.backend!.connection,
           method: req.method,
           path: req.path + req.query,
           headers: req.headers.clone(),

@@ -25,6 +25,7 @@ import { nodeJwksFetcher } from "./jwks-fetcher.js";
 import { watchTls } from "./tls-rotation.js";
 import { openAccessLog } from "./access-log-writer.js";
 import { poolKey } from "../../upstream/transport.js";
+import { variantsOf } from "../../upstream/backend-port.js";
 import { pathRejectionWarning, type PathNormalizationOptions } from "../../hygiene/normalize-path.js";
 import type { UnderscoreHeaders } from "../../hygiene/hygiene.js";
 import type { LimiterStore } from "../../ratelimit/limiter-store.js";
@@ -277,7 +278,7 @@ function policyDir(options: NodeGatewayOptions): string {
 
 function originsOf(s: Snapshot): Set<string> {
   const out = new Set<string>();
-  for (const b of s.backends.values()) for (const e of b.endpoints) out.add(poolKey(e.origin, b.tls, b.connection));
+  for (const base of s.backends.values()) for (const b of [base, ...variantsOf(base)]) for (const e of b.endpoints) out.add(poolKey(e.origin, b.tls, b.connection, b.protocol));
   return out;
 }
 

@@ -40,7 +40,7 @@ export class UndiciTransport implements Transport {
       const body = request.body as NodeRequestBody | null;
       let entry: PoolEntry;
       try {
-        entry = this.pool(request.origin, request.tls ?? null, request.connection ?? DEFAULT_CONNECTION);
+        entry = this.pool(request.origin, request.tls ?? null, request.connection ?? DEFAULT_CONNECTION, request.protocol === "h2");
       } catch (err) {
         return reject(new TransportError("connect_failed", (err as Error).message, { cause: err }));
       }
@@ -86,12 +86,18 @@ export class UndiciTransport implements Transport {
     await Promise.allSettled(pools.map((p) => p.pool.close()));
   }
 
-  private pool(origin: string, tls: UpstreamTls | null, connection: ConnectionPolicy): PoolEntry {
-    const key = poolKey(origin, tls, connection);
+  private pool(origin: string, tls: UpstreamTls | null, connection: ConnectionPolicy, h2: boolean): PoolEntry {
+    const key = poolKey(origin, tls, connection, h2 ? "h2" : "http1");
     let entry = this.pools.get(key);
     if (entry === undefined) {
+      const https = origin.startsWith("https:");
+      // HTTP/2: ALPN offers h2 (and http/1.1) on https://; prior knowledge (h2c) on http://. One
+      // connection multiplexes streams up to the peer's SETTINGS_MAX_CONCURRENT_STREAMS (undici
+      // reads them), and a GOAWAY makes undici open a new connection for later requests.
+      const connect = { ...(tls && https ? connectOptions(tls) : {}), ...(h2 && !https ? { useH2c: true } : {}) };
       const pool = new Pool(origin, {
-        ...(tls && origin.startsWith("https:") ? { connect: connectOptions(tls) } : {}),
+        ...(Object.keys(connect).length > 0 ? { connect } : {}),
+        ...(h2 ? { allowH2: true } : {}),
         connections: connection.maxConnections ?? this.options.connectionsPerOrigin ?? null,
         connectTimeout: connection.id === "" ? (this.options.connectTimeoutMs ?? connection.connectTimeoutMs) : connection.connectTimeoutMs,
         keepAliveTimeout: connection.id === "" ? (this.options.keepAliveTimeoutMs ?? connection.idleTimeoutMs) : connection.idleTimeoutMs,
