@@ -34,6 +34,7 @@ export interface ExplainContext {
  */
 export async function explain(snapshot: Snapshot, input: ExplainInput, context: ExplainContext = {}): Promise<Record<string, unknown>> {
   const { upstreams, now = 0 } = context;
+  if (!URL.canParse(input.url)) throw new Error(`"${input.url}" is not a full URL: give one such as http://example.com${input.url.startsWith("/") ? input.url : "/path"} (a host header, if given, still picks the route)`);
   const url = new URL(input.url);
   const headers = HeaderList.fromEntries(Object.entries(input.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const));
   const authority = headers.get("host") ?? url.host;

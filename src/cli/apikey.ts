@@ -8,14 +8,12 @@ import { sha256Hex } from "../http/text-hash.js";
  * `meshgate apikey create --consumer NAME`: makes a random key, prints it once, and prints the
  * `sha256:` entry to paste into a SecurityPolicy (or stores it in Redis with --redis).
  */
+export const APIKEY_OPTIONS = { consumer: { type: "string" }, expires: { type: "string" }, metadata: { type: "string", multiple: true }, redis: { type: "string" }, prefix: { type: "string", default: "meshgate" } } as const;
+
 export async function apikeyCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub !== "create") throw new Error(`apikey: unknown subcommand "${sub ?? ""}" (try: meshgate apikey create --consumer NAME)`);
-  const { values } = parseArgs({
-    args: rest,
-    options: { consumer: { type: "string" }, expires: { type: "string" }, metadata: { type: "string", multiple: true }, redis: { type: "string" }, prefix: { type: "string", default: "meshgate" } },
-    strict: true,
-  });
+  const { values } = parseArgs({ args: rest, options: APIKEY_OPTIONS, strict: true });
   if (!values.consumer) throw new Error("apikey create needs --consumer NAME");
   if (values.expires !== undefined && Number.isNaN(Date.parse(values.expires))) throw new Error(`--expires must be an ISO date-time such as 2027-01-31T00:00:00Z, got "${values.expires}"`);
   const metadata: Record<string, string> = {};

@@ -4,17 +4,15 @@ import { startDemoUpstreams } from "./demo-upstreams.js";
 import { parsePort, untilSignal } from "./serve.js";
 
 /** `meshgate demo` (what `npm start` runs): Bookinfo upstreams on 9081-9086 and the gateway over policies/. */
+export const DEMO_OPTIONS = {
+  policies: { type: "string", default: "policies" },
+  port: { type: "string", default: "8080" },
+  "admin-port": { type: "string", default: "9901" },
+  host: { type: "string", default: "127.0.0.1" },
+} as const;
+
 export async function demoCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      policies: { type: "string", default: "policies" },
-      port: { type: "string", default: "8080" },
-      "admin-port": { type: "string", default: "9901" },
-      host: { type: "string", default: "127.0.0.1" },
-    },
-    strict: true,
-  });
+  const { values } = parseArgs({ args: argv, options: DEMO_OPTIONS, strict: true });
   const upstreams = await startDemoUpstreams();
   const gateway = await startNodeGateway({
     policies: values.policies,

@@ -1,22 +1,12 @@
 import { parseArgs } from "node:util";
 import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
+import { commandUsage } from "./usage.js";
 import { formatDocuments, formatReportLine, ImportInputError, importIstio, type IstioSource } from "../import/istio/import-istio.js";
 
-export const IMPORT_USAGE = `meshgate import istio PATH... [--out DIR] [--namespace NS] [--subset-service TEMPLATE]
+const IMPORT_USAGE = commandUsage("import");
 
-Translates Istio documents (VirtualService, DestinationRule, Gateway, ServiceEntry,
-AuthorizationPolicy, RequestAuthentication, PeerAuthentication; files or folders, multi-document
-YAML) into meshgate documents (Gateway API Gateway/HTTPRoute, Backend, TrafficPolicy, SecurityPolicy).
-Documents apply in order: a later one with the same kind, namespace and name replaces the earlier.
-
-  --out DIR                  write one file per input file, named after it (default: YAML on stdout)
-  --namespace NS             namespace of documents without one (default: default)
-  --subset-service TEMPLATE  the Service a DestinationRule subset stands for (default: {host}-{subset})
-
-stderr: one line per approximated or dropped field, file:document#i: field.path: approximated|dropped: why,
-then a summary line. Exit 0: exact; 3: something approximated or dropped; 1: invalid input (nothing written).
-`;
+export const IMPORT_OPTIONS = { out: { type: "string" }, namespace: { type: "string" }, "subset-service": { type: "string" }, help: { type: "boolean", short: "h" } } as const;
 
 /** `meshgate import istio PATH...`. */
 export async function importCommand(argv: string[]): Promise<number> {
@@ -29,7 +19,7 @@ export async function importCommand(argv: string[]): Promise<number> {
     process.stderr.write(`meshgate import: unknown source "${source}" (known: istio)\n\n${IMPORT_USAGE}`);
     return 2;
   }
-  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { out: { type: "string" }, namespace: { type: "string" }, "subset-service": { type: "string" }, help: { type: "boolean", short: "h" } } });
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true, options: IMPORT_OPTIONS });
   if (values.help) {
     process.stdout.write(IMPORT_USAGE);
     return 0;

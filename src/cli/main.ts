@@ -5,30 +5,27 @@ import { explainCommand } from "./explain.js";
 import { apikeyCommand } from "./apikey.js";
 import { importCommand } from "./import.js";
 import { historyCommand, publishCommand, rollbackCommand } from "./publish.js";
-
-const USAGE = `meshgate — a Gateway API mesh gateway
-
-Usage:
-  meshgate serve (--policies DIR | --store redis://HOST:PORT | --store file:PATH) [--port 8080] [--admin-port 9901]
-                 [--host 127.0.0.1] [--trusted-proxies CIDR,...] [--no-watch]
-                 [--access-log stdout|off|PATH] [--otlp-endpoint URL] [--istio-metrics]
-                 [--tls-cert FILE --tls-key FILE [--client-ca FILE [--client-auth strict|permissive]]]
-                 [--key-store redis://HOST:PORT] [--ratelimit-store redis://HOST:PORT]
-                 [--path-reject encoded-slash,backslash,semicolon|none]
-  meshgate validate DIR
-  meshgate explain --policies DIR [METHOD] URL [-H 'name: value' ...] [--from CLIENT-ADDRESS]
-  meshgate publish --policies DIR (--redis URL | --kv-binding NAME [--local] | --file PATH) [--publisher NAME]
-  meshgate rollback [--to VERSION] (--redis URL | --kv-binding NAME [--local] | --file PATH)
-  meshgate history (--redis URL | --kv-binding NAME [--local] | --file PATH)
-  meshgate apikey create --consumer NAME [--expires ISO-TIME] [--metadata k=v ...] [--redis URL [--prefix P]]
-  meshgate import istio PATH... [--out DIR] [--namespace NS] [--subset-service TEMPLATE]   (meshgate import --help)
-  meshgate demo [--port 8080] [--admin-port 9901]      serve policies/ with the Bookinfo demo upstreams
-  meshgate help | version
-`;
+import { commandUsage, isCommand, usage, wantsHelp } from "./usage.js";
 
 /** Entry point; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // Before any parser sees the arguments: `--help` is never an unknown option, whatever else is there.
+  if (command !== undefined && isCommand(command) && wantsHelp(rest)) {
+    process.stdout.write(commandUsage(command));
+    return 0;
+  }
+  try {
+    return await run(command, rest);
+  } catch (err) {
+    // node:util parseArgs errors (unknown option, missing value) name the flag; point at the usage too.
+    const code = (err as { code?: unknown }).code;
+    if (command !== undefined && isCommand(command) && typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_")) throw new Error(`${(err as Error).message} (see meshgate ${command} --help)`);
+    throw err;
+  }
+}
+
+async function run(command: string | undefined, rest: string[]): Promise<number> {
   switch (command) {
     case "serve":
       return serveCommand(rest);
@@ -52,14 +49,20 @@ export async function main(argv: string[]): Promise<number> {
     case "--version":
       process.stdout.write(`${await version()}\n`);
       return 0;
-    case undefined:
     case "help":
+      if (rest[0] !== undefined && isCommand(rest[0])) {
+        process.stdout.write(commandUsage(rest[0]));
+        return 0;
+      }
+      process.stdout.write(usage());
+      return 0;
+    case undefined:
     case "--help":
     case "-h":
-      process.stdout.write(USAGE);
+      process.stdout.write(usage());
       return command === undefined ? 2 : 0;
     default:
-      process.stderr.write(`meshgate: unknown command "${command}"\n\n${USAGE}`);
+      process.stderr.write(`meshgate: unknown command "${command}"\n\n${usage()}`);
       return 2;
   }
 }

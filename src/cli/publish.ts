@@ -5,8 +5,14 @@ import { readPolicyDir } from "../runtime/node/policy-dir.js";
 import { TARGET_OPTIONS, defaultPublisher, publishTarget } from "./targets.js";
 
 /** `meshgate publish --policies DIR TARGET`: validate, compile, then write one versioned bundle. */
+export const PUBLISH_OPTIONS = { ...TARGET_OPTIONS, policies: { type: "string" } } as const;
+export const ROLLBACK_OPTIONS = { ...TARGET_OPTIONS, to: { type: "string" } } as const;
+// history writes nothing, so it has no --publisher.
+const { publisher: _publisher, ...HISTORY_TARGET } = TARGET_OPTIONS;
+export const HISTORY_OPTIONS = HISTORY_TARGET;
+
 export async function publishCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...TARGET_OPTIONS, policies: { type: "string" } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: PUBLISH_OPTIONS, strict: true });
   if (!values.policies) throw new Error("publish needs --policies DIR");
   const sources = await readPolicyDir(values.policies);
   const target = publishTarget(values);
@@ -27,7 +33,7 @@ export async function publishCommand(argv: string[]): Promise<number> {
 
 /** `meshgate rollback [--to VERSION] TARGET`: re-publish an earlier bundle as a new version. */
 export async function rollbackCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...TARGET_OPTIONS, to: { type: "string" } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: ROLLBACK_OPTIONS, strict: true });
   const target = publishTarget(values);
   try {
     const to = values.to === undefined ? undefined : Number(values.to);
@@ -42,10 +48,16 @@ export async function rollbackCommand(argv: string[]): Promise<number> {
 
 /** `meshgate history TARGET`: the kept versions, newest first. */
 export async function historyCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: TARGET_OPTIONS, strict: true });
+  const { values } = parseArgs({ args: argv, options: HISTORY_OPTIONS, strict: true });
   const target = publishTarget(values);
   try {
-    for (const h of await target.history()) process.stdout.write(`${h.version}\t${h.hash.slice(0, 12)}\t${h.createdAt}\t${h.publisher}\n`);
+    const versions = await target.history();
+    if (versions.length === 0) {
+      // stderr: stdout stays one line per version for scripts (none here).
+      process.stderr.write(`no versions published to ${target.description} yet (meshgate publish --policies DIR writes the first)\n`);
+      return 0;
+    }
+    for (const h of versions) process.stdout.write(`${h.version}\t${h.hash.slice(0, 12)}\t${h.createdAt}\t${h.publisher}\n`);
     return 0;
   } finally {
     await target.close?.();

@@ -3,15 +3,28 @@ import { compileSnapshot } from "../snapshot/compile-snapshot.js";
 import { PolicyError, formatPolicyIssue } from "../policy/issues.js";
 import { readPolicyDir } from "../runtime/node/policy-dir.js";
 
-/** `meshgate validate DIR`: every problem on its own line; exit 1 when any is an error. */
+export const VALIDATE_OPTIONS = {
+  policies: { type: "string" },
+  strict: { type: "boolean", default: false },
+} as const;
+
+/**
+ * `meshgate validate (--policies DIR | DIR) [--strict]`: every problem on its own line; exit 1 when
+ * any is an error, or with --strict when any is a warning (CI: an unresolved backendRef is only a
+ * warning, and its share of traffic then answers 500).
+ */
 export async function validateCommand(argv: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args: argv, options: {}, allowPositionals: true, strict: true });
-  const dir = positionals[0];
-  if (dir === undefined) throw new Error("validate needs a policy directory: meshgate validate DIR");
+  const { values, positionals } = parseArgs({ args: argv, options: VALIDATE_OPTIONS, allowPositionals: true, strict: true });
+  if (values.policies !== undefined && positionals.length > 0) throw new Error("validate takes one policy directory: --policies DIR or DIR, not both");
+  if (positionals.length > 1) throw new Error(`validate takes one policy directory, got ${positionals.length}: ${positionals.join(" ")}`);
+  const dir = values.policies ?? positionals[0];
+  if (dir === undefined) throw new Error("validate needs a policy directory: meshgate validate --policies DIR (or meshgate validate DIR)");
   const sources = await readPolicyDir(dir);
   try {
     const snapshot = await compileSnapshot(sources, { location: dir, files: sources.map((s) => s.name) });
-    for (const w of snapshot.warnings) process.stdout.write(`${formatPolicyIssue(w)}\n`);
+    // Under --strict the warnings are what fails the run: they go where errors go.
+    const failing = values.strict && snapshot.warnings.length > 0;
+    for (const w of snapshot.warnings) (failing ? process.stderr : process.stdout).write(`${formatPolicyIssue(w)}\n`);
     const { routes, rules, backends, trafficPolicies, securityPolicies, rateLimitPolicies } = snapshot.counts;
     const policies = [
       [trafficPolicies, "TrafficPolicy"],
@@ -21,7 +34,12 @@ export async function validateCommand(argv: string[]): Promise<number> {
       .filter(([n]) => n !== 0)
       .map(([n, kind]) => `, ${n} ${kind}(s)`)
       .join("");
-    process.stdout.write(`valid: ${sources.length} file(s), ${routes} HTTPRoute(s) with ${rules} rule(s), ${backends} Backend(s)${policies}; version ${snapshot.version}\n`);
+    const summary = `${sources.length} file(s), ${routes} HTTPRoute(s) with ${rules} rule(s), ${backends} Backend(s)${policies}; version ${snapshot.version}`;
+    if (failing) {
+      process.stderr.write(`invalid (--strict): ${snapshot.warnings.length} warning(s) in ${dir}; ${summary}\n`);
+      return 1;
+    }
+    process.stdout.write(`valid: ${summary}${snapshot.warnings.length > 0 ? ` (${snapshot.warnings.length} warning(s))` : ""}\n`);
     return 0;
   } catch (err) {
     if (!(err instanceof PolicyError)) throw err;

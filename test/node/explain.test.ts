@@ -107,10 +107,16 @@ describe("explain agrees with what the gateway does", () => {
   });
 
   it("works offline from the CLI with the same answer", async () => {
-    const out = spawnSync(process.execPath, [join(process.cwd(), "bin", "meshgate.js"), "explain", "--policies", gw.dir, "GET", "http://api.example.com/who", "-H", "x-any: 1"], { encoding: "utf8" });
+    const out = spawnSync(process.execPath, [join(process.cwd(), "bin", "meshgate.js"), "explain", "--json", "--policies", gw.dir, "GET", "http://api.example.com/who", "-H", "x-any: 1"], { encoding: "utf8" });
     expect(out.status).toBe(0);
     const trail = JSON.parse(out.stdout) as Trail;
     expect(trail.rule?.id).toBe("default/hosts-exact/rule-0");
     expect(trail).toEqual(await explainVia("GET", "http://api.example.com/who", { "x-any": "1" }));
+  });
+
+  it("a relative URL on the admin API is a 400 that says to give a full URL", async () => {
+    const res = await fetch(`${gw.adminUrl}/explain?url=${encodeURIComponent("/who")}`);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: { code: "bad_request", message: '"/who" is not a full URL: give one such as http://example.com/who (a host header, if given, still picks the route)' } });
   });
 });
