@@ -59,7 +59,7 @@ export function adminApp(options: AdminOptions): Hono {
       loadedAt: s.loadedAt.toISOString(),
       counts: s.counts,
       warnings: s.warnings.map(formatPolicyIssue),
-      lastReloadError: failure === null ? null : { at: failure.at.toISOString(), message: failure.message },
+      lastReloadError: failure === null ? null : { at: failure.at.toISOString(), message: failure.message, refused: failure.refused },
       routes: [...new Set(s.routes.entries.map((e) => e.rule.id))],
       backends: [...s.backends].map(([name, b]) => ({ name, endpoints: b.endpoints.map((e) => e.origin) })),
       // Remote key sets: how many keys, when fetched, the last error (an IdP outage shows here).

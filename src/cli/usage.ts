@@ -12,7 +12,7 @@ export const COMMANDS = {
     synopsis: [
       "meshgate serve (--policies DIR | --store redis://HOST:PORT | --store file:PATH) [--prefix meshgate]",
       "               [--port 8080] [--admin-port 9901] [--host 127.0.0.1] [--admin-host 127.0.0.1] [--admin-token-file FILE]",
-      "               [--trusted-proxies CIDR,...] [--no-watch]",
+      "               [--trusted-proxies CIDR,...] [--no-watch] [--allow-empty-reload]",
       "               [--access-log stdout|off|PATH] [--otlp-endpoint URL] [--istio-metrics]",
       "               [--tls-cert FILE --tls-key FILE [--client-ca FILE [--client-auth strict|permissive]]]",
       "               [--key-store redis://HOST:PORT] [--ratelimit-store redis://HOST:PORT] [--ratelimit-local-keys 100000]",

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { compileSnapshot } from "../snapshot/compile-snapshot.js";
 import { PolicyError, formatPolicyIssue } from "../policy/issues.js";
 import { readPolicyDir } from "../runtime/node/policy-dir.js";
+import { emptySourceIssues } from "../snapshot/empty-sources.js";
 
 export const VALIDATE_OPTIONS = {
   policies: { type: "string" },
@@ -22,6 +23,8 @@ export async function validateCommand(argv: string[]): Promise<number> {
   const sources = await readPolicyDir(dir);
   try {
     const snapshot = await compileSnapshot(sources, { location: dir, files: sources.map((s) => s.name) });
+    const empty = emptySourceIssues(dir, snapshot);
+    if (empty.length > 0) throw new PolicyError([...snapshot.warnings, ...empty]);
     // Under --strict the warnings are what fails the run: they go where errors go.
     const failing = values.strict && snapshot.warnings.length > 0;
     for (const w of snapshot.warnings) (failing ? process.stderr : process.stdout).write(`${formatPolicyIssue(w)}\n`);

@@ -1,4 +1,6 @@
 import { compileSnapshot } from "../snapshot/compile-snapshot.js";
+import { emptySourceIssues } from "../snapshot/empty-sources.js";
+import { PolicyError } from "../policy/issues.js";
 import type { PolicySource } from "../policy/parse.js";
 import type { Snapshot } from "../snapshot/snapshot.js";
 import { makeBundle, type PolicyBundle } from "./bundle.js";
@@ -15,6 +17,8 @@ export interface PublishResult {
  */
 export async function publishSources(target: PublishTarget, sources: readonly PolicySource[], publisher: string): Promise<PublishResult> {
   const snapshot = await compileSnapshot(sources, { location: target.description, files: sources.map((s) => s.name) });
+  const empty = emptySourceIssues(target.description, snapshot);
+  if (empty.length > 0) throw new PolicyError(empty);
   const bundle = await makeBundle(sources, await target.nextVersion(), publisher);
   await target.write(bundle);
   return { bundle, snapshot };

@@ -3,14 +3,23 @@ import type { PolicySource } from "../policy/parse.js";
 import { sourcesHash } from "../policy/source-hash.js";
 import { compileSnapshot } from "../snapshot/compile-snapshot.js";
 import type { Snapshot, SnapshotSource } from "../snapshot/snapshot.js";
+import { emptyReloadRefusal, refusalMessage } from "./empty-reload.js";
 
 export interface ReloadFailure {
   readonly at: Date;
   readonly message: string;
   readonly issues: readonly PolicyIssue[];
+  /** A valid configuration that was not applied (it would have emptied the routes or a file). */
+  readonly refused: boolean;
 }
 
-export type ReloadResult = { readonly ok: true; readonly snapshot: Snapshot; readonly changed: boolean } | { readonly ok: false; readonly failure: ReloadFailure };
+/** `repeated`: the same sources failed the same way last time (already counted and logged). */
+export type ReloadResult = { readonly ok: true; readonly snapshot: Snapshot; readonly changed: boolean } | { readonly ok: false; readonly failure: ReloadFailure; readonly repeated: boolean };
+
+export interface SnapshotHolderOptions {
+  /** Refuse a reload that leaves no route, or leaves a file that had documents with none (torn writes). Default false. */
+  readonly refuseEmptyReload?: boolean;
+}
 
 /**
  * Holds the snapshot in force. A reload compiles a complete new snapshot first and swaps
@@ -20,9 +29,13 @@ export type ReloadResult = { readonly ok: true; readonly snapshot: Snapshot; rea
 export class SnapshotHolder {
   private snapshot: Snapshot | null = null;
   private failure: ReloadFailure | null = null;
+  /** Version and hash of the sources `failure` is about, so a poll re-reading them costs one hash. */
+  private failedAttempt: string | null = null;
   private readonly listeners = new Set<(s: Snapshot) => void>();
   reloads = 0;
   reloadErrors = 0;
+
+  constructor(private readonly options: SnapshotHolderOptions = {}) {}
 
   /** The snapshot in force; throws before the first successful load. */
   current(): Snapshot {
@@ -46,33 +59,58 @@ export class SnapshotHolder {
   /** Notes a refused update that never reached compilation (a corrupt bundle, say). */
   recordFailure(message: string): ReloadFailure {
     this.reloadErrors++;
-    this.failure = { at: new Date(), message, issues: [] };
+    this.failure = { at: new Date(), message, issues: [], refused: false };
+    this.failedAttempt = null;
     return this.failure;
+  }
+
+  /** True when `sources` are the configuration in force (one hash, shared with the `load` that follows). */
+  async isCurrent(sources: readonly PolicySource[]): Promise<boolean> {
+    return this.snapshot !== null && (await this.hashOf(sources)) === this.snapshot.hash;
   }
 
   async load(sources: readonly PolicySource[], source: SnapshotSource, version?: string): Promise<ReloadResult> {
     // Unchanged sources cost a hash, never a parse and compile: the watcher's poll re-reads often.
     const current = this.snapshot;
-    if (current !== null && (version === undefined || version === current.version) && (await sourcesHash(sources)) === current.hash) {
+    const hash = await this.hashOf(sources);
+    if (current !== null && (version === undefined || version === current.version) && hash === current.hash) {
       // The source reads back as the config in force (a broken edit was reverted): the error is over.
       this.failure = null;
+      this.failedAttempt = null;
       return { ok: true, snapshot: current, changed: false };
     }
+    const attempt = `${version ?? ""}\u0000${hash}`;
+    if (this.failure !== null && this.failedAttempt === attempt) return { ok: false, failure: this.failure, repeated: true };
     let next: Snapshot;
     try {
       next = await compileSnapshot(sources, source, version);
     } catch (err) {
-      this.reloadErrors++;
       const issues = err instanceof PolicyError ? err.issues.filter((i) => i.severity === "error") : [];
       const message = issues.length > 0 ? issues.map(formatPolicyIssue).join("\n") : (err as Error).message;
-      this.failure = { at: new Date(), message, issues };
-      return { ok: false, failure: this.failure };
+      return this.fail({ at: new Date(), message, issues, refused: false }, attempt);
     }
     if (this.snapshot !== null && this.snapshot.hash === next.hash && this.snapshot.version === next.version) return { ok: true, snapshot: this.snapshot, changed: false };
+    const refusal = this.snapshot !== null && this.options.refuseEmptyReload === true ? emptyReloadRefusal(this.snapshot, next) : null;
+    if (refusal !== null) return this.fail({ at: new Date(), message: refusalMessage(refusal), issues: [], refused: true }, attempt);
     this.snapshot = next;
     this.failure = null;
+    this.failedAttempt = null;
     this.reloads++;
     for (const listener of this.listeners) listener(next);
     return { ok: true, snapshot: next, changed: true };
+  }
+
+  private readonly hashes = new WeakMap<readonly PolicySource[], Promise<string>>();
+  private hashOf(sources: readonly PolicySource[]): Promise<string> {
+    let hash = this.hashes.get(sources);
+    if (hash === undefined) this.hashes.set(sources, (hash = sourcesHash(sources)));
+    return hash;
+  }
+
+  private fail(failure: ReloadFailure, attempt: string): ReloadResult {
+    this.reloadErrors++;
+    this.failure = failure;
+    this.failedAttempt = attempt;
+    return { ok: false, failure, repeated: false };
   }
 }

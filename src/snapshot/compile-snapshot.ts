@@ -49,6 +49,8 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
     const base = backends.get(variant.key);
     if (base === undefined || variant.protocol !== base.protocol || variant.endpoints.some((e, i) => e.origin !== base.endpoints[i]?.origin)) backends.set(key, variant);
   }
+  const documents = new Map(sources.map((s) => [s.name, 0]));
+  for (const d of parsed.documents) documents.set(d.file, (documents.get(d.file) ?? 0) + 1);
   const hash = await sourcesHash(sources);
   return Object.freeze({
     version: version ?? hash.slice(0, 12),
@@ -60,6 +62,7 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
     warnings: issues,
     identityHeaders: security.identityHeaders,
     securityPolicies: security.all,
+    documents,
     counts: { routes: set.routes.length, rules, backends: set.backends.length, trafficPolicies: set.trafficPolicies.length, securityPolicies: set.securityPolicies.length, rateLimitPolicies: set.rateLimitPolicies.length },
   });
 }

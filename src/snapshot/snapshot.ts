@@ -23,5 +23,7 @@ export interface Snapshot {
   readonly identityHeaders: ReadonlySet<string>;
   /** Every SecurityPolicy in force, so key sets can be fetched as soon as the snapshot loads. */
   readonly securityPolicies: readonly CompiledSecurity[];
+  /** Documents per source file (0 for an empty or comments-only file): reloads compare them to spot torn writes. */
+  readonly documents: ReadonlyMap<string, number>;
   readonly counts: { readonly routes: number; readonly rules: number; readonly backends: number; readonly trafficPolicies: number; readonly securityPolicies: number; readonly rateLimitPolicies: number };
 }

@@ -35,6 +35,25 @@ describe("meshgate validate", () => {
     expect(out.stdout).toContain("valid: 2 file(s), 1 HTTPRoute(s) with 1 rule(s), 1 Backend(s)");
   });
 
+  it("refuses an empty folder, and an empty or comments-only file among good ones", async () => {
+    const empty = await mkdtemp(join(tmpdir(), "meshgate-empty-"));
+    let out = spawnSync(process.execPath, [BIN, "validate", empty], { encoding: "utf8" });
+    expect(out.status).toBe(1);
+    expect(out.stderr).toContain(`${empty}:document#0: (document): no .yaml, .yml or .json policy files here`);
+    await writeFile(join(empty, "notes.txt"), "not a policy");
+    expect(spawnSync(process.execPath, [BIN, "validate", empty], { encoding: "utf8" }).status).toBe(1);
+    await writeFile(join(empty, "empty.yaml"), "");
+    out = spawnSync(process.execPath, [BIN, "validate", join(empty, "empty.yaml")], { encoding: "utf8" });
+    expect(out.status).toBe(1);
+    expect(out.stderr).toContain("empty.yaml:document#0: (document): the file holds no documents (empty, or comments only)");
+    await writeFile(join(empty, "backend.yaml"), backendYaml("web", [up.url]));
+    await writeFile(join(empty, "comments.yml"), "# routes go here\n---\n");
+    out = spawnSync(process.execPath, [BIN, "validate", empty], { encoding: "utf8" });
+    expect(out.status).toBe(1);
+    expect(out.stderr).toContain("comments.yml:document#0: (document): the file holds no documents");
+    expect(out.stderr.trim().split("\n").at(-1)).toMatch(/^invalid: 2 error\(s\)/);
+  });
+
   it("prints every error as file:document#index: field.path: message and exits non-zero", async () => {
     const bad = await mkdtemp(join(tmpdir(), "meshgate-bad-"));
     await writeFile(join(bad, "routes.yaml"), `apiVersion: gateway.networking.k8s.io/v1
@@ -131,7 +150,11 @@ describe("meshgate publish / rollback with a file store", () => {
     try {
       const version = async () => (await fetch(`${gw.url}/x`)).headers.get("x-meshgate-config-version");
       expect(await version()).toBe("1");
-      await writeFile(join(dir, "extra.yaml"), "# a comment-only document changes the hash\n");
+      await writeFile(join(dir, "extra.yaml"), "# a comment-only file is refused\n");
+      const refused = run("publish", "--policies", dir, "--file", store);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain("extra.yaml:document#0: (document): the file holds no documents");
+      await writeFile(join(dir, "extra.yaml"), backendYaml("extra", [up.url]));
       expect(run("publish", "--policies", dir, "--file", store).status).toBe(0);
       await until(async () => (await version()) === "2", 5_000, "file store reload");
       const back = run("rollback", "--file", store);

@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { decodeBundle, summarize, type BundleSummary, type PolicyBundle } from "../../config/bundle.js";
 import { HISTORY_LIMIT, type ConfigStore, type PublishTarget } from "../../config/config-store.js";
-import { watchPolicyDir } from "./policy-dir.js";
+import { watchPolicyDir } from "./dir-watcher.js";
 
 interface FileContent {
   readonly current: PolicyBundle | null;

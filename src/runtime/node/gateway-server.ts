@@ -13,7 +13,7 @@ import { GatewayMetrics } from "../../telemetry/gateway-metrics.js";
 import { Counter } from "../../telemetry/metrics.js";
 import { jsonLogger, type Logger } from "./log.js";
 import { nodeHandler, writeError } from "./node-handler.js";
-import { watchPolicyDir, type DirWatcher } from "./policy-dir.js";
+import { watchPolicyDir, type DirWatcher } from "./dir-watcher.js";
 import { dirReloader, storeReloader } from "./reloaders.js";
 import { UndiciTransport } from "./undici-transport.js";
 import { HealthChecker } from "./health-checker.js";
@@ -55,6 +55,8 @@ export interface NodeGatewayOptions {
   /** Client connections: how long slow or idle clients may hold one, and how many there may be. */
   readonly connections?: ConnectionLimits;
   readonly trustedProxies?: readonly string[];
+  /** Apply a policy-directory reload that leaves no route, or empties a file that had documents (refused by default: a torn write). */
+  readonly allowEmptyReload?: boolean;
   /** Watch the policy directory and hot-reload. Default true. */
   readonly watch?: boolean;
   readonly logger?: Logger;
@@ -106,7 +108,8 @@ export interface NodeGateway {
 export async function startNodeGateway(options: NodeGatewayOptions): Promise<NodeGateway> {
   const log = options.logger ?? jsonLogger();
   const host = options.host ?? "127.0.0.1";
-  const holder = new SnapshotHolder();
+  // Files can be caught half-written; a published bundle is whole by construction.
+  const holder = new SnapshotHolder({ refuseEmptyReload: !options.store && options.allowEmptyReload !== true });
   const metrics = new GatewayMetrics({ istio: options.istioMetrics === true });
   const transport = new UndiciTransport();
   const upstreams = new UpstreamState(systemClock);
@@ -229,8 +232,18 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const adminPort = (admin.address() as AddressInfo).port;
 
   let watcher: DirWatcher | null = null;
-  let reloading: Promise<void> = Promise.resolve();
-  const queueReload = () => (reloading = reloading.then(reload));
+  let tail: Promise<void> = Promise.resolve();
+  let waiting: Promise<void> | null = null;
+  // One reload runs at a time and at most one waits behind it: it reads every change made so far.
+  const queueReload = (): Promise<void> => {
+    if (waiting !== null) return waiting;
+    const next = tail.then(() => {
+      waiting = null;
+      return reload();
+    });
+    waiting = tail = next;
+    return next;
+  };
   if (options.watch !== false) {
     if (options.store?.watch) {
       const stop = options.store.watch(() => void queueReload());

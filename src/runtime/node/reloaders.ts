@@ -3,17 +3,25 @@ import type { ConfigStore } from "../../config/config-store.js";
 import type { SnapshotHolder } from "../../config/snapshot-holder.js";
 import type { GatewayMetrics } from "../../telemetry/gateway-metrics.js";
 import type { Logger } from "./log.js";
-import { readPolicyDir } from "./policy-dir.js";
+import { PoliciesChanging, readStablePolicyDir } from "./policy-dir.js";
 
 /** Re-reads the configuration source; never throws, never replaces a good config with a bad one. */
 export type Reload = () => Promise<void>;
+
+/** How long files must read the same before they are loaded, and how long to wait for that at most. */
+const SETTLE_MS = 100;
+const SETTLE_MAX_MS = 2_000;
 
 export function dirReloader(dir: string, holder: SnapshotHolder, metrics: GatewayMetrics, log: Logger): Reload {
   return async () => {
     let sources;
     try {
-      sources = await readPolicyDir(dir);
+      sources = await readStablePolicyDir(dir, { settleMs: SETTLE_MS, maxMs: SETTLE_MAX_MS, isCurrent: (s) => holder.isCurrent(s) });
     } catch (err) {
+      if (err instanceof PoliciesChanging) {
+        log("warn", err.message);
+        return;
+      }
       metrics.reloads.inc(["error"]);
       holder.recordFailure((err as Error).message);
       log("error", "cannot read policies; keeping the current configuration", { error: (err as Error).message });
@@ -21,8 +29,15 @@ export function dirReloader(dir: string, holder: SnapshotHolder, metrics: Gatewa
     }
     const result = await holder.load(sources, { location: dir, files: sources.map((s) => s.name) });
     if (!result.ok) {
-      metrics.reloads.inc(["error"]);
-      log("error", "invalid policies; keeping the last good configuration", { errors: result.failure.message.split("\n") });
+      // The poll re-reads the same broken files every 2 s: count and log them once.
+      if (result.repeated) return;
+      if (result.failure.refused) {
+        metrics.reloads.inc(["refused"]);
+        log("error", result.failure.message);
+      } else {
+        metrics.reloads.inc(["error"]);
+        log("error", "invalid policies; keeping the last good configuration", { errors: result.failure.message.split("\n") });
+      }
     } else if (result.changed) metrics.reloads.inc(["success"]);
   };
 }
