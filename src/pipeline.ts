@@ -13,6 +13,7 @@ import { injectFault } from "./resilience/fault.js";
 import { chooseBackendRef } from "./routing/balance.js";
 import { mirror } from "./routing/filters/mirror.js";
 import type { Snapshot } from "./snapshot/snapshot.js";
+import type { DestinationPolicies } from "./routing/compiled-rule.js";
 import type { SpanRecord } from "./telemetry/otlp-exporter.js";
 import type { RequestOutcome } from "./telemetry/request-outcome.js";
 import { RequestTrail } from "./telemetry/request-trail.js";
@@ -107,11 +108,26 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     if (rule.mirrors.length > 0) await sendMirror(req, rule.mirrors); //          mirror: fire and forget
     const choice = chooseBackendRef(rule, req, random, trail); // balance: session persistence, affinity, weighted backendRefs
     for (const filter of choice.ref.requestFilters) filter(req, match); //       per-backend filters
-    const response = await send(req, rule, choice.backend, clientSignal, trail.forward); // forward: timeouts, retries, hedging, breaker, outlier
+    const destination = choice.ref.destination; //                               the chosen Service's own policies, on top of the route's
+    if (destination !== null) {
+      const refused = await serveDestination(req, destination, trail, forwardedCert, clientSignal);
+      if (refused !== null) return refused;
+    }
+    const response = await send(req, destination?.forward ?? rule, choice.backend, clientSignal, trail.forward); // forward: timeouts, retries, hedging, breaker, outlier
     choice.keep?.(response); //                                                   session persistence: the token that keeps the client on this backendRef
     for (const filter of choice.ref.responseFilters) filter(response, req); //   response filters, backend's then rule's
     for (const filter of rule.responseFilters) filter(response, req);
     return response;
+  }
+
+  /** Service-targeted policies of the destination: identity + authorization, rate limit, fault, body limit. */
+  async function serveDestination(req: GatewayRequest, destination: DestinationPolicies, trail: RequestTrail, forwardedCert: string | undefined, clientSignal: AbortSignal | undefined): Promise<GatewayResponse | null> {
+    if (destination.security !== null) trail.security = await securityStage(destination.security).run(req, forwardedCert);
+    const limited = destination.rateLimit === null ? null : applyRateLimit(destination.rateLimit, trail.security?.principal ?? null, req, limiters, clock);
+    if (limited !== null) trail.rateLimit = limited instanceof Promise ? await limited : limited;
+    if (destination.maxRequestBodyBytes !== null) req.body = limitBody(req.body, destination.maxRequestBodyBytes);
+    const aborted = destination.fault === null ? null : await injectFault(destination.fault, req, clock, random, clientSignal);
+    return aborted ? trail.faulted(aborted) : null;
   }
 
   const handleRequest = async function handleRequest(req: GatewayRequest, clientSignal?: AbortSignal): Promise<GatewayResponse> {

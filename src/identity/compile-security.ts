@@ -14,6 +14,8 @@ const DEFAULT_IDENTITY_HEADERS = ["x-meshgate-principal", "x-meshgate-consumer",
 export interface SecurityCompilation<R extends AttachableRoute = AttachableRoute> {
   readonly lookup: SecurityLookup<R>;
   readonly all: readonly CompiledSecurity[];
+  /** The compiled form of each policy (Service-targeted ones are looked up here). */
+  readonly byPolicy: ReadonlyMap<Located<SecurityPolicy>, CompiledSecurity>;
   readonly identityHeaders: ReadonlySet<string>;
 }
 
@@ -33,6 +35,7 @@ export function compileSecurity<R extends AttachableRoute>(policies: readonly Lo
       return chosen === null ? null : compiled.get(chosen)!;
     },
     all: [...compiled.values()],
+    byPolicy: compiled,
     identityHeaders,
   };
 }

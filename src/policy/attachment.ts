@@ -1,5 +1,5 @@
 import type { PolicyIssue } from "./issues.js";
-import type { TargetRef } from "./target-ref.js";
+import { serviceTarget, type TargetRef } from "./target-ref.js";
 import type { Located } from "./located.js";
 
 /** A policy attached with Gateway API `targetRefs`. */
@@ -38,12 +38,13 @@ export function attachmentLookup<T extends AttachedPolicy, R extends AttachableR
     const ns = p.doc.metadata.namespace;
     p.doc.spec.targetRefs.forEach((ref, i) => {
       const path = ["spec", "targetRefs", i];
+      if (serviceTarget(ref, ns) !== null) return; // destination policies: serviceAttachments
       if (options.gatewayWide && ref.group === GATEWAY_GROUP && ref.kind === "Gateway") {
         gatewayWide.push({ gateway: `${ns}/${ref.name}`, policy: p });
         return;
       }
       if (ref.group !== GATEWAY_GROUP || ref.kind !== "HTTPRoute") {
-        const targets = options.gatewayWide ? "HTTPRoutes and Gateways" : "HTTPRoutes";
+        const targets = options.gatewayWide ? "HTTPRoutes, Gateways and Services" : "HTTPRoutes and Services";
         issues.push({ file: p.file, index: p.index, severity: "warning", path: [...path, "kind"], message: `${kind} targets ${targets} only; ${ref.group}/${ref.kind} ignored` });
         return;
       }
@@ -76,4 +77,36 @@ export function attachmentLookup<T extends AttachedPolicy, R extends AttachableR
 
 function age(p: Located<AttachedPolicy>): string {
   return `${p.doc.metadata.creationTimestamp ?? ""}\u0000${p.doc.metadata.namespace}/${p.doc.metadata.name}`;
+}
+
+/** Which Services exist: a Backend, a Service document, or (with DNS discovery) a reference names them. */
+export type ServiceExists = (key: string) => boolean;
+
+/**
+ * Policies targeting a Service (`{group: "", kind: Service, name}`) by "namespace/name": they
+ * apply to every request whose destination is that Service. One policy of a kind per Service:
+ * the oldest, then the alphabetically first, wins, and the others are named in a warning.
+ */
+export function serviceAttachments<T extends AttachedPolicy>(kind: string, policies: readonly Located<T>[], issues: PolicyIssue[], exists: ServiceExists): ReadonlyMap<string, Located<T>> {
+  const byService = new Map<string, Located<T>[]>();
+  for (const p of policies) {
+    p.doc.spec.targetRefs.forEach((ref, i) => {
+      const key = serviceTarget(ref, p.doc.metadata.namespace);
+      if (key === null) return;
+      if (!exists(key)) {
+        issues.push({ file: p.file, index: p.index, severity: "warning", path: ["spec", "targetRefs", i, "name"], message: `no Service ${key} (no Backend, Service document or reference names it); the policy applies to nothing there` });
+      }
+      byService.set(key, [...(byService.get(key) ?? []), p]);
+    });
+  }
+  const chosen = new Map<string, Located<T>>();
+  for (const [key, list] of byService) {
+    const sorted = [...new Set(list)].sort((a, b) => age(a).localeCompare(age(b)));
+    chosen.set(key, sorted[0]!);
+    for (const loser of sorted.slice(1)) {
+      const winner = sorted[0]!.doc.metadata;
+      issues.push({ file: loser.file, index: loser.index, severity: "warning", path: ["spec", "targetRefs"], message: `${kind} ${winner.namespace}/${winner.name} already targets Service ${key} and is older; this one does not apply there` });
+    }
+  }
+  return chosen;
 }

@@ -1,13 +1,50 @@
 import { z } from "zod";
 import { strictObject } from "./strict-object.js";
+import { suggestField } from "./suggest.js";
 
-/** Gateway API policy attachment: which object (and optionally which rule) a policy applies to. */
+const GATEWAY_GROUP = "gateway.networking.k8s.io";
+
+/** The API group of each kind a policy can target ("" = Kubernetes core, where Service lives). */
+const TARGET_GROUPS: ReadonlyMap<string, string> = new Map([
+  ["HTTPRoute", GATEWAY_GROUP],
+  ["GRPCRoute", GATEWAY_GROUP],
+  ["Gateway", GATEWAY_GROUP],
+  ["Service", ""],
+]);
+
+/**
+ * Gateway API policy attachment: which object (and optionally which rule) a policy applies to.
+ * `group` defaults to the kind's own group (`""` for Service, Gateway API's otherwise), so
+ * `{kind: Service, name: reviews}` means the core Service. A kind one typo away from a known one,
+ * or a known kind in the wrong group, is refused: the policy would otherwise apply nowhere.
+ */
 export const targetRefSchema = strictObject({
-  group: z.string().default("gateway.networking.k8s.io"),
-  kind: z.string().default("HTTPRoute"),
+  group: z.string().max(253).optional(),
+  kind: z.string().min(1).max(63).default("HTTPRoute"),
   name: z.string().min(1).max(253),
   /** For an HTTPRoute: the `name` of one rule; absent = every rule. */
   sectionName: z.string().min(1).max(253).optional(),
-});
+})
+  .superRefine((ref, ctx) => {
+    const group = TARGET_GROUPS.get(ref.kind);
+    if (group === undefined) {
+      const guess = suggestField(ref.kind, [...TARGET_GROUPS.keys()]);
+      if (guess !== null) ctx.addIssue({ code: "custom", path: ["kind"], message: `unknown target kind "${ref.kind}" (did you mean "${guess}"?)` });
+      return;
+    }
+    if (ref.group !== undefined && ref.group !== group) {
+      const expected = group === "" ? '"" (the Kubernetes core group)' : group;
+      ctx.addIssue({ code: "custom", path: ["group"], message: `${ref.kind} is in group ${expected}, not "${ref.group}"` });
+    }
+    if (ref.kind === "Service" && ref.sectionName !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["sectionName"], message: "sectionName (a Service port name) is not supported on Service targets: the policy applies to every port of the Service" });
+    }
+  })
+  .transform((ref) => ({ ...ref, group: ref.group ?? TARGET_GROUPS.get(ref.kind) ?? GATEWAY_GROUP }));
 
 export type TargetRef = z.output<typeof targetRefSchema>;
+
+/** "namespace/name" of a Service target in a policy of namespace `ns`, or null for other kinds. */
+export function serviceTarget(ref: TargetRef, ns: string): string | null {
+  return ref.group === "" && ref.kind === "Service" ? `${ns}/${ref.name}` : null;
+}

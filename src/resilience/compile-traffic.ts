@@ -29,7 +29,8 @@ export function trafficLookup<R extends AttachableRoute>(policies: readonly Loca
   };
 }
 
-function compileTraffic(doc: TrafficPolicy): RuleTraffic {
+/** One TrafficPolicy into what a rule (or a Service destination) applies. */
+export function compileTraffic(doc: TrafficPolicy): RuleTraffic {
   const { retry, hedge, fault, sessionAffinity, maxRequestBodyBytes } = doc.spec;
   return {
     name: `${doc.metadata.namespace}/${doc.metadata.name}`,

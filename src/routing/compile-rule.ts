@@ -1,14 +1,17 @@
 import type { PolicyIssue } from "../policy/issues.js";
 import type { HTTPRoute, HTTPRouteRule } from "./httproute.js";
 import type { CompiledBackend } from "../upstream/compiled-backend.js";
-import type { CompiledBackendRef, CompiledRule, MirrorTarget, SessionPersistencePolicy } from "./compiled-rule.js";
+import type { CompiledBackendRef, CompiledRule, DestinationPolicies, MirrorTarget, SessionPersistencePolicy } from "./compiled-rule.js";
 import type { RetryPolicy } from "../resilience/policies.js";
 import type { Located } from "../policy/located.js";
 import { weightedChoice } from "../upstream/weighted.js";
 import { fnv1a } from "../http/text-hash.js";
 import { compileFilters } from "./compile-filters.js";
 import { compileMatch } from "./compile-match.js";
-import type { TrafficLookup } from "../resilience/compile-traffic.js";
+import type { RuleTraffic, TrafficLookup } from "../resilience/compile-traffic.js";
+import type { CompiledSecurity } from "../identity/compiled-security.js";
+import type { CompiledRateLimit } from "../ratelimit/compiled.js";
+import type { ForwardPolicy } from "../upstream/forward-policy.js";
 import type { SecurityLookup } from "../identity/compile-security.js";
 import type { RateLimitLookup } from "../ratelimit/compile-rate-limit.js";
 import type { RouteEntry } from "./compiled-rule.js";
@@ -26,6 +29,15 @@ export interface RuleContext {
   readonly rateLimit: RateLimitLookup<HTTPRoute>;
   /** Every backend of these rules speaks this, whatever the Backend says (GRPCRoute: h2). */
   readonly protocol?: UpstreamProtocol;
+  /** Policies that target a Service ("namespace/name"), or null when none does. */
+  readonly destination?: (service: string) => ServicePolicies | null;
+}
+
+/** The Service-targeted policies of one Service, as compiled once per snapshot. */
+export interface ServicePolicies {
+  readonly security: CompiledSecurity | null;
+  readonly rateLimit: CompiledRateLimit | null;
+  readonly traffic: RuleTraffic | null;
 }
 
 interface BackendRefLike {
@@ -64,11 +76,23 @@ function compileRule(located: Located<HTTPRoute>, rule: HTTPRouteRule, ruleIndex
   const filters = compileFilters(rule.filters ?? [], { ...at, path: [...rulePath, "filters"] });
   const resolve = (ref: BackendRefLike, path: (string | number)[]) => resolveBackend(ref, namespace, path, located, ctx);
 
+  const traffic = ctx.traffic(route, rule.name);
+  const own: ForwardPolicy = {
+    id: `${namespace}/${name}/${rule.name ?? `rule-${ruleIndex}`}`,
+    requestTimeoutMs: rule.timeouts?.request ?? null,
+    backendTimeoutMs: traffic?.perTryTimeoutMs ?? rule.timeouts?.backendRequest ?? null,
+    // A TrafficPolicy's retry replaces the route's own `retry` field.
+    retry: traffic?.retry ?? (rule.retry ? routeRetry(rule.retry) : null),
+    hedge: traffic?.hedge ?? null,
+  };
   const backendRefs: CompiledBackendRef[] = (rule.backendRefs ?? []).map((ref, i) => {
     const path = [...rulePath, "backendRefs", i];
     const refFilters = compileFilters(ref.filters ?? [], { ...at, path: [...path, "filters"] });
+    const key = `${ref.namespace ?? namespace}/${ref.name}`;
+    const isService = (ref.group ?? "") === "" && (ref.kind ?? "Service") === "Service";
     return {
-      key: `${ref.namespace ?? namespace}/${ref.name}`,
+      key,
+      destination: isService ? destinationOf(key, ctx, own, traffic) : null,
       weight: ref.weight ?? 1,
       backend: resolve(ref, path),
       requestFilters: refFilters.request,
@@ -80,12 +104,11 @@ function compileRule(located: Located<HTTPRoute>, rule: HTTPRouteRule, ruleIndex
     fraction: m.fraction,
   }));
   const choice = weightedChoice(backendRefs, (r) => r.weight);
-  const traffic = ctx.traffic(route, rule.name);
   if (choice.kind === "empty" && filters.terminal === null && filters.preflight === null) {
     ctx.issues.push({ file: located.file, index: located.index, severity: "warning", path: [...rulePath, "backendRefs"], message: "rule has no backendRef with weight above zero; its requests answer 500" });
   }
   return {
-    id: `${namespace}/${name}/${rule.name ?? `rule-${ruleIndex}`}`,
+    id: own.id,
     route: { namespace, name },
     ruleIndex,
     preflight: filters.preflight,
@@ -95,11 +118,10 @@ function compileRule(located: Located<HTTPRoute>, rule: HTTPRouteRule, ruleIndex
     responseFilters: filters.response,
     backends: choice.kind === "empty" ? null : choice,
     backendRefs,
-    requestTimeoutMs: rule.timeouts?.request ?? null,
-    backendTimeoutMs: traffic?.perTryTimeoutMs ?? rule.timeouts?.backendRequest ?? null,
-    // A TrafficPolicy's retry replaces the route's own `retry` field.
-    retry: traffic?.retry ?? (rule.retry ? routeRetry(rule.retry) : null),
-    hedge: traffic?.hedge ?? null,
+    requestTimeoutMs: own.requestTimeoutMs,
+    backendTimeoutMs: own.backendTimeoutMs,
+    retry: own.retry,
+    hedge: own.hedge,
     fault: traffic?.fault ?? null,
     affinity: traffic?.affinity ?? null,
     maxRequestBodyBytes: traffic?.maxRequestBodyBytes ?? null,
@@ -107,6 +129,32 @@ function compileRule(located: Located<HTTPRoute>, rule: HTTPRouteRule, ruleIndex
     trafficPolicy: traffic?.name ?? null,
     security: ctx.security(route, rule.name),
     rateLimit: ctx.rateLimit(route, rule.name),
+  };
+}
+
+/**
+ * The Service-targeted policies a ref carries. Security and rate limits add to the route's;
+ * a Service's TrafficPolicy fills only what the rule leaves unset (the route is more specific).
+ */
+function destinationOf(service: string, ctx: RuleContext, own: ForwardPolicy, routeTraffic: RuleTraffic | null): DestinationPolicies | null {
+  const policies = ctx.destination?.(service) ?? null;
+  if (policies === null) return null;
+  const t = policies.traffic;
+  const forward: ForwardPolicy = t === null ? own : {
+    id: own.id,
+    requestTimeoutMs: own.requestTimeoutMs,
+    backendTimeoutMs: own.backendTimeoutMs ?? t.perTryTimeoutMs,
+    retry: own.retry ?? t.retry,
+    hedge: own.hedge ?? t.hedge,
+  };
+  return {
+    service,
+    security: policies.security,
+    rateLimit: policies.rateLimit,
+    trafficPolicy: t?.name ?? null,
+    fault: routeTraffic?.fault != null || t === null ? null : t.fault,
+    maxRequestBodyBytes: t?.maxRequestBodyBytes ?? null,
+    forward,
   };
 }
 

@@ -5,6 +5,7 @@ import type { CompiledRateLimit } from "../ratelimit/compiled.js";
 import { CompiledBackend } from "../upstream/compiled-backend.js";
 import { AffinityPolicy, FaultPolicy, HedgePolicy, RetryPolicy } from "../resilience/policies.js";
 import { CompiledSecurity } from "../identity/compiled-security.js";
+import type { ForwardPolicy } from "../upstream/forward-policy.js";
 
 export interface ValueMatcher {
   readonly name: string;
@@ -41,9 +42,33 @@ export type TerminalFilter = (req: GatewayRequest, match: RouteMatch) => Gateway
 /** Answers CORS preflights; null when the request is not one. */
 export type PreflightFilter = (req: GatewayRequest) => GatewayResponse | null;
 
+/**
+ * What a request owes the Service it goes to: the policies that target that Service, applied
+ * after the backendRef is chosen, in addition to the route's (see README, "Policies that
+ * follow a Service").
+ */
+export interface DestinationPolicies {
+  /** "namespace/name" of the destination Service. */
+  readonly service: string;
+  /** A Service-targeted SecurityPolicy: evaluated after the route's; both must allow. */
+  readonly security: CompiledSecurity | null;
+  /** A Service-targeted RateLimitPolicy: counted besides the route's; either may refuse. */
+  readonly rateLimit: CompiledRateLimit | null;
+  /** "namespace/name" of the Service-targeted TrafficPolicy, for /config and explain. */
+  readonly trafficPolicy: string | null;
+  /** The Service's fault, when the rule has none of its own. */
+  readonly fault: FaultPolicy | null;
+  /** The Service's request body limit (applied on top of the listener's or the rule's: the lower wins). */
+  readonly maxRequestBodyBytes: number | null;
+  /** Timeouts, retries and hedging: the rule's own settings, each gap filled by the Service's TrafficPolicy. */
+  readonly forward: ForwardPolicy;
+}
+
 export interface CompiledBackendRef {
   /** "namespace/name" as referenced; for logs and explain. */
   readonly key: string;
+  /** Service-targeted policies of this ref's Service, or null when none targets it. */
+  readonly destination: DestinationPolicies | null;
   readonly weight: number;
   /** null when the ref did not resolve: its share of traffic answers 500. */
   readonly backend: CompiledBackend | null;

@@ -14,6 +14,7 @@ import { attachRoute, type RouteAttachment } from "../routing/gateway-attachment
 import { RouteTable } from "../routing/route-table.js";
 import type { RouteEntry } from "../routing/compiled-rule.js";
 import { ServicePorts } from "../routing/service-ports.js";
+import { destinationLookup, knownServices } from "./destinations.js";
 
 /**
  * Policy sources into an immutable Snapshot: parse, validate, resolve, compile.
@@ -38,10 +39,11 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
   const security = compileSecurity(set.securityPolicies, set.routes, issues, gatewaysOf);
   const rateLimit = compileRateLimits(set.rateLimitPolicies, set.routes, issues, gatewaysOf);
   const services = new ServicePorts(set.services, set.backends);
+  const destination = destinationLookup(set, security.byPolicy, knownServices(set), issues);
   for (const route of set.routes) {
     const attachment = attachments.get(route.doc);
     if (!attachment) continue;
-    entries.push(...compileRoute(route, { backends, services, issues, traffic, security: security.lookup, rateLimit }, attachment.hostnames));
+    entries.push(...compileRoute(route, { backends, services, issues, traffic, security: security.lookup, rateLimit, destination }, attachment.hostnames));
     rules += route.doc.spec.rules.length;
   }
   // Endpoints that took a Service's targetPort are endpoints too: health checks and pools see them.

@@ -83,6 +83,27 @@ describe("Kubernetes documents", () => {
   });
 });
 
+describe("targetRefs", () => {
+  const traffic = (refs: string) => `apiVersion: meshgate.dev/v1alpha1\nkind: TrafficPolicy\nmetadata: { name: t }\nspec: { targetRefs: ${refs}, fault: { abort: { status: 503 } } }\n`;
+
+  it("names a misspelt kind, a Service outside the core group and a sectionName on a Service", () => {
+    const { lines } = validate({ "t.yaml": traffic('[{ group: "", kind: Servce, name: a }, { group: gateway.networking.k8s.io, kind: Service, name: b }, { group: "", kind: HTTPRoute, name: c }, { kind: Service, name: d, sectionName: http }, { kind: httproute, name: e }]') });
+    expect(lines).toEqual([
+      't.yaml:document#0: spec.targetRefs[0].kind: unknown target kind "Servce" (did you mean "Service"?)',
+      't.yaml:document#0: spec.targetRefs[1].group: Service is in group "" (the Kubernetes core group), not "gateway.networking.k8s.io"',
+      't.yaml:document#0: spec.targetRefs[2].group: HTTPRoute is in group gateway.networking.k8s.io, not ""',
+      "t.yaml:document#0: spec.targetRefs[3].sectionName: sectionName (a Service port name) is not supported on Service targets: the policy applies to every port of the Service",
+      't.yaml:document#0: spec.targetRefs[4].kind: unknown target kind "httproute" (did you mean "HTTPRoute"?)',
+    ]);
+  });
+
+  it("gives a Service target the core group when it writes none", () => {
+    const { set, lines } = validate({ "t.yaml": traffic("[{ kind: Service, name: a }, { name: r }]") });
+    expect(lines).toEqual([]);
+    expect(set.trafficPolicies[0]!.doc.spec.targetRefs.map((r) => [r.group, r.kind])).toEqual([["", "Service"], ["gateway.networking.k8s.io", "HTTPRoute"]]);
+  });
+});
+
 describe("policy regexes", () => {
   it("refuses what RE2 cannot run, naming the construct and the field", () => {
     const route = `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: { name: r }\nspec:\n  rules:\n    - matches:\n        - path: { type: RegularExpression, value: "/(a)\\\\1" }\n          headers: [{ type: RegularExpression, name: x-a, value: "^(?!admin)" }]\n          queryParams: [{ type: RegularExpression, name: q, value: "(?<=x)y" }]\n      backendRefs: [{ name: b }]\n`;
