@@ -102,6 +102,13 @@ export class JwksSource {
   private attemptedAt = -Infinity;
   private inflight: Promise<void> | null = null;
   private lastError: string | null = null;
+  private keysText = "";
+  /**
+   * Grows each time a fetch brings a key set that differs from the one before. Tokens verified
+   * under an older generation are verified again: a key taken out of the set must stop working
+   * at once, not when the verified-token cache would have let the token go.
+   */
+  generation = 0;
 
   constructor(
     public spec: RemoteJwksSpec,
@@ -122,8 +129,13 @@ export class JwksSource {
       await this.refresh();
       return this.resolver;
     }
-    if (this.now() - this.fetchedAt > this.spec.cacheDuration && this.inflight === null) this.background(this.refresh());
+    this.refreshIfStale();
     return this.resolver;
+  }
+
+  /** Starts a background refresh when the set is older than cacheDuration (also on verified-token cache hits). */
+  refreshIfStale(): void {
+    if (this.resolver !== null && this.now() - this.fetchedAt > this.spec.cacheDuration && this.inflight === null) this.background(this.refresh());
   }
 
   /** A token named a kid we do not know: refetch, but no more often than minRefetchInterval. */
@@ -148,6 +160,11 @@ export class JwksSource {
       const options = { ca: this.spec.ca, timeoutMs: this.spec.timeout };
       const keysUri = this.spec.discovery ? jwksUriOf(await this.fetcher(this.spec.uri, options), this.spec.uri) : this.spec.uri;
       const keys = usableKeys(await this.fetcher(keysUri, options));
+      const text = JSON.stringify(keys);
+      if (text !== this.keysText) {
+        this.keysText = text;
+        this.generation++;
+      }
       this.resolver = createLocalJWKSet({ keys });
       this.keyCount = keys.length;
       this.fetchedAt = this.now();

@@ -25,7 +25,8 @@ export class JwtVerifier {
   private readonly byIssuer: ReadonlyMap<string, JwtProviderSpec>;
   /** The largest token any provider accepts: longer ones are refused before any parsing. */
   private readonly maxTokenBytes: number;
-  private readonly verified = new Map<string, { readonly jwt: VerifiedJwt; readonly until: number }>();
+  /** `generation`: of the remote key set the token was verified with (0 for local keys, which only change with the snapshot). */
+  private readonly verified = new Map<string, { readonly jwt: VerifiedJwt; readonly until: number; readonly generation: number }>();
 
   constructor(
     providers: readonly JwtProviderSpec[],
@@ -53,12 +54,18 @@ export class JwtVerifier {
   async verify(token: string): Promise<VerifiedJwt> {
     const cached = this.verified.get(token);
     if (cached !== undefined) {
-      if (this.now() < cached.until) return cached.jwt;
+      const source = this.keySources.get(cached.jwt.provider)!;
+      // A busy token must still see its key set refreshed; once the set changed, verify it again
+      // (one signature check per token per change), so a key taken out fails the tokens it signed.
+      if (typeof source !== "function") source.refreshIfStale();
+      if (this.now() < cached.until && (typeof source === "function" || source.generation === cached.generation)) return cached.jwt;
       this.verified.delete(token);
     }
     const { provider, alg } = this.precheck(token);
     const source = this.keySources.get(provider)!;
     let keys = typeof source === "function" ? source : await source.current();
+    // The generation the keys in hand belong to, read before any await can swap them.
+    let generation = typeof source === "function" ? 0 : source.generation;
     if (keys === null) throw new GatewayError("jwks_unavailable", `keys of JWT provider ${provider.name} could not be fetched yet`);
     const options = {
       issuer: provider.issuer,
@@ -76,6 +83,7 @@ export class JwtVerifier {
       const refetched = err instanceof errors.JWKSNoMatchingKey && typeof source !== "function" ? await source.refetchForUnknownKid() : null;
       if (refetched === null) throw joseError(err, provider, alg);
       keys = refetched;
+      generation = (source as JwksSource).generation;
       try {
         payload = (await jwtVerify(token, keys, options)).payload;
       } catch (again) {
@@ -84,7 +92,7 @@ export class JwtVerifier {
     }
     checkRequiredClaims(payload, provider);
     const jwt: VerifiedJwt = { provider, issuer: provider.issuer, subject: typeof payload.sub === "string" ? payload.sub : "", claims: payload };
-    this.remember(token, jwt, payload);
+    this.remember(token, jwt, payload, generation);
     return jwt;
   }
 
@@ -109,13 +117,13 @@ export class JwtVerifier {
     return { provider, alg };
   }
 
-  private remember(token: string, jwt: VerifiedJwt, payload: JWTPayload): void {
+  private remember(token: string, jwt: VerifiedJwt, payload: JWTPayload, generation: number): void {
     const now = this.now();
     const until = Math.min(now + MAX_CACHE_MS, typeof payload.exp === "number" ? payload.exp * 1000 : Infinity);
     // A token not yet valid without skew is not cached, so nbf keeps being checked.
     if (typeof payload.nbf === "number" && payload.nbf * 1000 > now) return;
     if (this.verified.size >= MAX_CACHED) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(token, { jwt, until });
+    this.verified.set(token, { jwt, until, generation });
   }
 }
 
