@@ -105,7 +105,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     if (aborted) return trail.faulted(aborted);
     for (const filter of rule.requestFilters) filter(req, match); //             filters: header modifiers, URL rewrite
     if (rule.redirect !== null) return rule.redirect(req, match); //              redirect is terminal
-    if (rule.mirrors.length > 0) await sendMirror(req, rule.mirrors); //          mirror: fire and forget
+    if (rule.mirrors.length > 0 && !req.upgrade) await sendMirror(req, rule.mirrors); // mirror: fire and forget (never a second WebSocket nobody drives)
     const choice = chooseBackendRef(rule, req, random, trail); // balance: session persistence, affinity, weighted backendRefs
     for (const filter of choice.ref.requestFilters) filter(req, match); //       per-backend filters
     const destination = choice.ref.destination; //                               the chosen Service's own policies, on top of the route's

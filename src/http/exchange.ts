@@ -1,6 +1,7 @@
 import type { GatewayError } from "./gateway-error.js";
 import type { HeaderList } from "./header-list.js";
 import type { PeerCertificate } from "./principal.js";
+import type { UpgradeProtocol } from "./websocket.js";
 
 /**
  * A request body as the runtime holds it. The core never reads bytes; it only asks
@@ -37,6 +38,11 @@ export interface ResponseBody {
   onSettled?(fn: (end: BodyEnd) => void): void;
   /** Bytes delivered so far, where the runtime counts them. */
   readonly bytes?: number;
+  /**
+   * A switched connection (101 to an upgrade): bytes relayed each way so far, where the runtime
+   * counts them. `onSettled` then fires when the tunnel closes.
+   */
+  readonly tunnel?: { readonly toUpstream: number; readonly toClient: number };
 }
 
 /** What a runtime adapter builds for every request before the pipeline runs. */
@@ -69,6 +75,11 @@ export interface GatewayRequest {
   readonly peerCertificate?: PeerCertificate | null;
   /** Clock reading (ms) when the request arrived. */
   readonly startTime: number;
+  /**
+   * Set by the runtime for a valid WebSocket opening handshake (`isWebSocketUpgrade`): the
+   * request keeps Upgrade/Connection, and a 101 answer switches the connection to a tunnel.
+   */
+  readonly upgrade?: UpgradeProtocol | null;
 }
 
 /** The gateway's answer; the runtime adapter writes it out. */

@@ -2,6 +2,7 @@ import type { GatewayRequest } from "../http/exchange.js";
 import { CidrSet, parseIp } from "../http/cidr.js";
 import { GatewayError } from "../http/gateway-error.js";
 import { randomHex } from "../http/random-hex.js";
+import { restoreUpgradeHeaders } from "../http/websocket.js";
 
 export interface HygieneOptions {
   /**
@@ -148,6 +149,8 @@ export function hygiene(options: HygieneOptions = {}): (req: GatewayRequest, str
     } else {
       headers.deleteAll(remove);
     }
+    // A valid WebSocket handshake is the one upgrade the gateway relays: its two headers go on.
+    if (req.upgrade) restoreUpgradeHeaders(headers, req.upgrade);
 
     // Only a trusted proxy's X-Forwarded-For says anything; the client is the right-most entry
     // that is not one of our trusted proxies (each proxy appends the address it saw).

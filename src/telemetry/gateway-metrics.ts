@@ -51,6 +51,12 @@ export class GatewayMetrics {
   readonly authzDecisions = this.registry.register(new Counter("meshgate_authorization_decisions_total", "Authorization decisions by policy, deciding rule and result (allow, deny, dry_run_deny).", ["policy", "rule", "result"]));
   readonly rateLimitDecisions = this.registry.register(new Counter("meshgate_ratelimit_decisions_total", "Rate-limit decisions by policy, rule and result (allowed, limited, shadow_limited, store_error_open, store_error_closed, store_full_open, store_full_closed).", ["policy", "rule", "result"]));
   readonly ejected = this.registry.register(new Gauge("meshgate_endpoint_ejected", "1 while an endpoint is out of rotation (ejected or failing health checks).", ["backend", "endpoint"]));
+  readonly websocketsActive = this.registry.register(new Gauge("meshgate_websocket_connections_active", "WebSocket connections relayed now (Node; after the 101)."));
+  readonly websocketsClosed = this.registry.register(new Counter("meshgate_websocket_connections_closed_total", "WebSocket connections closed, by reason: client or upstream (closed first), client_error, upstream_error, idle_timeout, shutdown.", ["reason"]));
+  readonly websocketBytes = this.registry.register(new Counter("meshgate_websocket_bytes_total", "Bytes relayed through WebSocket connections (open ones included), by direction: upstream (client to backend) or downstream.", ["direction"]));
+  private tunnelsOpen = 0;
+  private readonly closedTunnelBytes = { upstream: 0, downstream: 0 };
+  private liveTunnels: () => Iterable<{ readonly toUpstream: number; readonly toClient: number }> = () => [];
   /**
    * Per route, per backend ("" = answered by the gateway itself: redirects, refusals, 429s): what
    * the dashboard shows next to the configured weights, cumulative and over the last minute.
@@ -63,6 +69,16 @@ export class GatewayMetrics {
   private readonly workload: string;
 
   constructor(options: GatewayMetricsOptions = {}) {
+    this.websocketsActive.set([], 0);
+    this.registry.collect(() => {
+      let { upstream, downstream } = this.closedTunnelBytes;
+      for (const t of this.liveTunnels()) {
+        upstream += t.toUpstream;
+        downstream += t.toClient;
+      }
+      this.websocketBytes.setTotal(["upstream"], upstream);
+      this.websocketBytes.setTotal(["downstream"], downstream);
+    });
     this.workload = options.workload ?? "meshgate";
     this.now = options.now ?? (() => performance.now());
     this.istioRequests = options.istio ? this.registry.register(new Counter("istio_requests_total", "Requests (Istio standard metric).", ISTIO_LABELS)) : null;
@@ -114,6 +130,24 @@ export class GatewayMetrics {
         for (const [endpoint, e] of health.endpoints) this.ejected.set([backend, endpoint], e.healthy(now) ? 0 : 1);
       }
     });
+  }
+
+  /** A WebSocket connection switched protocols (its 101 was relayed). */
+  tunnelOpened(): void {
+    this.websocketsActive.set([], ++this.tunnelsOpen);
+  }
+
+  /** ...and closed, having relayed these bytes each way. */
+  tunnelClosed(reason: string, toUpstream: number, toClient: number): void {
+    this.websocketsActive.set([], --this.tunnelsOpen);
+    this.websocketsClosed.inc([reason]);
+    this.closedTunnelBytes.upstream += toUpstream;
+    this.closedTunnelBytes.downstream += toClient;
+  }
+
+  /** Where the runtime keeps its open tunnels, so byte counters include them at every scrape. */
+  watchTunnels(live: () => Iterable<{ readonly toUpstream: number; readonly toClient: number }>): void {
+    this.liveTunnels = live;
   }
 
   swapped(s: Snapshot): void {

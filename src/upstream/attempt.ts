@@ -90,6 +90,7 @@ export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expo
       connection: backend.connection,
       headersTimeoutMs: limits.headersMs,
       bodyIdleTimeoutMs: limits.idleMs,
+      upgrade: req.upgrade ?? null,
       ...(cancellable ? { cancelHook: (fn: (reason: unknown) => void) => void (cancelAttempt = fn) } : {}),
     });
     cancelTimer?.();

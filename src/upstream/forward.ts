@@ -36,7 +36,8 @@ export function forward(options: ForwardOptions): Forward {
   return async function forwardRequest(req, rule, backend, clientSignal, stats) {
     const retry = rule.retry;
     const idempotent = IDEMPOTENT.has(req.method);
-    const hedge = rule.hedge !== null && idempotent ? rule.hedge : null;
+    // An upgrade is one connection for its whole life: a hedge would open a second one.
+    const hedge = rule.hedge !== null && idempotent && !req.upgrade ? rule.hedge : null;
     // Every request pays into the budgets first: retries and hedges are bounded by a share of them.
     const budget = retry !== null ? state.budget(backend, retry.budget) : null;
     budget?.recordRequest();

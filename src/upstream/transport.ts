@@ -1,6 +1,7 @@
 import type { HeaderList } from "../http/header-list.js";
 import type { RequestBody, ResponseBody } from "../http/exchange.js";
 import type { UpstreamProtocol } from "./app-protocol.js";
+import type { UpgradeProtocol } from "../http/websocket.js";
 
 /** A Backend's TLS settings for https endpoints (and upstream mTLS). */
 export interface UpstreamTls {
@@ -68,6 +69,12 @@ export interface UpstreamRequest {
   readonly headersTimeoutMs?: number;
   /** Fail the body when it is silent this long between two chunks (0 or absent: none). */
   readonly bodyIdleTimeoutMs?: number;
+  /**
+   * The client's WebSocket handshake, passed on over HTTP/1.1 (headers carry Upgrade and
+   * Connection). A 101 answer's body is the runtime's tunnel (closed after `bodyIdleTimeoutMs`
+   * of silence both ways); any other answer is an ordinary response, relayed as such.
+   */
+  readonly upgrade?: UpgradeProtocol | null;
 }
 
 export interface UpstreamResponse {

@@ -1,4 +1,5 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { createServer as createTlsServer } from "node:https";
 import { OtlpExporter } from "../../telemetry/otlp-exporter.js";
 import type { AddressInfo } from "node:net";
@@ -13,6 +14,8 @@ import { GatewayMetrics } from "../../telemetry/gateway-metrics.js";
 import { Counter } from "../../telemetry/metrics.js";
 import { jsonLogger, type Logger } from "./log.js";
 import { nodeHandler, writeError } from "./node-handler.js";
+import { upgradeHandler } from "./upgrade-handler.js";
+import { withUpgrades } from "./upgrade-upstream.js";
 import { watchPolicyDir, type DirWatcher } from "./dir-watcher.js";
 import { dirReloader, storeReloader } from "./reloaders.js";
 import { UndiciTransport } from "./undici-transport.js";
@@ -111,7 +114,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   // Files can be caught half-written; a published bundle is whole by construction.
   const holder = new SnapshotHolder({ refuseEmptyReload: !options.store && options.allowEmptyReload !== true });
   const metrics = new GatewayMetrics({ istio: options.istioMetrics === true });
-  const transport = new UndiciTransport();
+  const transport = withUpgrades(new UndiciTransport());
   const upstreams = new UpstreamState(systemClock);
   const healthChecker = new HealthChecker(upstreams.health);
   let draining = false;
@@ -213,13 +216,35 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const tlsTimer = tls?.reload ? watchTls(server as import("node:https").Server, tls, log) : null;
   const port = (server.address() as AddressInfo).port;
   const handler = nodeHandler(pipeline, { scheme: tls ? "https" : "http", listenerPort: port });
-  server.on("request", (req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (draining) res.shouldKeepAlive = false;
     try {
       handler(req, res);
     } catch (err) {
       log("error", "request handler failed", { error: (err as Error).message });
       writeError(res, new GatewayError("internal", "internal gateway error"));
+    }
+  };
+  server.on("request", onRequest);
+  // Upgrade requests the gateway does not relay are parsed again here, without their upgrade,
+  // and served as the plain requests they also are (as before the 'upgrade' listener existed).
+  const plainServer = createServer(serverOptions);
+  plainServer.on("request", onRequest);
+  const upgrades = upgradeHandler(pipeline, {
+    scheme: tls ? "https" : "http",
+    listenerPort: port,
+    metrics,
+    plain: (socket, replay) => {
+      socket.unshift(replay);
+      plainServer.emit("connection", socket);
+    },
+  });
+  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    try {
+      upgrades(req, socket, head);
+    } catch (err) {
+      log("error", "upgrade handler failed", { error: (err as Error).message });
+      socket.destroy();
     }
   });
 
@@ -268,9 +293,19 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Connections still busy now become idle one by one as their responses finish.
       server.closeIdleConnections();
-      const sweep = setInterval(() => server.closeIdleConnections(), 50);
-      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      const plainClosed = new Promise<void>((resolve) => plainServer.close(() => resolve()));
+      const sweep = setInterval(() => {
+        server.closeIdleConnections();
+        plainServer.closeIdleConnections();
+      }, 50);
+      // WebSocket connections have no idle moment to wait for: they get the grace period, then are cut.
+      const timer = setTimeout(() => {
+        server.closeAllConnections();
+        plainServer.closeAllConnections();
+        upgrades.closeAll();
+      }, graceMs);
       await closed;
+      await plainClosed;
       clearInterval(sweep);
       clearTimeout(timer);
       admin.closeAllConnections?.();

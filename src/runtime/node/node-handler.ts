@@ -8,6 +8,7 @@ import { parseRequestHead, type RequestHead } from "../../http/request-target.js
 import { NodeRequestBody } from "./node-body.js";
 import { NodeResponseBody } from "./node-response-body.js";
 import { peerCertificate } from "./peer-certificate.js";
+import type { UpgradeProtocol } from "../../http/websocket.js";
 
 export interface NodeHandlerOptions {
   readonly scheme: "http" | "https";
@@ -22,39 +23,47 @@ export interface NodeHandlerOptions {
 export function nodeHandler(pipeline: Pipeline, options: NodeHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const now = options.now ?? (() => performance.now());
   return function handleNodeRequest(req, res) {
-    const startTime = now();
-    const headers = new HeaderList(req.rawHeaders);
-    let head: RequestHead;
-    let malformed: GatewayError | null = null;
-    try {
-      head = parseRequestHead(req.url ?? "/", headers.getAll("host"));
-      if (head.authority !== headers.get("host")) headers.set("host", head.authority);
-    } catch (err) {
-      // Answered by the pipeline, so the refusal is logged and counted like any other.
-      malformed = err as GatewayError;
-      head = NO_HEAD;
-    }
-    const length = headers.get("content-length");
-    const hasBody = length !== undefined ? length !== "0" : headers.has("transfer-encoding");
-    const gwReq: GatewayRequest = {
-      method: req.method ?? "GET",
-      scheme: options.scheme,
-      host: head.host,
-      hostPort: head.port,
-      listenerPort: options.listenerPort,
-      path: head.path,
-      query: head.query,
-      headers,
-      body: hasBody ? new NodeRequestBody(req, null, length === undefined ? null : Number(length)) : null,
-      clientAddress: req.socket.remoteAddress ?? "",
-      peerCertificate: options.scheme === "https" ? peerCertificate(req.socket) : null,
-      startTime,
-      malformed,
-    };
-    pipeline(gwReq, connectionSignal(req.socket)).then(
+    pipeline(gatewayRequest(req, options, now(), null), connectionSignal(req.socket)).then(
       (response) => writeResponse(res, response),
       () => writeError(res, new GatewayError("internal", "internal gateway error")),
     );
+  };
+}
+
+/**
+ * A node:http request head as the pipeline's request. `upgrade`: a valid WebSocket handshake
+ * that arrived through the server's 'upgrade' event (its bytes after the head are tunnel data,
+ * never a body).
+ */
+export function gatewayRequest(req: IncomingMessage, options: NodeHandlerOptions, startTime: number, upgrade: UpgradeProtocol | null): GatewayRequest {
+  const headers = new HeaderList(req.rawHeaders);
+  let head: RequestHead;
+  let malformed: GatewayError | null = null;
+  try {
+    head = parseRequestHead(req.url ?? "/", headers.getAll("host"));
+    if (head.authority !== headers.get("host")) headers.set("host", head.authority);
+  } catch (err) {
+    // Answered by the pipeline, so the refusal is logged and counted like any other.
+    malformed = err as GatewayError;
+    head = NO_HEAD;
+  }
+  const length = headers.get("content-length");
+  const hasBody = upgrade === null && (length !== undefined ? length !== "0" : headers.has("transfer-encoding"));
+  return {
+    method: req.method ?? "GET",
+    scheme: options.scheme,
+    host: head.host,
+    hostPort: head.port,
+    listenerPort: options.listenerPort,
+    path: head.path,
+    query: head.query,
+    headers,
+    body: hasBody ? new NodeRequestBody(req, null, length === undefined ? null : Number(length)) : null,
+    clientAddress: req.socket.remoteAddress ?? "",
+    peerCertificate: options.scheme === "https" ? peerCertificate(req.socket) : null,
+    startTime,
+    malformed,
+    upgrade,
   };
 }
 
@@ -100,7 +109,7 @@ type SignalledSocket = Socket & { [CONNECTION_SIGNAL]?: AbortSignal };
  * one request at a time, and a controller per connection instead of per request took 5% off
  * the hot path.
  */
-function connectionSignal(socket: SignalledSocket): AbortSignal {
+export function connectionSignal(socket: SignalledSocket): AbortSignal {
   let signal = socket[CONNECTION_SIGNAL];
   if (signal === undefined) {
     const controller = new AbortController();
