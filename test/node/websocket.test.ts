@@ -5,6 +5,7 @@ import { backendYaml, startTestGateway, type TestGateway } from "../support/gate
 import { startWsUpstream, type WsUpstream } from "../support/ws-upstream.js";
 import { sha256Hex } from "../../src/identity/api-keys.js";
 import { freePort } from "../support/free-port.js";
+import { createCa, type TestCa } from "../support/pki.js";
 
 let up: WsUpstream;
 let gw: TestGateway;
@@ -321,5 +322,96 @@ describe("WebSockets through the Node gateway", () => {
     const post = await raw("POST /plain3 HTTP/1.1\r\nHost: ws.test\r\nConnection: Upgrade\r\nUpgrade: foo\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
     expect(post).toMatch(/^HTTP\/1.1 200/);
     expect(up.seen.at(-1)).toMatchObject({ url: "/plain3", upgrade: false });
+  });
+});
+
+describe("WebSockets over TLS: wss:// to the gateway and kubernetes.io/wss upstreams", () => {
+  let tlsUp: WsUpstream;
+  let flaky: WsUpstream;
+  let tlsGw: TestGateway;
+  let ca: TestCa;
+
+  beforeAll(async () => {
+    ca = await createCa("ws-test-ca");
+    const server = await ca.issue({ subject: "CN=localhost", dns: ["localhost"], ips: ["127.0.0.1"], server: true });
+    tlsUp = await startWsUpstream(server);
+    flaky = await startWsUpstream();
+    tlsGw = await startTestGateway(
+      {
+        "b.yaml": `apiVersion: meshgate.dev/v1alpha1
+kind: Backend
+metadata: { name: secure-ws }
+spec:
+  appProtocol: kubernetes.io/wss
+  endpoints: [{ url: "${tlsUp.url}" }]
+  tls: { ca: ${JSON.stringify(ca.cert)} }
+---
+apiVersion: meshgate.dev/v1alpha1
+kind: Backend
+metadata: { name: untrusted-ws }
+spec:
+  appProtocol: kubernetes.io/wss
+  endpoints: [{ url: "${tlsUp.url}" }]
+---
+${backendYaml("flaky", [flaky.url])}`,
+        "r.yaml": `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: tls-ws }
+spec:
+  rules:
+    - matches: [{ path: { value: /untrusted } }]
+      backendRefs: [{ name: untrusted-ws }]
+    - matches: [{ path: { value: /reset } }]
+      retry: { attempts: 2 }
+      backendRefs: [{ name: flaky }]
+    - backendRefs: [{ name: secure-ws }]
+`,
+      },
+      // A short request timeout: a WebSocket outlives it (it bounds the handshake, not the connection).
+      { tls: { cert: server.cert, key: server.key }, connections: { requestTimeoutMs: 300, headersTimeoutMs: 300 } },
+    );
+  });
+
+  afterAll(async () => {
+    await tlsGw?.close();
+    await tlsUp?.close();
+    await flaky?.close();
+  });
+
+  it("relays frames from a wss:// client through the TLS listener to a TLS upstream verified with the Backend's CA", async () => {
+    const ws = await connect(`wss://127.0.0.1:${tlsGw.gateway.port}/secure`, { ca: ca.cert });
+    ws.send("over tls");
+    expect((await next(ws)).data.toString()).toBe("over tls");
+    // Longer than --request-timeout and --headers-timeout: the switched connection is not an HTTP request any more.
+    await new Promise((r) => setTimeout(r, 1_200));
+    ws.send(Buffer.from([9, 8, 7]));
+    expect([...(await next(ws)).data]).toEqual([9, 8, 7]);
+    ws.close(1000);
+    expect((await closed(ws)).code).toBe(1000);
+    expect(tlsUp.seen.at(-1)).toMatchObject({ url: "/secure", upgrade: true });
+    expect(tlsUp.seen.at(-1)!.headers["x-forwarded-proto"]).toBe("https");
+  });
+
+  it("refuses an upstream whose certificate the Backend does not trust: JSON 503 before any switch", async () => {
+    const res = await refusal(connect(`wss://127.0.0.1:${tlsGw.gateway.port}/untrusted`, { ca: ca.cert }));
+    expect(res.status).toBe(503);
+    expect(JSON.parse(res.body).error.code).toBe("upstream_unavailable");
+  });
+
+  it("retries a handshake the upstream reset, under the route's retry stanza, then answers 503", async () => {
+    const before = flaky.seen.length;
+    const res = await refusal(connect(`wss://127.0.0.1:${tlsGw.gateway.port}/reset`, { ca: ca.cert }));
+    expect(res.status).toBe(503);
+    expect(flaky.seen.length - before).toBe(3);
+  });
+
+  it("cuts open WebSockets when the gateway shuts down, after the grace period", async () => {
+    const gw2 = await startTestGateway({ "b.yaml": backendYaml("echo", [flaky.url]), "r.yaml": "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: { name: r }\nspec: { rules: [{ backendRefs: [{ name: echo }] }] }\n" });
+    const ws = await connect(`ws://127.0.0.1:${gw2.gateway.port}/`);
+    const started = Date.now();
+    const closing = gw2.close();
+    expect((await closed(ws)).code).toBe(1006);
+    await closing;
+    expect(Date.now() - started).toBeLessThan(3_000);
   });
 });
