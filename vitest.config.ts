@@ -25,7 +25,7 @@ export default defineConfig({
             miniflare: {
               // Stands in for an mtls_certificates binding: a fetcher that answers for the mTLS upstream.
               serviceBindings: { UPSTREAM_CERT: async (request: Request) => Response.json({ via: "UPSTREAM_CERT", url: request.url }) },
-              bindings: { TEST_UPSTREAM_PORT: String(inject("upstreamPort")), MESHGATE_CONFIG_TTL_MS: "100", MESHGATE_ADMIN_TOKEN: "test-admin-token", MESHGATE_OTLP_ENDPOINT: `http://127.0.0.1:${inject("collectorPort")}`, TEST_COLLECTOR_PORT: String(inject("collectorPort")), TEST_JWKS_PORT: String(inject("jwksPort")), TEST_JWKS_PRIVATE_KEY: inject("jwksPrivateKey"), TEST_RETRY_UPSTREAM_PORT: String(inject("retryUpstreamPort")) },
+              bindings: { TEST_UPSTREAM_PORT: String(inject("upstreamPort")), MESHGATE_CONFIG_TTL_MS: "100", MESHGATE_ADMIN_TOKEN: "test-admin-token", MESHGATE_OTLP_ENDPOINT: `http://127.0.0.1:${inject("collectorPort")}`, TEST_COLLECTOR_PORT: String(inject("collectorPort")), TEST_JWKS_PORT: String(inject("jwksPort")), TEST_JWKS_PRIVATE_KEY: inject("jwksPrivateKey"), TEST_RETRY_UPSTREAM_PORT: String(inject("retryUpstreamPort")), TEST_WS_UPSTREAM_PORT: String(inject("wsUpstreamPort")) },
             },
           })),
         ],

@@ -42,10 +42,26 @@ export interface BodyLimiter {
   onOverflow: ((err: GatewayError) => void) | null;
 }
 
-/** A fetch Response body: streamed to the client as is, or cancelled. */
+/**
+ * A fetch Response body: streamed to the client as is, or cancelled. `webSocket`: the
+ * platform's WebSocket of a 101 answer (Workers' `Response.webSocket`), handed back unopened
+ * in the gateway's own 101 so the platform relays the frames.
+ */
 export class WebResponseBody implements ResponseBody {
-  constructor(readonly stream: ReadableStream<Uint8Array> | null) {}
+  constructor(
+    readonly stream: ReadableStream<Uint8Array> | null,
+    readonly webSocket: { close(code?: number, reason?: string): void } | null = null,
+  ) {}
   cancel(reason?: unknown): void {
     void this.stream?.cancel(reason).catch(() => undefined);
+    // Accepting is the only way to close a WebSocket no client will take (a retried or discarded 101).
+    if (this.webSocket !== null) {
+      try {
+        (this.webSocket as { accept?(): void }).accept?.();
+        this.webSocket.close(1001, "discarded by the gateway");
+      } catch {
+        // already closed
+      }
+    }
   }
 }

@@ -4,6 +4,7 @@ import { GatewayError } from "./gateway-error.js";
 import { isResponseBody, type GatewayRequest, type GatewayResponse } from "./exchange.js";
 import { HeaderList } from "./header-list.js";
 import type { PeerCertificate } from "./principal.js";
+import { isWebSocketHandshake } from "./websocket.js";
 
 export interface WebRequestInfo {
   readonly clientAddress: string;
@@ -46,6 +47,7 @@ export function fromWebRequest(request: Request, info: WebRequestInfo): GatewayR
     peerCertificate: info.peerCertificate ?? null,
     startTime: info.startTime,
     malformed,
+    upgrade: isWebSocketHandshake(request.method, headers) ? "websocket" : null,
   };
 }
 
@@ -60,5 +62,7 @@ export function toWebResponse(response: GatewayResponse): Response {
     if (isResponseBody(body)) init = body instanceof WebResponseBody ? body.stream : null;
     else init = body as string | Uint8Array<ArrayBuffer>;
   }
+  // A switched WebSocket (Workers): the platform completes the client's handshake itself.
+  if (response.status === 101 && body instanceof WebResponseBody && body.webSocket !== null) return new Response(null, { status: 101, headers, webSocket: body.webSocket } as ResponseInit);
   return new Response(init, { status: response.status, headers });
 }

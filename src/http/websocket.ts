@@ -22,8 +22,16 @@ function hasToken(value: string | undefined, token: string): boolean {
  * The version itself is the upstream's to accept or refuse (426 with the versions it speaks).
  */
 export function isWebSocketUpgrade(method: string, headers: HeaderList): boolean {
-  if (method !== "GET") return false;
   if (!hasToken(headers.getJoined("connection"), "upgrade")) return false;
+  return isWebSocketHandshake(method, headers);
+}
+
+/**
+ * The same without the Connection header, for platforms that take hop-by-hop headers off the
+ * requests they hand over (Workers) and have already recognised the upgrade themselves.
+ */
+export function isWebSocketHandshake(method: string, headers: HeaderList): boolean {
+  if (method !== "GET") return false;
   const upgrade = headers.getAll("upgrade");
   if (upgrade.length !== 1 || upgrade[0]!.trim().toLowerCase() !== "websocket") return false;
   const keys = headers.getAll("sec-websocket-key");

@@ -7,6 +7,8 @@ import { readAtMost } from "../http/read-at-most.js";
 
 const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
+/** Handshake headers of the upstream's 101 that the platform writes anew for the client's handshake. */
+const HANDSHAKE = new Set(["sec-websocket-accept", "sec-websocket-extensions"]);
 
 /**
  * The Web-standard transport: global fetch with manual redirects and streaming bodies.
@@ -87,6 +89,13 @@ export class FetchTransport implements Transport {
       lines.push(name, value);
     });
     for (const cookie of response.headers.getSetCookie()) lines.push("set-cookie", cookie);
+    // Workers: a WebSocket handshake through fetch answers 101 with the switched socket.
+    const webSocket = (response as { webSocket?: WebResponseBody["webSocket"] }).webSocket ?? null;
+    if (response.status === 101 && webSocket !== null) {
+      const kept: string[] = [];
+      for (let i = 0; i < lines.length; i += 2) if (!HANDSHAKE.has(lines[i]!)) kept.push(lines[i]!, lines[i + 1]!);
+      return { status: 101, headers: new HeaderList(kept), body: new WebResponseBody(null, webSocket) };
+    }
     return { status: response.status, headers: new HeaderList(lines), body: new WebResponseBody(response.body) };
   }
 

@@ -8,6 +8,8 @@ declare module "vitest" {
     jwksPrivateKey: string;
     /** The Gateway API retry simulation backend (test/support/retry-simulation.ts). */
     retryUpstreamPort: number;
+    /** A WebSocket echo server (test/support/ws-upstream.ts). */
+    wsUpstreamPort: number;
   }
 }
 export {};

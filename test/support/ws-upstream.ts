@@ -17,7 +17,8 @@ export interface WsUpstream {
 
 /**
  * A real WebSocket server on loopback (the `ws` package), plain or TLS. It echoes every message
- * with its type; "close-me" makes it close with 4001; "flood:N" sends N KiB back. Handshakes to
+ * with its type; "close-me" makes it close with 4001; "flood:N" sends N KiB back; "handshake?"
+ * answers the handshake's URL and headers as JSON. Handshakes to
  * /refuse-400 and /plain-200 get those answers instead of a 101, /reset a TCP reset. Plain
  * requests get a JSON echo of what they carried.
  */
@@ -53,6 +54,7 @@ export async function startWsUpstream(tls?: { cert: string; key: string }): Prom
       ws.on("message", (data, isBinary) => {
         const text = isBinary ? "" : data.toString();
         if (text === "close-me") return ws.close(4001, "asked to");
+        if (text === "handshake?") return ws.send(JSON.stringify({ url: req.url, headers: req.headers }));
         const flood = /^flood:(\d+)$/.exec(text);
         if (flood) return ws.send(Buffer.alloc(Number(flood[1]) * 1024, 7));
         ws.send(data, { binary: isBinary });

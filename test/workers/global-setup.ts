@@ -4,11 +4,13 @@ import "../shared/provided-context.js";
 import { startUpstream, type TestUpstream } from "../support/upstream.js";
 import { exportJWK, generateKeyPair } from "jose";
 import { startRetrySimulation, type RetrySimulation } from "../support/retry-simulation.js";
+import { startWsUpstream, type WsUpstream } from "../support/ws-upstream.js";
 
 let upstream: TestUpstream | undefined;
 let collector: Server | undefined;
 let jwksServer: Server | undefined;
 let retrySimulation: RetrySimulation | undefined;
+let wsUpstream: WsUpstream | undefined;
 
 /**
  * Real loopback servers the Worker under test (in workerd) talks to: an upstream it forwards to,
@@ -38,6 +40,8 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide("jwksPrivateKey", JSON.stringify(await exportJWK(privateKey)));
   retrySimulation = await startRetrySimulation();
   project.provide("retryUpstreamPort", retrySimulation.port);
+  wsUpstream = await startWsUpstream();
+  project.provide("wsUpstreamPort", wsUpstream.port);
 }
 
 export async function teardown(): Promise<void> {
@@ -45,4 +49,5 @@ export async function teardown(): Promise<void> {
   await new Promise((r) => (collector ? collector.close(r) : r(undefined)));
   await new Promise((r) => (jwksServer ? jwksServer.close(r) : r(undefined)));
   await retrySimulation?.close();
+  await wsUpstream?.close();
 }
