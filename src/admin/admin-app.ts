@@ -10,6 +10,8 @@ import { Dashboard } from "./dashboard.js";
 import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
 
 export interface AdminOptions {
+  /** Service discovery's view of each name (addresses, TTL, the last failure while it lasts), for /config. */
+  readonly discovery?: () => readonly unknown[];
   readonly holder: SnapshotHolder;
   readonly metrics: Registry;
   /** The gateway's metrics object, for the dashboard's per-route traffic. */
@@ -64,6 +66,8 @@ export function adminApp(options: AdminOptions): Hono {
       backends: [...s.backends].map(([name, b]) => ({ name, endpoints: b.endpoints.map((e) => e.origin) })),
       // Remote key sets: how many keys, when fetched, the last error (an IdP outage shows here).
       jwks: options.security?.jwks.status() ?? [],
+      // DNS discovery: what each Service name resolved to; a failing name keeps its last good answer and says so.
+      ...(options.discovery ? { discovery: options.discovery() } : {}),
     });
   });
   app.get("/dashboard", (c) => {

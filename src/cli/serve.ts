@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { normalizeServer } from "../runtime/node/dns-discovery.js";
 import { configStore } from "./targets.js";
 import { CONNECTION_DEFAULTS, startNodeGateway, type ConnectionLimits, type NodeGateway } from "../runtime/node/gateway-server.js";
 import { type ListenerTls } from "../runtime/node/listener-tls.js";
@@ -44,6 +45,8 @@ export const SERVE_OPTIONS = {
   workers: { type: "string", default: "1" },
   "headers-with-underscores": { type: "string" },
   "untrusted-traceparent": { type: "string" },
+  "service-discovery": { type: "string", default: "off" },
+  "dns-server": { type: "string" },
 } as const;
 
 export function parsePort(text: string, flag: string): number {
@@ -96,6 +99,7 @@ async function serveOne(values: ServeValues, inWorker: boolean): Promise<number>
     ...(values["headers-with-underscores"] !== undefined ? { underscoreHeaders: parseUnderscoreHeaders(values["headers-with-underscores"], "--headers-with-underscores") } : {}),
     ...(values["untrusted-traceparent"] !== undefined ? { untrustedTraceparent: parseUntrustedTraceparent(values["untrusted-traceparent"], "--untrusted-traceparent") } : {}),
     ...(values["max-body-size"] !== undefined ? { maxRequestBodyBytes: flagSize(values["max-body-size"], "max-body-size") } : {}),
+    ...discoveryOptions(values["service-discovery"], values["dns-server"]),
     ...tlsOptions(values),
     ...(values["path-reject"] !== undefined ? { pathNormalization: parsePathRejections(values["path-reject"]) } : {}),
     ...keyStoreOptions(values["key-store"] ?? (values.store?.startsWith("redis") ? values.store : undefined), values.prefix),
@@ -105,6 +109,14 @@ async function serveOne(values: ServeValues, inWorker: boolean): Promise<number>
   if (inWorker) reportReady(gateway.adminPort);
   await untilSignal(gateway);
   return 0;
+}
+
+/** --service-discovery off|dns and --dns-server HOST:PORT (checked now, so a typo fails at start). */
+export function discoveryOptions(mode: string, server: string | undefined): { serviceDiscovery?: "dns"; dnsServer?: string } {
+  if (mode !== "off" && mode !== "dns") throw new Error(`--service-discovery must be off or dns, got "${mode}"`);
+  if (server !== undefined && mode !== "dns") throw new Error("--dns-server needs --service-discovery dns");
+  if (mode === "off") return {};
+  return { serviceDiscovery: "dns", ...(server !== undefined ? { dnsServer: normalizeServer(server) } : {}) };
 }
 
 /** Resolves after a termination signal has drained the gateway (forced after 8 s). */

@@ -1,7 +1,7 @@
 import { PolicyError, formatPolicyIssue, type PolicyIssue } from "../policy/issues.js";
 import type { PolicySource } from "../policy/parse.js";
 import { sourcesHash } from "../policy/source-hash.js";
-import { compileSnapshot } from "../snapshot/compile-snapshot.js";
+import { compileSnapshot, type CompileOptions } from "../snapshot/compile-snapshot.js";
 import type { Snapshot, SnapshotSource } from "../snapshot/snapshot.js";
 import { emptyReloadRefusal, refusalMessage } from "./empty-reload.js";
 
@@ -19,6 +19,8 @@ export type ReloadResult = { readonly ok: true; readonly snapshot: Snapshot; rea
 export interface SnapshotHolderOptions {
   /** Refuse a reload that leaves no route, or leaves a file that had documents with none (torn writes). Default false. */
   readonly refuseEmptyReload?: boolean;
+  /** Passed to every compile (service discovery). */
+  readonly compile?: CompileOptions;
 }
 
 /**
@@ -83,7 +85,7 @@ export class SnapshotHolder {
     if (this.failure !== null && this.failedAttempt === attempt) return { ok: false, failure: this.failure, repeated: true };
     let next: Snapshot;
     try {
-      next = await compileSnapshot(sources, source, version);
+      next = await compileSnapshot(sources, source, version, this.options.compile);
     } catch (err) {
       const issues = err instanceof PolicyError ? err.issues.filter((i) => i.severity === "error") : [];
       const message = issues.length > 0 ? issues.map(formatPolicyIssue).join("\n") : (err as Error).message;

@@ -199,6 +199,12 @@ function resolveBackend(ref: BackendRefLike, routeNamespace: string, path: (stri
     return typeof viaService === "string" ? null : withProtocol(viaService, ctx.protocol);
   }
   if (backend) return withProtocol(backend, ctx.protocol);
+  const found = supported && group === "" ? (ctx.services?.discover(key, ref.port) ?? null) : null;
+  if (found !== null && typeof found !== "string") return withProtocol(found, ctx.protocol);
+  if (typeof found === "string") {
+    ctx.issues.push({ file: located.file, index: located.index, severity: "warning", path: [...path, "port"], message: found });
+    return null;
+  }
   const message = supported
     ? `backendRef ${key} does not resolve: no Backend named ${ref.name} in namespace ${ref.namespace ?? routeNamespace}; its share of traffic answers 500`
     : `backendRef kind ${group === "" ? "" : `${group}/`}${kind} is not supported; its share of traffic answers 500`;

@@ -2,7 +2,8 @@ import type { Located } from "../policy/located.js";
 import type { Backend } from "../upstream/backend.js";
 import type { CompiledBackend } from "../upstream/compiled-backend.js";
 import { compileBackend } from "../upstream/compile-backend.js";
-import { targetPortOf, type Service } from "../upstream/service.js";
+import { servicePort, targetPortOf, type Service } from "../upstream/service.js";
+import { defaultBackendDoc, discoveredBackend, serviceHostname, type ServiceDiscovery } from "../upstream/discovery.js";
 
 /**
  * Kubernetes Service documents seen beside the routes. A backendRef `{name: S, port: P}` names
@@ -15,7 +16,9 @@ export class ServicePorts {
   private readonly docs = new Map<string, Backend>();
   private readonly variants = new Map<string, CompiledBackend>();
 
-  constructor(services: readonly Located<Service>[], backends: readonly Located<Backend>[]) {
+  private readonly discovered = new Map<string, CompiledBackend>();
+
+  constructor(services: readonly Located<Service>[], backends: readonly Located<Backend>[], private readonly discovery: ServiceDiscovery | null = null) {
     for (const s of services) this.services.set(`${s.doc.metadata.namespace}/${s.doc.metadata.name}`, s.doc);
     for (const b of backends) this.docs.set(`${b.doc.metadata.namespace}/${b.doc.metadata.name}`, b.doc);
   }
@@ -47,8 +50,44 @@ export class ServicePorts {
     return variant;
   }
 
-  /** Backends that differ from their document's by endpoint ports, for health checks and connection pools. */
+  /**
+   * Service `key` without a Backend document, found by discovery (`S.N.svc.<cluster-domain>`),
+   * on `port` — or the targetPort a Service document gives it. Null when discovery is off;
+   * a string when the ref cannot work (no port, or one the Service does not list).
+   */
+  discover(key: string, port: number | undefined): CompiledBackend | string | null {
+    if (this.discovery === null) return null;
+    const service = this.services.get(key);
+    const listed = service === undefined || service.spec.ports.length === 0 ? null : port === undefined ? (service.spec.ports.length === 1 ? service.spec.ports[0]! : null) : servicePort(service, port);
+    if (service !== undefined && service.spec.ports.length > 0 && listed === null) {
+      return port === undefined ? `Service ${key} has several ports; the backendRef must name one` : `Service ${key} has no port ${port} (it lists ${service.spec.ports.map((p) => p.port).join(", ")}); its share of traffic answers 500`;
+    }
+    const chosen = listed?.port ?? port;
+    if (chosen === undefined) return `backendRef to Service ${key} needs a port: DNS discovery finds addresses, not ports; its share of traffic answers 500`;
+    const id = `${key}:${chosen}`;
+    let backend = this.discovered.get(id);
+    if (backend === undefined) {
+      const slash = key.indexOf("/");
+      const [namespace, name] = [key.slice(0, slash), key.slice(slash + 1)];
+      const live = this.discovery.watch(serviceHostname(this.discovery, namespace, name));
+      const view = { targetPort: listed === null ? chosen : targetPortOf(listed), appProtocol: listed?.appProtocol ?? null };
+      this.discovered.set(id, (backend = discoveredBackend(defaultBackendDoc(namespace, name), view, live)));
+    }
+    return backend;
+  }
+
+  /** The DNS names this snapshot watches. */
+  discoveredHostnames(): string[] {
+    if (this.discovery === null) return [];
+    const discovery = this.discovery;
+    return [...new Set([...this.discovered.keys()].map((id) => {
+      const [namespace, rest] = [id.slice(0, id.indexOf("/")), id.slice(id.indexOf("/") + 1)];
+      return serviceHostname(discovery, namespace, rest.slice(0, rest.lastIndexOf(":")));
+    }))];
+  }
+
+  /** Backends that differ from their document's by endpoint ports, or were discovered: for health checks, pools and /config. */
   extraBackends(): ReadonlyMap<string, CompiledBackend> {
-    return this.variants;
+    return new Map([...this.variants, ...this.discovered]);
   }
 }

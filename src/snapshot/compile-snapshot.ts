@@ -14,13 +14,21 @@ import { attachRoute, type RouteAttachment } from "../routing/gateway-attachment
 import { RouteTable } from "../routing/route-table.js";
 import type { RouteEntry } from "../routing/compiled-rule.js";
 import { ServicePorts } from "../routing/service-ports.js";
+import type { ServiceDiscovery } from "../upstream/discovery.js";
 import { destinationLookup, knownServices } from "./destinations.js";
 
 /**
  * Policy sources into an immutable Snapshot: parse, validate, resolve, compile.
  * Throws PolicyError with every problem found when any document is invalid.
  */
-export async function compileSnapshot(sources: readonly PolicySource[], source: SnapshotSource, version?: string): Promise<Snapshot> {
+export interface CompileOptions {
+  /** Finds Services that have no Backend document (`serve --service-discovery dns`); none by default. */
+  readonly discovery?: ServiceDiscovery | null;
+  /** How long a compile waits for discovery's first answers, so the first requests have endpoints. Default 2 s. */
+  readonly discoveryWaitMs?: number;
+}
+
+export async function compileSnapshot(sources: readonly PolicySource[], source: SnapshotSource, version?: string, options: CompileOptions = {}): Promise<Snapshot> {
   const parsed = parseSources(sources);
   const set = validateDocuments(parsed.documents);
   const issues = [...parsed.issues, ...set.issues];
@@ -38,7 +46,8 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
   const traffic = trafficLookup(set.trafficPolicies, set.routes, issues);
   const security = compileSecurity(set.securityPolicies, set.routes, issues, gatewaysOf);
   const rateLimit = compileRateLimits(set.rateLimitPolicies, set.routes, issues, gatewaysOf);
-  const services = new ServicePorts(set.services, set.backends);
+  const discovery = options.discovery ?? null;
+  const services = new ServicePorts(set.services, set.backends, discovery);
   const destination = destinationLookup(set, security.byPolicy, knownServices(set), issues);
   for (const route of set.routes) {
     const attachment = attachments.get(route.doc);
@@ -53,6 +62,8 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
   }
   const documents = new Map(sources.map((s) => [s.name, 0]));
   for (const d of parsed.documents) documents.set(d.file, (documents.get(d.file) ?? 0) + 1);
+  const discovered = services.discoveredHostnames();
+  if (discovery !== null && discovered.length > 0) await discovery.settled(discovered, options.discoveryWaitMs ?? 2_000);
   const hash = await sourcesHash(sources);
   return Object.freeze({
     version: version ?? hash.slice(0, 12),
@@ -64,6 +75,7 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
     warnings: issues,
     identityHeaders: security.identityHeaders,
     securityPolicies: security.all,
+    discoveredHostnames: discovered,
     documents,
     counts: { routes: set.routes.length, rules, backends: set.backends.length, trafficPolicies: set.trafficPolicies.length, securityPolicies: set.securityPolicies.length, rateLimitPolicies: set.rateLimitPolicies.length },
   });

@@ -25,5 +25,7 @@ export interface Snapshot {
   readonly securityPolicies: readonly CompiledSecurity[];
   /** Documents per source file (0 for an empty or comments-only file): reloads compare them to spot torn writes. */
   readonly documents: ReadonlyMap<string, number>;
+  /** DNS names whose addresses this snapshot's discovered backends use (`--service-discovery dns`). */
+  readonly discoveredHostnames?: readonly string[];
   readonly counts: { readonly routes: number; readonly rules: number; readonly backends: number; readonly trafficPolicies: number; readonly securityPolicies: number; readonly rateLimitPolicies: number };
 }

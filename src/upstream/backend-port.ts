@@ -1,5 +1,6 @@
 import type { CompiledBackend } from "./compiled-backend.js";
 import type { UpstreamProtocol } from "./app-protocol.js";
+import { isDiscovered } from "./discovery.js";
 
 /** Variants already made from a Backend, so each protocol has one and its pools are kept. */
 const variants = new WeakMap<CompiledBackend, Map<UpstreamProtocol, CompiledBackend>>();
@@ -14,7 +15,8 @@ export function withProtocol(backend: CompiledBackend, protocol: UpstreamProtoco
   let cache = variants.get(backend);
   if (cache === undefined) variants.set(backend, (cache = new Map()));
   let variant = cache.get(protocol);
-  if (variant === undefined) cache.set(protocol, (variant = { ...backend, protocol }));
+  // A discovered backend's endpoints change under it: the variant reads them through it.
+  if (variant === undefined) cache.set(protocol, (variant = isDiscovered(backend) ? Object.assign(Object.create(backend) as CompiledBackend, { protocol }) : { ...backend, protocol }));
   return variant;
 }
 

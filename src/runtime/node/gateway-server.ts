@@ -13,6 +13,8 @@ import type { Snapshot } from "../../snapshot/snapshot.js";
 import { GatewayMetrics } from "../../telemetry/gateway-metrics.js";
 import { Counter } from "../../telemetry/metrics.js";
 import { jsonLogger, type Logger } from "./log.js";
+import { dnsDiscovery } from "./dns-wiring.js";
+import type { DnsDiscoveryOptions } from "./dns-discovery.js";
 import { nodeHandler, writeError } from "./node-handler.js";
 import { upgradeHandler } from "./upgrade-handler.js";
 import { withUpgrades } from "./upgrade-upstream.js";
@@ -79,6 +81,14 @@ export interface NodeGatewayOptions {
   readonly rateLimitLocalKeys?: number;
   /** Per-key API key lookups (`apiKey.keyStore: true` policies). */
   readonly apiKeyStore?: ApiKeyStore & { close?(): Promise<void> };
+  /** `dns`: Services without a Backend document are found by DNS (`S.N.svc.<cluster-domain>`). Default off. */
+  readonly serviceDiscovery?: "off" | "dns";
+  /** The DNS server discovery asks (`HOST:PORT`); default the system's. */
+  readonly dnsServer?: string;
+  /** Discovery's DNS suffix (default cluster.local). */
+  readonly discoveryDomain?: string;
+  /** Resolver timings (tests shorten them; production keeps the 5–30 s TTL bounds). */
+  readonly dnsTimings?: Pick<DnsDiscoveryOptions, "minTtlMs" | "maxTtlMs" | "timeoutMs" | "retryMs">;
 }
 
 export interface ConnectionLimits {
@@ -112,11 +122,17 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const log = options.logger ?? jsonLogger();
   const host = options.host ?? "127.0.0.1";
   // Files can be caught half-written; a published bundle is whole by construction.
-  const holder = new SnapshotHolder({ refuseEmptyReload: !options.store && options.allowEmptyReload !== true });
   const metrics = new GatewayMetrics({ istio: options.istioMetrics === true });
   const transport = withUpgrades(new UndiciTransport());
   const upstreams = new UpstreamState(systemClock);
   const healthChecker = new HealthChecker(upstreams.health);
+  // Discovered addresses change between reloads: pools and health checks follow them.
+  const discovery = options.serviceDiscovery === "dns" ? dnsDiscovery({ ...options.dnsTimings, ...(options.dnsServer !== undefined ? { server: options.dnsServer } : {}), ...(options.discoveryDomain !== undefined ? { clusterDomain: options.discoveryDomain } : {}) }, log, metrics.registry, () => {
+    if (!holder.ready) return;
+    transport.retain(originsOf(holder.current()));
+    healthChecker.apply(holder.current());
+  }) : null;
+  const holder = new SnapshotHolder({ refuseEmptyReload: !options.store && options.allowEmptyReload !== true, compile: { discovery } });
   let draining = false;
   const jwks = new JwksRegistry(nodeJwksFetcher, Date.now, (err, context) => log("warn", `${context}: fetch failed`, { error: err instanceof Error ? err.message : String(err) }));
   let prepare: ((s: Snapshot) => void) | null = null;
@@ -124,6 +140,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const reload = options.store ? storeReloader(options.store, holder, metrics, log) : dirReloader(policyDir(options), holder, metrics, log);
 
   holder.onSwap((s: Snapshot) => {
+    discovery?.retain(s.discoveredHostnames ?? []);
     metrics.swapped(s);
     transport.retain(originsOf(s));
     healthChecker.apply(s);
@@ -248,7 +265,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     }
   });
 
-  const admin = createAdaptorServer({ fetch: adminApp({ ...(options.adminToken !== undefined ? { token: options.adminToken } : {}), holder, metrics: metrics.registry, gatewayMetrics: metrics, draining: () => draining, upstreams, security: { jwks, apiKeyStore: options.apiKeyStore ?? null, now: Date.now } }).fetch }) as Server;
+  const admin = createAdaptorServer({ fetch: adminApp({ ...(options.adminToken !== undefined ? { token: options.adminToken } : {}), holder, metrics: metrics.registry, gatewayMetrics: metrics, draining: () => draining, upstreams, ...(discovery !== null ? { discovery: () => discovery.status() } : {}), security: { jwks, apiKeyStore: options.apiKeyStore ?? null, now: Date.now } }).fetch }) as Server;
   const adminHost = options.adminHost ?? "127.0.0.1";
   await listen(admin, options.adminPort, adminHost, options.adminExclusive ?? false);
   if (!isLoopback(adminHost) && options.adminToken === undefined) log("warn", `admin API on ${adminHost} without --admin-token-file: /config, /explain and /metrics are open to anyone who can reach it`);
@@ -288,6 +305,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
       draining = true;
       watcher?.close();
       healthChecker.stop();
+      discovery?.close();
       if (flushTimer) clearInterval(flushTimer);
       if (tlsTimer) clearInterval(tlsTimer);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
