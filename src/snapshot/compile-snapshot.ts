@@ -1,10 +1,10 @@
-import { PolicyError } from "../policy/issues.js";
+import { PolicyError, type PolicyIssue } from "../policy/issues.js";
 import { sourcesHash } from "../policy/source-hash.js";
 import { parseSources, type PolicySource } from "../policy/parse.js";
 import type { CompiledBackend } from "../upstream/compiled-backend.js";
 import type { Snapshot, SnapshotSource } from "./snapshot.js";
 import type { HTTPRoute } from "../routing/httproute.js";
-import { validateDocuments } from "./validate.js";
+import { validateDocuments, type PolicySet } from "./validate.js";
 import { compileBackend } from "../upstream/compile-backend.js";
 import { compileRoute } from "../routing/compile-rule.js";
 import { trafficLookup } from "../resilience/compile-traffic.js";
@@ -26,12 +26,18 @@ export interface CompileOptions {
   readonly discovery?: ServiceDiscovery | null;
   /** How long a compile waits for discovery's first answers, so the first requests have endpoints. Default 2 s. */
   readonly discoveryWaitMs?: number;
+  /**
+   * Backend endpoints that are Workers service bindings (`binding:` instead of `url`): `allow`
+   * (Workers, the default), `warn` (validate and publish, which run on Node for either runtime),
+   * `refuse` (the Node gateway, which has no bindings to call).
+   */
+  readonly serviceBindings?: "allow" | "warn" | "refuse";
 }
 
 export async function compileSnapshot(sources: readonly PolicySource[], source: SnapshotSource, version?: string, options: CompileOptions = {}): Promise<Snapshot> {
   const parsed = parseSources(sources);
   const set = validateDocuments(parsed.documents);
-  const issues = [...parsed.issues, ...set.issues];
+  const issues = [...parsed.issues, ...set.issues, ...bindingIssues(set.backends, options.serviceBindings ?? "allow")];
   if (issues.some((i) => i.severity === "error")) throw new PolicyError(issues);
 
   const backends = new Map<string, CompiledBackend>();
@@ -79,4 +85,19 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
     documents,
     counts: { routes: set.routes.length, rules, backends: set.backends.length, trafficPolicies: set.trafficPolicies.length, securityPolicies: set.securityPolicies.length, rateLimitPolicies: set.rateLimitPolicies.length },
   });
+}
+
+function bindingIssues(backends: PolicySet["backends"], mode: "allow" | "warn" | "refuse"): PolicyIssue[] {
+  if (mode === "allow") return [];
+  const out: PolicyIssue[] = [];
+  for (const b of backends) {
+    b.doc.spec.endpoints.forEach((e, i) => {
+      if (e.binding === undefined) return;
+      const message = mode === "refuse"
+        ? `service binding ${e.binding} exists on Cloudflare Workers only; a Node gateway reaches endpoints by url (http:// or https://)`
+        : `service binding ${e.binding} works on Cloudflare Workers only; meshgate serve on Node refuses this Backend`;
+      out.push({ file: b.file, index: b.index, severity: mode === "refuse" ? "error" : "warning", path: ["spec", "endpoints", i, "binding"], message });
+    });
+  }
+  return out;
 }

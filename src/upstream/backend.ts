@@ -16,11 +16,15 @@ const endpointSchema = strictObject({
     if (url.protocol !== "http:" && url.protocol !== "https:") ctx.addIssue({ code: "custom", message: `scheme must be http or https (got "${url.protocol.slice(0, -1)}")` });
     if ((url.pathname !== "/" && url.pathname !== "") || url.search !== "" || url.hash !== "") ctx.addIssue({ code: "custom", message: "must be an origin only (scheme, host, port): no path, query or fragment" });
     if (url.username !== "" || url.password !== "") ctx.addIssue({ code: "custom", message: "must not carry credentials" });
-  }),
+  }).optional(),
+  /** Workers: the name of a service binding the endpoint is called through (`env.NAME.fetch(request)`), instead of `url`. */
+  binding: z.string().max(256).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be a Workers binding name (letters, digits, _)" }).optional(),
   weight: z.number().int().min(0).max(1_000_000).default(1),
   zone: z.string().optional(),
   cluster: z.string().optional(),
   priority: z.number().int().min(0).max(16).default(0),
+}).superRefine((e, ctx) => {
+  if ((e.url === undefined) === (e.binding === undefined)) ctx.addIssue({ code: "custom", path: e.url === undefined ? ["url"] : ["binding"], message: "an endpoint needs exactly one of url (an address) or binding (a Workers service binding)" });
 });
 
 /** TLS to the upstream (https endpoints): its CA, the name to verify, and a client certificate for mTLS. */
@@ -98,14 +102,14 @@ export const backendSchema = strictObject({
       .optional(),
   }).superRefine((spec, ctx) => {
     spec.endpoints.forEach((e, i) => {
-      const scheme = URL.canParse(e.url) ? new URL(e.url).protocol : null;
+      const scheme = e.url !== undefined && URL.canParse(e.url) ? new URL(e.url).protocol : null;
       if (scheme === null) return;
       const top = appProtocolSchemeIssue(spec.appProtocol, scheme);
       if (top) ctx.addIssue({ code: "custom", path: ["endpoints", i, "url"], message: top });
     });
     spec.ports?.forEach((p, j) => {
       for (const e of spec.endpoints) {
-        const issue = p.appProtocol === undefined || !URL.canParse(e.url) ? null : appProtocolSchemeIssue(p.appProtocol, new URL(e.url).protocol);
+        const issue = p.appProtocol === undefined || e.url === undefined || !URL.canParse(e.url) ? null : appProtocolSchemeIssue(p.appProtocol, new URL(e.url).protocol);
         if (issue) return ctx.addIssue({ code: "custom", path: ["ports", j, "appProtocol"], message: `${issue} (endpoint ${e.url})` });
       }
     });

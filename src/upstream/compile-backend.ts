@@ -37,6 +37,9 @@ export interface ServicePortView {
 /** `http://host` and `https://[::1]` name no port; `http://host:80` does, even though URL drops it. */
 const WRITTEN_PORT = /^[a-z][a-z0-9+.-]*:\/\/(?:\[[^\]]*\]|[^/?#:@]*)(?::(\d*))?/i;
 
+/** The origin of an endpoint reached through a Workers service binding: `binding:REVIEWS`. */
+export const BINDING_ORIGIN = "binding:";
+
 function originOf(url: string, port: ServicePortView | undefined): string {
   const parsed = new URL(url);
   if (port !== undefined && WRITTEN_PORT.exec(url)?.[1] === undefined) parsed.port = String(port.targetPort);
@@ -51,7 +54,8 @@ function originOf(url: string, port: ServicePortView | undefined): string {
 export function compileBackend(backend: Backend, port?: ServicePortView): CompiledBackend {
   const key = `${backend.metadata.namespace}/${backend.metadata.name}`;
   const endpoints: CompiledEndpoint[] = backend.spec.endpoints.map((e) => ({
-    origin: originOf(e.url, port),
+    // A service binding has no address: "binding:NAME" keys its pool, health and metrics.
+    origin: e.url === undefined ? `${BINDING_ORIGIN}${e.binding!}` : originOf(e.url, port),
     weight: e.weight,
     priority: e.priority,
     zone: e.zone ?? null,

@@ -4,6 +4,7 @@ import { GatewayError } from "../http/gateway-error.js";
 import { TransportError, type Transport, type UpstreamRequest, type UpstreamResponse } from "./transport.js";
 import { WebRequestBody, WebResponseBody } from "../http/web-body.js";
 import { readAtMost } from "../http/read-at-most.js";
+import { BINDING_ORIGIN } from "./compile-backend.js";
 
 const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
@@ -25,6 +26,13 @@ export class FetchTransport implements Transport {
 
   /** Upstream mTLS on Workers: the request goes out through the certificate binding's own fetch. */
   private fetcherFor(request: UpstreamRequest): typeof fetch {
+    if (request.origin.startsWith(BINDING_ORIGIN)) {
+      // A service binding endpoint: the bound Worker is called directly, no network in between.
+      const name = request.origin.slice(BINDING_ORIGIN.length);
+      const service = this.bindings(name);
+      if (service === undefined) throw new TransportError("connect_failed", `no service binding named ${name} in this Worker`);
+      return (input, init) => service.fetch(input, init);
+    }
     const cc = request.tls?.clientCertificate;
     if (cc === undefined) return this.fetchImpl;
     if (!("binding" in cc)) throw new TransportError("connect_failed", "this runtime presents client certificates only through an mtls_certificates binding (tls.clientCertificate.binding)");
@@ -65,7 +73,7 @@ export class FetchTransport implements Transport {
     const fetcher = this.fetcherFor(request);
     let response: Response;
     try {
-      response = await fetcher(request.origin + request.path, {
+      response = await fetcher(targetUrl(request), {
         method: request.method,
         headers,
         body: body === null ? null : ((body.bytes ?? body.stream) as BodyInit | null),
@@ -109,4 +117,14 @@ export class FetchTransport implements Transport {
     void rest.cancel();
     return new WebRequestBody(null, bytes, bytes.byteLength);
   }
+}
+
+/**
+ * The URL fetched: the endpoint's origin and the request's path; through a service binding the
+ * bound Worker sees the request's own Host (it is a name, not an address, so nothing is dialled).
+ */
+function targetUrl(request: UpstreamRequest): string {
+  if (!request.origin.startsWith(BINDING_ORIGIN)) return request.origin + request.path;
+  const host = request.headers.get("host") ?? request.origin.slice(BINDING_ORIGIN.length).toLowerCase();
+  return `https://${host}${request.path}`;
 }

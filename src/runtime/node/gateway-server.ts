@@ -132,7 +132,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     transport.retain(originsOf(holder.current()));
     healthChecker.apply(holder.current());
   }) : null;
-  const holder = new SnapshotHolder({ refuseEmptyReload: !options.store && options.allowEmptyReload !== true, compile: { discovery } });
+  const holder = new SnapshotHolder({ refuseEmptyReload: !options.store && options.allowEmptyReload !== true, compile: { discovery, serviceBindings: "refuse" } });
   let draining = false;
   const jwks = new JwksRegistry(nodeJwksFetcher, Date.now, (err, context) => log("warn", `${context}: fetch failed`, { error: err instanceof Error ? err.message : String(err) }));
   let prepare: ((s: Snapshot) => void) | null = null;
