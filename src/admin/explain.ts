@@ -59,7 +59,8 @@ export async function explain(snapshot: Snapshot, input: ExplainInput, context: 
   }
   const forwardedCert = headers.get("x-forwarded-client-cert");
   headers.deleteAll(snapshot.identityHeaders);
-  const candidates = snapshot.routes.candidates(host);
+  const candidates = snapshot.routes.candidates(host, port);
+  const service = snapshot.routes.service(host);
   const query = new URLSearchParams(req.query);
   let matched: RouteEntry | null = null;
   const considered = candidates.map((entry) => {
@@ -72,13 +73,15 @@ export async function explain(snapshot: Snapshot, input: ExplainInput, context: 
     }
     return { ...describe, result: `no match: ${reason}` };
   });
-  const others = snapshot.routes.entries.length - candidates.length;
+  const ingress = snapshot.routes.entries.filter((e) => e.mesh === undefined).length;
+  const others = service === undefined ? ingress - candidates.length : ingress;
   const trail: Record<string, unknown> = {
     config: { version: snapshot.version, hash: snapshot.hash },
     request: { method: req.method, host, port, path: req.path, query: req.query, headers: Object.fromEntries(headers.entries()) },
     routing: {
+      ...(service !== undefined ? { service: meshFacts(service.service, candidates, port, snapshot) } : {}),
       considered,
-      ...(others > 0 ? { skipped: `${others} match(es) of routes whose hostnames do not cover ${host}` } : {}),
+      ...(others > 0 ? { skipped: service === undefined ? `${others} match(es) of routes whose hostnames do not cover ${host}` : `${others} match(es) of ingress routes: ${host} names Service ${service.service}, which only its mesh routes serve` } : {}),
     },
   };
   if (matched === null) return { ...trail, outcome: { status: 404, error: "no_route" } };
@@ -94,8 +97,22 @@ export async function explain(snapshot: Snapshot, input: ExplainInput, context: 
   };
 }
 
+/** Which Service the authority named, and what serves it on the port addressed. */
+function meshFacts(service: string, candidates: readonly RouteEntry[], port: number | null, snapshot: Snapshot): Record<string, unknown> {
+  const roles = new Set(candidates.map((e) => e.mesh?.role));
+  const servedBy = roles.has("consumer")
+    ? `consumer routes of namespace ${snapshot.mesh.namespace} (they replace the producer routes for this gateway's callers)`
+    : roles.has("producer")
+      ? "producer routes (in the Service's namespace, for every caller)"
+      : roles.has("default")
+        ? "the default route: no mesh route claims this port, so the request goes unchanged to the Backend named like the Service"
+        : "nothing: no mesh route claims this port and the Service has no Backend";
+  return { name: service, port: port ?? 80, namespace: snapshot.mesh.namespace, servedBy };
+}
+
 function describeEntry(e: RouteEntry): Record<string, unknown> {
   return {
+    ...(e.mesh !== undefined ? { mesh: e.mesh.role === "default" ? `default route of Service ${e.mesh.service}` : `${e.mesh.role} route, parentRefs[${e.mesh.parent}] Service ${e.mesh.service}${e.mesh.port === null ? "" : ` port ${e.mesh.port}`}` } : {}),
     route: `${e.rule.route.namespace}/${e.rule.route.name}`,
     rule: e.rule.id,
     match: e.age.match,

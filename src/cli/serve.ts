@@ -13,6 +13,8 @@ import { parsePathRejections } from "../hygiene/normalize-path.js";
 import cluster from "node:cluster";
 import { parseWorkers, reportReady, runClusterPrimary } from "../runtime/node/cluster.js";
 import { jsonLogger } from "../runtime/node/log.js";
+import { meshFlags } from "./mesh-flags.js";
+import type { MeshOptions } from "../routing/mesh.js";
 
 export const SERVE_OPTIONS = {
   policies: { type: "string" },
@@ -47,6 +49,8 @@ export const SERVE_OPTIONS = {
   "untrusted-traceparent": { type: "string" },
   "service-discovery": { type: "string", default: "off" },
   "dns-server": { type: "string" },
+  namespace: { type: "string" },
+  "cluster-domain": { type: "string" },
 } as const;
 
 export function parsePort(text: string, flag: string): number {
@@ -68,19 +72,21 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: SERVE_OPTIONS, strict: true });
   if (!values.policies === !values.store) throw new Error("serve needs --policies DIR or --store URL (one of them)");
   const workers = parseWorkers(values.workers);
+  const mesh = meshFlags(values); // checked before any worker forks
   // --workers N: this process only forks, serves the merged admin endpoint and drains the workers.
   if (workers > 1 && cluster.isPrimary) return runClusterPrimary({ workers, adminPort: parsePort(values["admin-port"], "admin-port"), adminHost: values["admin-host"], graceMs: 8_000, log: jsonLogger() });
   const inWorker = cluster.isWorker;
   try {
-    return await serveOne(values, inWorker);
+    return await serveOne(values, inWorker, mesh);
   } finally {
     // The IPC channel to the primary would keep a finished (or failed) worker alive.
     if (inWorker) cluster.worker?.disconnect();
   }
 }
 
-async function serveOne(values: ServeValues, inWorker: boolean): Promise<number> {
+async function serveOne(values: ServeValues, inWorker: boolean, mesh: MeshOptions): Promise<number> {
   const gateway = await startNodeGateway({
+    mesh,
     ...(values.policies ? { policies: values.policies } : { store: configStore(values.store!, values.prefix) }),
     port: parsePort(values.port, "port"),
     // A worker's own admin API is private to the primary, which serves the one admin endpoint.

@@ -19,7 +19,7 @@ export type ReloadResult = { readonly ok: true; readonly snapshot: Snapshot; rea
 export interface SnapshotHolderOptions {
   /** Refuse a reload that leaves no route, or leaves a file that had documents with none (torn writes). Default false. */
   readonly refuseEmptyReload?: boolean;
-  /** Passed to every compile (service discovery). */
+  /** Passed to every compile (service discovery, the gateway's namespace and cluster domain). */
   readonly compile?: CompileOptions;
 }
 

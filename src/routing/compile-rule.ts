@@ -18,6 +18,7 @@ import type { RouteEntry } from "./compiled-rule.js";
 import type { ServicePorts } from "./service-ports.js";
 import { withProtocol } from "../upstream/backend-port.js";
 import type { UpstreamProtocol } from "../upstream/app-protocol.js";
+import type { MeshRef } from "./mesh.js";
 
 export interface RuleContext {
   readonly backends: ReadonlyMap<string, CompiledBackend>;
@@ -48,9 +49,13 @@ interface BackendRefLike {
   readonly port?: number | undefined;
 }
 
-/** One HTTPRoute into its compiled rules and their precedence entries. */
-/** `hostnames`: the patterns the route serves (its own, or as attached to Gateway listeners); null = every host. */
-export function compileRoute(located: Located<HTTPRoute>, ctx: RuleContext, hostnames: readonly (string | null)[]): RouteEntry[] {
+/**
+ * One HTTPRoute into its compiled rules and their precedence entries. `hostnames`: the patterns
+ * the route serves as an ingress route (its own, or as attached to Gateway listeners; null = every
+ * host). `mesh`: the Services it serves through Service parentRefs. Each rule compiles once and
+ * is shared by all of them.
+ */
+export function compileRoute(located: Located<HTTPRoute>, ctx: RuleContext, hostnames: readonly (string | null)[], mesh: readonly MeshRef[] = []): RouteEntry[] {
   const route = located.doc;
   const { namespace, name } = route.metadata;
   const key = `${namespace}/${name}`;
@@ -60,9 +65,10 @@ export function compileRoute(located: Located<HTTPRoute>, ctx: RuleContext, host
     const compiled = compileRule(located, rule, ruleIndex, ctx);
     rule.matches.forEach((m, matchIndex) => {
       const match = compileMatch(m);
-      for (const hostPattern of hostnames) {
-        entries.push({ rule: compiled, hostPattern, ...match, age: { created, key, rule: ruleIndex, match: matchIndex } });
-      }
+      const age = { created, key, rule: ruleIndex, match: matchIndex };
+      for (const hostPattern of hostnames) entries.push({ rule: compiled, hostPattern, ...match, age });
+      // Mesh hostnames narrow nothing: the Service is the host.
+      for (const ref of mesh) entries.push({ rule: compiled, hostPattern: ref.host, ...match, age, mesh: ref });
     });
   });
   return entries;
@@ -136,7 +142,7 @@ function compileRule(located: Located<HTTPRoute>, rule: HTTPRouteRule, ruleIndex
  * The Service-targeted policies a ref carries. Security and rate limits add to the route's;
  * a Service's TrafficPolicy fills only what the rule leaves unset (the route is more specific).
  */
-function destinationOf(service: string, ctx: RuleContext, own: ForwardPolicy, routeTraffic: RuleTraffic | null): DestinationPolicies | null {
+export function destinationOf(service: string, ctx: Pick<RuleContext, "destination">, own: ForwardPolicy, routeTraffic: RuleTraffic | null): DestinationPolicies | null {
   const policies = ctx.destination?.(service) ?? null;
   if (policies === null) return null;
   const t = policies.traffic;

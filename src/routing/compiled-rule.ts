@@ -6,6 +6,7 @@ import { CompiledBackend } from "../upstream/compiled-backend.js";
 import { AffinityPolicy, FaultPolicy, HedgePolicy, RetryPolicy } from "../resilience/policies.js";
 import { CompiledSecurity } from "../identity/compiled-security.js";
 import type { ForwardPolicy } from "../upstream/forward-policy.js";
+import type { MeshRef } from "./mesh.js";
 
 export interface ValueMatcher {
   readonly name: string;
@@ -25,6 +26,8 @@ export interface RouteEntry {
   readonly query: readonly ValueMatcher[];
   /** Oldest route first: creationTimestamp, then "namespace/name", then rule and match index. */
   readonly age: { readonly created: string; readonly key: string; readonly rule: number; readonly match: number };
+  /** Set on mesh entries (a Service parentRef, or a Service's default route); absent on ingress entries. */
+  readonly mesh?: MeshRef;
 }
 
 /** A request's route: the entry that matched and its compiled rule. */

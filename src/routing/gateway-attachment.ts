@@ -3,11 +3,14 @@ import type { Gateway, GatewayListener } from "./gateway.js";
 import type { HTTPRoute } from "./httproute.js";
 import type { Located } from "../policy/located.js";
 import { wildcardCovers } from "./hostnames.js";
+import { isServiceParent } from "./mesh.js";
 
 const GROUP = "gateway.networking.k8s.io";
 
 /**
- * The hostnames a route serves. Without Gateway documents: its own (`null` = every host). With
+ * The hostnames a route serves as an ingress route. Service parentRefs (mesh routes) are not
+ * ingress parents: a route whose parents are all Services serves no ingress hostname (null).
+ * Otherwise, without Gateway documents: its own hostnames (`null` = every host). With
  * them (Gateway API attachment): only through listeners its parentRefs name that accept it —
  * protocol HTTP/HTTPS, `allowedRoutes` namespaces and kinds — and only the hostnames where the
  * route's and the listener's intersect. Null when it attaches nowhere (a warning says why).
@@ -23,17 +26,25 @@ export interface RouteAttachment {
 export function attachRoute(located: Located<HTTPRoute>, gateways: readonly Located<Gateway>[], issues: PolicyIssue[]): RouteAttachment | null {
   const route = located.doc;
   const own = route.spec.hostnames;
-  if (gateways.length === 0) return { hostnames: own.length > 0 ? own : [null], gateways: null };
+  const parents = route.spec.parentRefs;
   const warn = (path: (string | number)[], message: string) => issues.push({ file: located.file, index: located.index, severity: "warning", path, message });
+  if (parents.length > 0 && parents.every(isServiceParent)) return null;
+  if (gateways.length === 0) {
+    // Contract: parentRefs are ignored without Gateway documents, so say what that means.
+    const named = parents.findIndex((ref) => !isServiceParent(ref) && (ref.group ?? GROUP) === GROUP && (ref.kind ?? "Gateway") === "Gateway");
+    if (named !== -1) warn(["spec", "parentRefs", named], `names Gateway ${parents[named]!.namespace ?? route.metadata.namespace}/${parents[named]!.name}, but no Gateway document is loaded: the route serves ${own.length > 0 ? own.join(", ") : "every host"} as if it had no parentRefs`);
+    return { hostnames: own.length > 0 ? own : [null], gateways: null };
+  }
   const routeNs = route.metadata.namespace;
-  if (route.spec.parentRefs.length === 0) {
+  if (parents.length === 0) {
     warn(["spec", "parentRefs"], "route names no parentRefs; with Gateway documents present it is not served");
     return null;
   }
   const out = new Set<string | null>();
   const attachedTo = new Set<string>();
   const reasons: string[] = [];
-  route.spec.parentRefs.forEach((ref, i) => {
+  parents.forEach((ref, i) => {
+    if (isServiceParent(ref)) return; // a mesh parent: see mesh-attachment.ts
     if ((ref.group ?? GROUP) !== GROUP || (ref.kind ?? "Gateway") !== "Gateway") return void reasons.push(`parentRefs[${i}] is not a Gateway`);
     const ns = ref.namespace ?? routeNs;
     const gateway = gateways.find((g) => g.doc.metadata.namespace === ns && g.doc.metadata.name === ref.name);

@@ -3,9 +3,13 @@ import type { GatewayRequest } from "../http/exchange.js";
 import type { RouteEntry, RouteMatch } from "./compiled-rule.js";
 import { hostnameRank } from "./hostnames.js";
 import { PathIndexedEntries } from "./path-index.js";
+import { DEFAULT_MESH, type MeshOptions } from "./mesh.js";
+import { meshTable, type ServiceRoutes } from "./mesh-table.js";
 
 /**
- * Every route's matches, ordered once at compile time and grouped by hostname. Precedence puts
+ * Every route's matches, ordered once at compile time and grouped by hostname. An authority that
+ * names a Service (a mesh route's parent, or a Service with a Backend) is the mesh's: only that
+ * Service's routes apply (mesh-table.ts). Any other authority is ingress traffic. Precedence puts
  * exact hostnames before wildcards (longest first) before routes without hostnames, so a
  * request tries its host's group, then each wildcard group covering it, then the catch-all
  * group; inside a group the path index finds the candidates.
@@ -15,12 +19,21 @@ export class RouteTable {
   /** Keyed by suffix ".example.com" of the pattern "*.example.com". */
   private readonly wildcard = new Map<string, PathIndexedEntries>();
   private readonly catchAll: PathIndexedEntries;
+  /** Every authority host that names a Service, to that Service's routes. */
+  private readonly services: ReadonlyMap<string, ServiceRoutes>;
+  /** Every route's entries in precedence order (mesh routes included, default routes not). */
   readonly entries: readonly RouteEntry[];
+  /** The Services' synthesized default routes, one per Service with a Backend. */
+  readonly defaultRoutes: readonly RouteEntry[];
 
-  constructor(entries: readonly RouteEntry[]) {
-    this.entries = [...entries].sort(comparePrecedence);
+  constructor(entries: readonly RouteEntry[], mesh: MeshOptions = DEFAULT_MESH) {
+    const sorted = [...entries].sort(comparePrecedence);
+    this.services = meshTable(sorted, mesh);
+    this.entries = sorted.filter((e) => e.mesh?.role !== "default");
+    this.defaultRoutes = sorted.filter((e) => e.mesh?.role === "default");
     const groups = new Map<string | null, RouteEntry[]>();
     for (const e of this.entries) {
+      if (e.mesh !== undefined) continue;
       const group = groups.get(e.hostPattern);
       if (group === undefined) groups.set(e.hostPattern, [e]);
       else group.push(e);
@@ -44,6 +57,13 @@ export class RouteTable {
   match(req: GatewayRequest): RouteMatch | null {
     const query: { params?: URLSearchParams } = {};
     const host = req.host;
+    if (this.services.size > 0) {
+      const service = this.services.get(host);
+      if (service !== undefined) {
+        const entry = service.match(req, query);
+        return entry === null ? null : { entry, rule: entry.rule };
+      }
+    }
     const own = this.exact.get(host);
     let entry = own === undefined ? null : own.match(req, query);
     if (entry === null && this.wildcard.size > 0) {
@@ -57,8 +77,15 @@ export class RouteTable {
     return entry === null ? null : { entry, rule: entry.rule };
   }
 
-  /** The ordered entries that may apply to `host` (explain shows them). */
-  candidates(host: string): readonly RouteEntry[] {
+  /** The Service an authority host names, or undefined for ingress traffic. */
+  service(host: string): ServiceRoutes | undefined {
+    return this.services.get(host);
+  }
+
+  /** The ordered entries that may apply to `host` on `port` (explain shows them). */
+  candidates(host: string, port: number | null = null): readonly RouteEntry[] {
+    const service = this.services.get(host);
+    if (service !== undefined) return service.candidates(port);
     const out = [...(this.exact.get(host)?.entries ?? [])];
     for (let dot = host.indexOf("."); dot !== -1; dot = host.indexOf(".", dot + 1)) if (dot > 0) out.push(...(this.wildcard.get(host.slice(dot))?.entries ?? []));
     out.push(...this.catchAll.entries);

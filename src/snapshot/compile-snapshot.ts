@@ -16,6 +16,12 @@ import type { RouteEntry } from "../routing/compiled-rule.js";
 import { ServicePorts } from "../routing/service-ports.js";
 import type { ServiceDiscovery } from "../upstream/discovery.js";
 import { destinationLookup, knownServices } from "./destinations.js";
+import { DEFAULT_MESH, isServiceName, type MeshOptions } from "../routing/mesh.js";
+import { meshParents } from "../routing/mesh-attachment.js";
+import { defaultRoute } from "../routing/default-route.js";
+import { warnOverlaps } from "../routing/route-overlap.js";
+
+const NO_GATEWAYS: ReadonlySet<string> = new Set();
 
 /**
  * Policy sources into an immutable Snapshot: parse, validate, resolve, compile.
@@ -32,9 +38,12 @@ export interface CompileOptions {
    * `refuse` (the Node gateway, which has no bindings to call).
    */
   readonly serviceBindings?: "allow" | "warn" | "refuse";
+  /** The gateway's namespace and cluster domain, which mesh authorities are read against. */
+  readonly mesh?: MeshOptions;
 }
 
 export async function compileSnapshot(sources: readonly PolicySource[], source: SnapshotSource, version?: string, options: CompileOptions = {}): Promise<Snapshot> {
+  const mesh = options.mesh ?? DEFAULT_MESH;
   const parsed = parseSources(sources);
   const set = validateDocuments(parsed.documents);
   const issues = [...parsed.issues, ...set.issues, ...bindingIssues(set.backends, options.serviceBindings ?? "allow")];
@@ -48,7 +57,8 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
   const entries: RouteEntry[] = [];
   let rules = 0;
   const attachments = new Map<HTTPRoute, RouteAttachment | null>(set.routes.map((r) => [r.doc, attachRoute(r, set.gateways, issues)]));
-  const gatewaysOf = (route: HTTPRoute) => attachments.get(route)?.gateways ?? null;
+  // With Gateway documents, a route attached to none (a mesh route) gets no Gateway-wide policy.
+  const gatewaysOf = (route: HTTPRoute) => attachments.get(route)?.gateways ?? (set.gateways.length > 0 ? NO_GATEWAYS : null);
   const traffic = trafficLookup(set.trafficPolicies, set.routes, issues);
   const security = compileSecurity(set.securityPolicies, set.routes, issues, gatewaysOf);
   const rateLimit = compileRateLimits(set.rateLimitPolicies, set.routes, issues, gatewaysOf);
@@ -56,11 +66,19 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
   const services = new ServicePorts(set.services, set.backends, discovery);
   const destination = destinationLookup(set, security.byPolicy, knownServices(set), issues);
   for (const route of set.routes) {
-    const attachment = attachments.get(route.doc);
-    if (!attachment) continue;
-    entries.push(...compileRoute(route, { backends, services, issues, traffic, security: security.lookup, rateLimit, destination }, attachment.hostnames));
+    const hostnames = attachments.get(route.doc)?.hostnames ?? [];
+    const meshes = meshParents(route, mesh, issues);
+    if (hostnames.length === 0 && meshes.length === 0) continue;
+    entries.push(...compileRoute(route, { backends, services, issues, traffic, security: security.lookup, rateLimit, destination }, hostnames, meshes));
     rules += route.doc.spec.rules.length;
   }
+  // Every Backend named like a Service is that Service's default route, for ports no mesh route claims.
+  for (const b of set.backends) {
+    const { namespace, name } = b.doc.metadata;
+    const compiled = backends.get(`${namespace}/${name}`);
+    if (compiled !== undefined && isServiceName(name) && isServiceName(namespace)) entries.push(defaultRoute(compiled, namespace, name, mesh, { destination }));
+  }
+  if (set.gateways.length === 0) warnOverlaps(set.routes, issues);
   // Endpoints that took a Service's targetPort are endpoints too: health checks and pools see them.
   for (const [key, variant] of services.extraBackends()) {
     const base = backends.get(variant.key);
@@ -76,7 +94,8 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
     hash,
     source,
     loadedAt: new Date(),
-    routes: new RouteTable(entries),
+    routes: new RouteTable(entries, mesh),
+    mesh,
     backends,
     warnings: issues,
     identityHeaders: security.identityHeaders,

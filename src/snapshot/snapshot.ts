@@ -1,5 +1,6 @@
 import type { PolicyIssue } from "../policy/issues.js";
 import type { RouteTable } from "../routing/route-table.js";
+import type { MeshOptions } from "../routing/mesh.js";
 import { CompiledBackend } from "../upstream/compiled-backend.js";
 import { CompiledSecurity } from "../identity/compiled-security.js";
 
@@ -17,6 +18,8 @@ export interface Snapshot {
   readonly source: SnapshotSource;
   readonly loadedAt: Date;
   readonly routes: RouteTable;
+  /** The namespace and cluster domain mesh authorities were compiled against. */
+  readonly mesh: MeshOptions;
   readonly backends: ReadonlyMap<string, CompiledBackend>;
   readonly warnings: readonly PolicyIssue[];
   /** Identity headers the gateway writes: removed from every incoming request, whatever its route. */

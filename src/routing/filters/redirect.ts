@@ -14,7 +14,9 @@ const DEFAULT_PORT = { http: 80, https: 443 } as const;
 
 /**
  * Gateway API RequestRedirect. Port rules from the spec: an explicit port wins; a scheme
- * change implies that scheme's well-known port; otherwise the port the client used.
+ * change implies that scheme's well-known port; otherwise the port the client used: its Host's,
+ * else the listener's. On a mesh route the caller addressed the Service, not this gateway, so
+ * a Host without a port means the scheme's own port, never the gateway's `--port`.
  * Well-known ports are left out of Location.
  */
 export function requestRedirect(options: RedirectOptions): TerminalFilter {
@@ -25,7 +27,7 @@ export function requestRedirect(options: RedirectOptions): TerminalFilter {
     const host = options.hostname ?? req.host;
     const port =
       options.port ??
-      (options.scheme !== undefined ? DEFAULT_PORT[scheme] : (req.hostPort ?? req.listenerPort));
+      (options.scheme !== undefined ? DEFAULT_PORT[scheme] : (req.hostPort ?? (match.entry.mesh !== undefined ? DEFAULT_PORT[scheme] : req.listenerPort)));
     const path = rewritePath ? rewritePath(req.path, match.entry.path.prefix) : req.path;
     const authority = port === DEFAULT_PORT[scheme] ? formatHost(host) : `${formatHost(host)}:${port}`;
     const location = `${scheme}://${authority}${path}${req.query}`;

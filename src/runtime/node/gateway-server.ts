@@ -35,6 +35,7 @@ import { pathRejectionWarning, type PathNormalizationOptions } from "../../hygie
 import type { UnderscoreHeaders } from "../../hygiene/hygiene.js";
 import type { LimiterStore } from "../../ratelimit/limiter-store.js";
 import { ListenerTls } from "./listener-tls.js";
+import type { MeshOptions } from "../../routing/mesh.js";
 
 export interface NodeGatewayOptions {
   /** Directory (or single file) of policy documents; or give `store`. */
@@ -89,6 +90,8 @@ export interface NodeGatewayOptions {
   readonly discoveryDomain?: string;
   /** Resolver timings (tests shorten them; production keeps the 5–30 s TTL bounds). */
   readonly dnsTimings?: Pick<DnsDiscoveryOptions, "minTtlMs" | "maxTtlMs" | "timeoutMs" | "retryMs">;
+  /** The gateway's namespace and cluster domain for mesh authorities (default: default, cluster.local). */
+  readonly mesh?: MeshOptions;
 }
 
 export interface ConnectionLimits {
@@ -121,18 +124,18 @@ export interface NodeGateway {
 export async function startNodeGateway(options: NodeGatewayOptions): Promise<NodeGateway> {
   const log = options.logger ?? jsonLogger();
   const host = options.host ?? "127.0.0.1";
-  // Files can be caught half-written; a published bundle is whole by construction.
   const metrics = new GatewayMetrics({ istio: options.istioMetrics === true });
   const transport = withUpgrades(new UndiciTransport());
   const upstreams = new UpstreamState(systemClock);
   const healthChecker = new HealthChecker(upstreams.health);
   // Discovered addresses change between reloads: pools and health checks follow them.
-  const discovery = options.serviceDiscovery === "dns" ? dnsDiscovery({ ...options.dnsTimings, ...(options.dnsServer !== undefined ? { server: options.dnsServer } : {}), ...(options.discoveryDomain !== undefined ? { clusterDomain: options.discoveryDomain } : {}) }, log, metrics.registry, () => {
+  const discovery = options.serviceDiscovery === "dns" ? dnsDiscovery({ ...options.dnsTimings, ...(options.dnsServer !== undefined ? { server: options.dnsServer } : {}), ...(options.discoveryDomain !== undefined || options.mesh !== undefined ? { clusterDomain: options.discoveryDomain ?? options.mesh!.clusterDomain } : {}) }, log, metrics.registry, () => {
     if (!holder.ready) return;
     transport.retain(originsOf(holder.current()));
     healthChecker.apply(holder.current());
   }) : null;
-  const holder = new SnapshotHolder({ refuseEmptyReload: !options.store && options.allowEmptyReload !== true, compile: { discovery, serviceBindings: "refuse" } });
+  // Files can be caught half-written; a published bundle is whole by construction.
+  const holder = new SnapshotHolder({ refuseEmptyReload: !options.store && options.allowEmptyReload !== true, compile: { discovery, serviceBindings: "refuse", ...(options.mesh ? { mesh: options.mesh } : {}) } });
   let draining = false;
   const jwks = new JwksRegistry(nodeJwksFetcher, Date.now, (err, context) => log("warn", `${context}: fetch failed`, { error: err instanceof Error ? err.message : String(err) }));
   let prepare: ((s: Snapshot) => void) | null = null;

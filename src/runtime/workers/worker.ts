@@ -17,6 +17,7 @@ import { parseByteSize } from "../../hygiene/body-limit.js";
 import { parseUnderscoreHeaders, parseUntrustedTraceparent } from "../../hygiene/hygiene.js";
 import { KvApiKeyStore } from "./kv-key-store.js";
 import { FetchTransport } from "../../upstream/fetch-transport.js";
+import { meshOptions } from "../../routing/mesh.js";
 import { BindingLimiterStore, DurableObjectLimiterStore, type RateLimiterNamespace, type WorkersRateLimitBinding } from "./rate-limiter-object.js";
 
 export { RateLimiter } from "./rate-limiter-object.js";
@@ -50,6 +51,10 @@ export interface WorkerEnv {
   readonly MESHGATE_TRUSTED_PROXIES?: string;
   /** Durable Object namespace of RateLimiter: the global store for `store: global` rate limits. */
   readonly RATE_LIMITER?: RateLimiterNamespace;
+  /** The namespace mesh callers are in: bare `Host: S` names Service S of it (default "default"). */
+  readonly MESHGATE_NAMESPACE?: string;
+  /** The suffix of `S.N.svc.<domain>` authorities (default "cluster.local"). */
+  readonly MESHGATE_CLUSTER_DOMAIN?: string;
 }
 
 /** What meshgate uses of an Analytics Engine dataset binding. */
@@ -79,7 +84,8 @@ let isolate: Isolate | null = null;
 function createIsolate(env: WorkerEnv): Isolate {
   const pathWarning = env.MESHGATE_PATH_REJECT !== undefined ? pathRejectionWarning(parsePathRejections(env.MESHGATE_PATH_REJECT)) : null;
   if (pathWarning !== null) console.warn(JSON.stringify({ level: "warn", message: `MESHGATE_PATH_REJECT: ${pathWarning}` }));
-  const holder = new SnapshotHolder();
+  const mesh = meshOptions(env.MESHGATE_NAMESPACE || undefined, env.MESHGATE_CLUSTER_DOMAIN || undefined, { namespace: "MESHGATE_NAMESPACE", clusterDomain: "MESHGATE_CLUSTER_DOMAIN" });
+  const holder = new SnapshotHolder({ compile: { mesh } });
   const metrics = new GatewayMetrics();
   const tracer = env.MESHGATE_OTLP_ENDPOINT ? new OtlpExporter({ endpoint: env.MESHGATE_OTLP_ENDPOINT, onError: (err) => console.error(JSON.stringify({ level: "warn", message: "span export failed", error: String(err) })) }) : null;
   const accessLog = env.MESHGATE_ACCESS_LOG === "on";
