@@ -21,6 +21,7 @@ export const COMMANDS = {
       "               [--workers N|auto]",
       "               [--max-body-size 10Mi] [--headers-with-underscores drop-trusted|drop|reject|allow]",
       "               [--untrusted-traceparent restart|continue]",
+      "               [--namespace default] [--cluster-domain cluster.local]",
       "               [--service-discovery off|dns] [--dns-server HOST:PORT]",
     ],
   },
