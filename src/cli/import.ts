@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import { commandUsage } from "./usage.js";
 import { formatDocuments, formatReportLine, ImportInputError, importIstio, type IstioSource } from "../import/istio/import-istio.js";
@@ -46,6 +46,7 @@ export async function importCommand(argv: string[]): Promise<number> {
   for (const s of result.skipped) process.stderr.write(`${s}\n`);
   for (const line of result.report) process.stderr.write(`${formatReportLine(line)}\n`);
   const written = result.outputs.reduce((n, o) => n + o.documents.length, 0);
+  let unwritten = 0;
   if (values.out !== undefined) {
     await mkdir(values.out, { recursive: true });
     const used = new Set<string>();
@@ -54,14 +55,23 @@ export async function importCommand(argv: string[]): Promise<number> {
       let name = `${stem}.yaml`;
       for (let k = 2; used.has(name); k++) name = `${stem}-${k}.yaml`;
       used.add(name);
-      await writeFile(join(values.out, name), o.documents.length ? formatDocuments(o.documents, `meshgate import istio ${o.file}`) : `# meshgate import istio ${o.file}: nothing to serve (see the report)\n`);
+      if (o.documents.length > 0) {
+        await writeFile(join(values.out, name), formatDocuments(o.documents, `meshgate import istio ${o.file}`));
+        continue;
+      }
+      // A file without documents is refused by validate, publish and reloads (it looks truncated):
+      // write none, and take back this command's own output of an earlier run so nothing stale is served.
+      unwritten++;
+      process.stderr.write(`${o.file}: nothing to write: every document was replaced, left alone or not translated\n`);
+      const previous = await readFile(join(values.out, name), "utf8").catch(() => null);
+      if (previous?.startsWith(`# meshgate import istio ${o.file}\n`)) await rm(join(values.out, name));
     }
   } else {
     process.stdout.write(formatDocuments(result.outputs.flatMap((o) => o.documents), "meshgate import istio"));
   }
   const approximated = result.report.filter((l) => l.outcome === "approximated").length;
   const dropped = result.report.length - approximated;
-  process.stderr.write(`${result.exitCode === 0 ? "exact" : "lossy"}: ${sources.length} file(s), ${written} document(s) written, ${approximated} approximated, ${dropped} dropped, ${result.skipped.length} non-Istio document(s) left alone\n`);
+  process.stderr.write(`${result.exitCode === 0 ? "exact" : "lossy"}: ${sources.length} file(s), ${written} document(s) written${unwritten ? ` (${unwritten} file(s) with nothing to write)` : ""}, ${approximated} approximated, ${dropped} dropped, ${result.skipped.length} non-Istio document(s) left alone\n`);
   return result.exitCode;
 }
 
