@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { startCliGateway, until, type CliGateway } from "../support/cli-gateway.js";
+import { startUpstream, type TestUpstream } from "../support/upstream.js";
+import { healthy, type ChaosServer } from "../support/chaos-upstreams.js";
+import { backendYaml } from "../support/gateway.js";
+
+/**
+ * Istio's own traffic-management tasks, their YAML as Istio publishes it (test/fixtures/istio),
+ * translated by `meshgate import istio` and served by a real `meshgate serve`: each test checks
+ * what the task's "verify" steps check, with the version Services as real upstreams.
+ */
+const BIN = join(process.cwd(), "bin", "meshgate.js");
+const FIX = join(process.cwd(), "test", "fixtures", "istio");
+
+const upstreams = new Map<string, TestUpstream>();
+const gateways: CliGateway[] = [];
+const slow: ChaosServer[] = [];
+
+beforeAll(async () => {
+  for (const name of ["productpage-v1", "reviews-v1", "reviews-v2", "reviews-v3", "ratings-v1", "details-v1", "httpbin-v1", "httpbin-v2"]) upstreams.set(name, await startUpstream(name));
+});
+
+afterAll(async () => {
+  await Promise.all(gateways.map((g) => g.stop()));
+  await Promise.all([...upstreams.values(), ...slow].map((u) => u.close()));
+});
+
+/** Imports the fixtures in task order, adds Backends for the version Services, serves the result. */
+async function serveTask(fixtures: string[], urls: Record<string, string> = {}): Promise<CliGateway> {
+  const dir = await mkdtemp(join(tmpdir(), "istio-task-"));
+  const res = spawnSync(process.execPath, [BIN, "import", "istio", ...fixtures.map((f) => join(FIX, f)), "--out", dir], { encoding: "utf8" });
+  // Subsets always become Service names (approximated), so these tasks translate with exit 3.
+  expect(res.status, res.stderr).toBe(3);
+  const backends = [...upstreams].map(([name, u]) => backendYaml(name, [urls[name] ?? u.url]));
+  await writeFile(join(dir, "backends.yaml"), backends.join("---\n"));
+  const gw = await startCliGateway(["--policies", dir, "--no-watch"]);
+  gateways.push(gw);
+  return gw;
+}
+
+async function call(gw: CliGateway, host: string, path: string, headers: Record<string, string> = {}) {
+  const started = performance.now();
+  const res = await fetch(`${gw.url}${path}`, { headers: { host, ...headers } });
+  await res.arrayBuffer();
+  return { status: res.status, upstream: res.headers.get("x-upstream"), ms: performance.now() - started };
+}
+
+describe("Istio tasks, translated and served", () => {
+  it("traffic shifting: all-v1, then reviews 50% v1 / 50% v3", async () => {
+    const gw = await serveTask(["destination-rule-all.yaml", "virtual-service-all-v1.yaml", "virtual-service-reviews-50-v3.yaml"]);
+    expect((await call(gw, "productpage", "/productpage")).upstream).toBe("productpage-v1");
+    expect((await call(gw, "details:9080", "/details/0")).upstream).toBe("details-v1");
+    const seen = new Map<string, number>();
+    for (let i = 0; i < 200; i++) {
+      const r = await call(gw, "reviews:9080", "/reviews/0");
+      expect(r.status).toBe(200);
+      seen.set(r.upstream!, (seen.get(r.upstream!) ?? 0) + 1);
+    }
+    expect([...seen.keys()].sort()).toEqual(["reviews-v1", "reviews-v3"]);
+    // 50/50 over 200 requests: outside 60..140 has a probability below 1e-8.
+    expect(seen.get("reviews-v1")).toBeGreaterThan(60);
+    expect(seen.get("reviews-v1")).toBeLessThan(140);
+  });
+
+  it("fault injection, abort: jason gets HTTP 500 from ratings, everyone else reaches ratings v1", async () => {
+    const gw = await serveTask(["destination-rule-all.yaml", "virtual-service-all-v1.yaml", "virtual-service-reviews-test-v2.yaml", "virtual-service-ratings-test-abort.yaml"]);
+    const before = upstreams.get("ratings-v1")!.received.length;
+    const jason = await call(gw, "ratings:9080", "/ratings/0", { "end-user": "jason" });
+    expect(jason.status).toBe(500);
+    expect(upstreams.get("ratings-v1")!.received.length).toBe(before);
+    const other = await call(gw, "ratings:9080", "/ratings/0");
+    expect([other.status, other.upstream]).toEqual([200, "ratings-v1"]);
+    expect((await call(gw, "reviews:9080", "/reviews/0", { "end-user": "jason" })).upstream).toBe("reviews-v2");
+  });
+
+  it("fault injection, delay: jason's ratings calls wait 7 s, everyone else's do not", async () => {
+    const gw = await serveTask(["destination-rule-all.yaml", "virtual-service-all-v1.yaml", "virtual-service-reviews-test-v2.yaml", "virtual-service-ratings-test-delay.yaml"]);
+    const other = await call(gw, "ratings:9080", "/ratings/0");
+    expect(other.upstream).toBe("ratings-v1");
+    expect(other.ms).toBeLessThan(5_000);
+    const jason = await call(gw, "ratings:9080", "/ratings/0", { "end-user": "jason" });
+    expect([jason.status, jason.upstream]).toEqual([200, "ratings-v1"]);
+    expect(jason.ms).toBeGreaterThanOrEqual(7_000);
+  }, 30_000);
+
+  it("request timeouts: ratings delayed 2 s; reviews v2 answers 504 after 0.5 s when it is slower", async () => {
+    const slowReviews = await healthy("reviews-v2", 3_000);
+    slow.push(slowReviews);
+    const gw = await serveTask(["destination-rule-all.yaml", "virtual-service-all-v1.yaml", "task-request-timeouts.yaml"], { "reviews-v2": slowReviews.url });
+    const ratings = await call(gw, "ratings:9080", "/ratings/0");
+    expect([ratings.status, ratings.upstream]).toEqual([200, "ratings-v1"]);
+    expect(ratings.ms).toBeGreaterThanOrEqual(2_000);
+    const reviews = await call(gw, "reviews:9080", "/reviews/0");
+    expect(reviews.status).toBe(504);
+    expect(reviews.ms).toBeGreaterThanOrEqual(500);
+    expect(reviews.ms).toBeLessThan(2_500);
+  }, 30_000);
+
+  it("mirroring: httpbin v1 answers, v2 receives a copy of every request", async () => {
+    const gw = await serveTask(["task-mirroring.yaml"]);
+    const v2 = upstreams.get("httpbin-v2")!;
+    const before = v2.received.length;
+    const r = await call(gw, "httpbin:8000", "/headers");
+    expect([r.status, r.upstream]).toEqual([200, "httpbin-v1"]);
+    await until(async () => v2.received.length > before, 5_000, "the mirrored request reaching httpbin v2");
+    expect(v2.received.at(-1)!.url).toBe("/headers");
+  });
+});
