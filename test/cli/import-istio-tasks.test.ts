@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
@@ -29,14 +30,24 @@ afterAll(async () => {
   await Promise.all([...upstreams.values(), ...slow].map((u) => u.close()));
 });
 
+interface TaskOptions {
+  /** Upstream URLs that replace the default one of a version Service. */
+  readonly urls?: Record<string, string>;
+  /** More Backend documents (a Service in another namespace, say). */
+  readonly backends?: readonly string[];
+  /** Applied to the translated files: points a published URL at its loopback stand-in. */
+  readonly rewrite?: (text: string) => string;
+}
+
 /** Imports the fixtures in task order, adds Backends for the version Services, serves the result. */
-async function serveTask(fixtures: string[], urls: Record<string, string> = {}): Promise<CliGateway> {
+async function serveTask(fixtures: string[], options: TaskOptions = {}): Promise<CliGateway> {
   const dir = await mkdtemp(join(tmpdir(), "istio-task-"));
   const res = spawnSync(process.execPath, [BIN, "import", "istio", ...fixtures.map((f) => join(FIX, f)), "--out", dir], { encoding: "utf8" });
-  // Subsets always become Service names (approximated), so these tasks translate with exit 3.
+  // Subsets and workload selectors always become Service names (approximated): exit 3.
   expect(res.status, res.stderr).toBe(3);
-  const backends = [...upstreams].map(([name, u]) => backendYaml(name, [urls[name] ?? u.url]));
-  await writeFile(join(dir, "backends.yaml"), backends.join("---\n"));
+  if (options.rewrite) for (const f of await readdir(dir)) await writeFile(join(dir, f), options.rewrite(await readFile(join(dir, f), "utf8")));
+  const backends = [...upstreams].map(([name, u]) => backendYaml(name, [options.urls?.[name] ?? u.url]));
+  await writeFile(join(dir, "backends.yaml"), [...backends, ...(options.backends ?? [])].join("---\n"));
   const gw = await startCliGateway(["--policies", dir, "--no-watch"]);
   gateways.push(gw);
   return gw;
@@ -90,7 +101,7 @@ describe("Istio tasks, translated and served", () => {
   it("request timeouts: ratings delayed 2 s; reviews v2 answers 504 after 0.5 s when it is slower", async () => {
     const slowReviews = await healthy("reviews-v2", 3_000);
     slow.push(slowReviews);
-    const gw = await serveTask(["destination-rule-all.yaml", "virtual-service-all-v1.yaml", "task-request-timeouts.yaml"], { "reviews-v2": slowReviews.url });
+    const gw = await serveTask(["destination-rule-all.yaml", "virtual-service-all-v1.yaml", "task-request-timeouts.yaml"], { urls: { "reviews-v2": slowReviews.url } });
     const ratings = await call(gw, "ratings:9080", "/ratings/0");
     expect([ratings.status, ratings.upstream]).toEqual([200, "ratings-v1"]);
     expect(ratings.ms).toBeGreaterThanOrEqual(2_000);
@@ -108,5 +119,35 @@ describe("Istio tasks, translated and served", () => {
     expect([r.status, r.upstream]).toEqual([200, "httpbin-v1"]);
     await until(async () => v2.received.length > before, 5_000, "the mirrored request reaching httpbin v2");
     expect(v2.received.at(-1)!.url).toBe("/headers");
+  });
+
+  describe("JWT authentication and authorization (namespace foo, Service httpbin)", () => {
+    let jwks: Server;
+    let jwksUrl: string;
+    const token = (name: string) => readFile(join(FIX, name), "utf8").then((t) => t.trim());
+    const published = /https:\/\/raw\.githubusercontent\.com\/istio\/istio\/[^"'\s]+\/jwks\.json/g;
+    beforeAll(async () => {
+      const body = await readFile(join(FIX, "jwks.json"));
+      jwks = createServer((_, res) => res.writeHead(200, { "content-type": "application/json" }).end(body));
+      await new Promise<void>((r) => jwks.listen(0, "127.0.0.1", r));
+      jwksUrl = `http://127.0.0.1:${(jwks.address() as { port: number }).port}/jwks.json`;
+    });
+    afterAll(() => new Promise<void>((r) => jwks.close(() => r())));
+    const httpbin = () => backendYaml("httpbin", [upstreams.get("httpbin-v1")!.url], "foo");
+
+    it("RequestAuthentication alone: an invalid token is refused with 401, a request without one passes", async () => {
+      const gw = await serveTask(["task-jwt-request-authentication.yaml"], { backends: [httpbin()], rewrite: (t) => t.replace(published, jwksUrl) });
+      expect((await call(gw, "httpbin.foo:8000", "/headers", { authorization: "Bearer invalidToken" })).status).toBe(401);
+      expect((await call(gw, "httpbin.foo:8000", "/headers")).status).toBe(200);
+      expect((await call(gw, "httpbin.foo:8000", "/headers", { authorization: `Bearer ${await token("demo.jwt")}` })).status).toBe(200);
+    });
+
+    it("require-jwt with a groups claim: no token 403, a token without group1 403, Istio's groups-scope token 200", async () => {
+      const gw = await serveTask(["task-jwt.yaml"], { backends: [httpbin()], rewrite: (t) => t.replace(published, jwksUrl) });
+      expect((await call(gw, "httpbin.foo:8000", "/headers")).status).toBe(403);
+      expect((await call(gw, "httpbin.foo:8000", "/headers", { authorization: `Bearer ${await token("demo.jwt")}` })).status).toBe(403);
+      const ok = await call(gw, "httpbin.foo:8000", "/headers", { authorization: `Bearer ${await token("groups-scope.jwt")}` });
+      expect([ok.status, ok.upstream]).toEqual([200, "httpbin-v1"]);
+    });
   });
 });
