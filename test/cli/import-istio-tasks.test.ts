@@ -15,7 +15,7 @@ import { backendYaml } from "../support/gateway.js";
  * what the task's "verify" steps check, with the version Services as real upstreams.
  */
 const BIN = join(process.cwd(), "bin", "meshgate.js");
-const FIX = join(process.cwd(), "test", "fixtures", "istio");
+const FIX = join(process.cwd(), "test", "fixtures", "istio", "tasks");
 
 const upstreams = new Map<string, TestUpstream>();
 const gateways: CliGateway[] = [];
