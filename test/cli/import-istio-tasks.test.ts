@@ -8,6 +8,8 @@ import { startCliGateway, until, type CliGateway } from "../support/cli-gateway.
 import { startUpstream, type TestUpstream } from "../support/upstream.js";
 import { healthy, type ChaosServer } from "../support/chaos-upstreams.js";
 import { backendYaml } from "../support/gateway.js";
+import { createCa, type Issued } from "../support/pki.js";
+import { Agent, request } from "undici";
 
 /**
  * Istio's own traffic-management tasks, their YAML as Istio publishes it (test/fixtures/istio),
@@ -37,6 +39,8 @@ interface TaskOptions {
   readonly backends?: readonly string[];
   /** Applied to the translated files: points a published URL at its loopback stand-in. */
   readonly rewrite?: (text: string) => string;
+  /** More `serve` flags (TLS, client certificates). */
+  readonly serve?: readonly string[];
 }
 
 /** Imports the fixtures in task order, adds Backends for the version Services, serves the result. */
@@ -48,7 +52,7 @@ async function serveTask(fixtures: string[], options: TaskOptions = {}): Promise
   if (options.rewrite) for (const f of await readdir(dir)) await writeFile(join(dir, f), options.rewrite(await readFile(join(dir, f), "utf8")));
   const backends = [...upstreams].map(([name, u]) => backendYaml(name, [options.urls?.[name] ?? u.url]));
   await writeFile(join(dir, "backends.yaml"), [...backends, ...(options.backends ?? [])].join("---\n"));
-  const gw = await startCliGateway(["--policies", dir, "--no-watch"]);
+  const gw = await startCliGateway(["--policies", dir, "--no-watch", ...(options.serve ?? [])]);
   gateways.push(gw);
   return gw;
 }
@@ -148,6 +152,47 @@ describe("Istio tasks, translated and served", () => {
       expect((await call(gw, "httpbin.foo:8000", "/headers", { authorization: `Bearer ${await token("demo.jwt")}` })).status).toBe(403);
       const ok = await call(gw, "httpbin.foo:8000", "/headers", { authorization: `Bearer ${await token("groups-scope.jwt")}` });
       expect([ok.status, ok.upstream]).toEqual([200, "httpbin-v1"]);
+    });
+  });
+
+  describe("HTTP authorization by workload identity (SPIFFE client certificates)", () => {
+    let gw: CliGateway;
+    let ca: Issued;
+    const identities = new Map<string, Issued>();
+    const agents: Agent[] = [];
+    beforeAll(async () => {
+      const authority = await createCa("cluster.local");
+      ca = authority;
+      const server = await authority.issue({ subject: "CN=meshgate", dns: ["productpage", "details", "reviews", "ratings"], ips: ["127.0.0.1"], server: true });
+      for (const sa of ["bookinfo-productpage", "bookinfo-reviews"]) identities.set(sa, await authority.issue({ subject: `CN=${sa}`, uris: [`spiffe://cluster.local/ns/default/sa/${sa}`] }));
+      const dir = await mkdtemp(join(tmpdir(), "istio-tls-"));
+      for (const [name, pem] of [["server.crt", server.cert], ["server.key", server.key], ["ca.crt", authority.cert]] as const) await writeFile(join(dir, name), pem);
+      gw = await serveTask(["task-authz-http.yaml"], { serve: ["--tls-cert", join(dir, "server.crt"), "--tls-key", join(dir, "server.key"), "--client-ca", join(dir, "ca.crt"), "--client-auth", "permissive"] });
+    });
+    afterAll(() => Promise.all(agents.map((a) => a.close())));
+
+    async function as(identity: string | null, method: string, host: string, path: string): Promise<number> {
+      const cert = identity === null ? undefined : identities.get(identity)!;
+      const agent = new Agent({ connect: { ca: ca.cert, ...(cert ? { cert: cert.cert, key: cert.key } : {}) } });
+      agents.push(agent);
+      const res = await request(`${gw.url.replace("http:", "https:")}${path}`, { method, headers: { host }, dispatcher: agent });
+      await res.body.dump();
+      return res.statusCode;
+    }
+
+    it("productpage admits GET from anyone and nothing else", async () => {
+      expect(await as(null, "GET", "productpage:9080", "/productpage")).toBe(200);
+      expect(await as(null, "POST", "productpage:9080", "/productpage")).toBe(403);
+    });
+
+    it("details and reviews admit GET from productpage's identity only; ratings from reviews' only", async () => {
+      expect(await as("bookinfo-productpage", "GET", "details:9080", "/details/0")).toBe(200);
+      expect(await as("bookinfo-productpage", "GET", "reviews:9080", "/reviews/0")).toBe(200);
+      expect(await as("bookinfo-reviews", "GET", "details:9080", "/details/0")).toBe(403);
+      expect(await as(null, "GET", "reviews:9080", "/reviews/0")).toBe(403);
+      expect(await as("bookinfo-reviews", "GET", "ratings:9080", "/ratings/0")).toBe(200);
+      expect(await as("bookinfo-productpage", "GET", "ratings:9080", "/ratings/0")).toBe(403);
+      expect(await as("bookinfo-productpage", "DELETE", "details:9080", "/details/0")).toBe(403);
     });
   });
 });
