@@ -43,6 +43,9 @@ export const SERVE_OPTIONS = {
   "request-timeout": { type: "string" },
   "keepalive-timeout": { type: "string" },
   "max-connections": { type: "string" },
+  "http2-max-concurrent-streams": { type: "string" },
+  "http2-max-header-list-size": { type: "string" },
+  "http2-max-resets-per-second": { type: "string" },
   "max-body-size": { type: "string" },
   workers: { type: "string", default: "1" },
   "headers-with-underscores": { type: "string" },
@@ -102,6 +105,11 @@ async function serveOne(values: ServeValues, inWorker: boolean, mesh: MeshOption
     ...(values["otlp-endpoint"] ? { otlpEndpoint: values["otlp-endpoint"] } : {}),
     ...(values["trusted-proxies"] ? { trustedProxies: values["trusted-proxies"].split(",").map((s) => s.trim()) } : {}),
     connections: connectionLimits(values),
+    http2: {
+      ...(values["http2-max-concurrent-streams"] !== undefined ? { maxConcurrentStreams: parseCount(values["http2-max-concurrent-streams"], "http2-max-concurrent-streams", 1, 2 ** 31 - 1) } : {}),
+      ...(values["http2-max-header-list-size"] !== undefined ? { maxHeaderListSize: headerListSize(values["http2-max-header-list-size"]) } : {}),
+      ...(values["http2-max-resets-per-second"] !== undefined ? { maxResetsPerSecond: parseCount(values["http2-max-resets-per-second"], "http2-max-resets-per-second", 1, 1_000_000) } : {}),
+    },
     ...(values["headers-with-underscores"] !== undefined ? { underscoreHeaders: parseUnderscoreHeaders(values["headers-with-underscores"], "--headers-with-underscores") } : {}),
     ...(values["untrusted-traceparent"] !== undefined ? { untrustedTraceparent: parseUntrustedTraceparent(values["untrusted-traceparent"], "--untrusted-traceparent") } : {}),
     ...(values["max-body-size"] !== undefined ? { maxRequestBodyBytes: flagSize(values["max-body-size"], "max-body-size") } : {}),
@@ -166,6 +174,13 @@ export function connectionLimits(values: { "headers-timeout"?: string | undefine
   const maxConnections = Number(max);
   if (!/^[0-9]+$/.test(max) || !Number.isSafeInteger(maxConnections) || maxConnections < 1) throw new Error(`--max-connections must be a whole number above 0, got "${max}"`);
   return { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxConnections };
+}
+
+/** --http2-max-header-list-size: a byte size from 1 KiB (no real request fits in less) to 16 MiB. */
+function headerListSize(text: string): number {
+  const n = flagSize(text, "http2-max-header-list-size");
+  if (n < 1024 || n > 16 * 1024 * 1024) throw new Error(`--http2-max-header-list-size must be 1Ki-16Mi, got "${text}"`);
+  return n;
 }
 
 function flagSize(text: string, flag: string): number {

@@ -18,6 +18,7 @@ export const COMMANDS = {
       "               [--key-store redis://HOST:PORT] [--ratelimit-store redis://HOST:PORT] [--ratelimit-local-keys 100000]",
       "               [--path-reject encoded-slash,backslash,semicolon|none]",
       "               [--headers-timeout 10s] [--request-timeout 60s] [--keepalive-timeout 65s] [--max-connections 10000]",
+      "               [--http2-max-concurrent-streams 100] [--http2-max-header-list-size 64Ki] [--http2-max-resets-per-second 100]",
       "               [--workers N|auto]",
       "               [--max-body-size 10Mi] [--headers-with-underscores drop-trusted|drop|reject|allow]",
       "               [--untrusted-traceparent restart|continue]",

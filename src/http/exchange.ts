@@ -80,6 +80,8 @@ export interface GatewayRequest {
    * request keeps Upgrade/Connection, and a 101 answer switches the connection to a tunnel.
    */
   readonly upgrade?: UpgradeProtocol | null;
+  /** How the client spoke to the gateway (ALPN names): "h2" for HTTP/2 (h2c or TLS); absent: HTTP/1.x. */
+  readonly protocol?: "http/1.1" | "h2";
 }
 
 /** The gateway's answer; the runtime adapter writes it out. */

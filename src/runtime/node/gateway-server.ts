@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { Socket } from "node:net";
-import { createServer as createTlsServer } from "node:https";
+import type { Server as NetServer, Socket } from "node:net";
+import type { Server as TlsServer } from "node:tls";
 import { OtlpExporter } from "../../telemetry/otlp-exporter.js";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
@@ -36,6 +36,9 @@ import type { UnderscoreHeaders } from "../../hygiene/hygiene.js";
 import type { LimiterStore } from "../../ratelimit/limiter-store.js";
 import { ListenerTls } from "./listener-tls.js";
 import type { MeshOptions } from "../../routing/mesh.js";
+import { createFrontServer } from "./listener.js";
+import { HTTP2_DEFAULTS, createGatewayHttp2Server, type Http2Limits } from "./http2-server.js";
+import { h2Handler } from "./h2-handler.js";
 
 export interface NodeGatewayOptions {
   /** Directory (or single file) of policy documents; or give `store`. */
@@ -60,6 +63,8 @@ export interface NodeGatewayOptions {
   readonly maxRequestBodyBytes?: number;
   /** Client connections: how long slow or idle clients may hold one, and how many there may be. */
   readonly connections?: ConnectionLimits;
+  /** HTTP/2 from clients (h2c on the plain port, h2 by ALPN on TLS): stream and header limits, rapid-reset guard. */
+  readonly http2?: Http2Limits;
   readonly trustedProxies?: readonly string[];
   /** Apply a policy-directory reload that leaves no route, or empties a file that had documents (refused by default: a torn write). */
   readonly allowEmptyReload?: boolean;
@@ -171,6 +176,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
 
   metrics.watchUpstreams(upstreams);
   const connectionsDropped = metrics.registry.register(new Counter("meshgate_downstream_connections_dropped_total", "Client connections closed on arrival because --max-connections were open."));
+  const http2Floods = metrics.registry.register(new Counter("meshgate_downstream_http2_reset_floods_total", "HTTP/2 client connections closed (GOAWAY ENHANCE_YOUR_CALM) for resetting streams faster than --http2-max-resets-per-second."));
   const accessLog = openAccessLog(options.accessLog ?? "stdout");
   const tracer = options.otlpEndpoint ? new OtlpExporter({ endpoint: options.otlpEndpoint, onError: (err) => log("warn", "span export failed", { error: String(err) }) }) : null;
   const flushTimer = tracer ? setInterval(() => void tracer.flush(), 1_000) : null;
@@ -209,18 +215,16 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     requireHostHeader: false,
   };
   const tls = options.tls;
-  const server: Server = tls
-    ? createTlsServer({
-        ...serverOptions,
-        // A client that never finishes the TLS handshake is as slow as one that never finishes its headers (Node's default: 120 s).
-        handshakeTimeout: limits.headersTimeoutMs,
-        cert: tls.cert,
-        key: tls.key,
-        ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: tls.clientAuth === "strict" } : {}),
-      })
-    : createServer(serverOptions);
-  server.maxConnections = limits.maxConnections;
-  server.on("drop", () => connectionsDropped.inc([]));
+  // One port, two protocols: the front socket hands each connection to the HTTP/1.1 server (with
+  // the timeouts above) or the HTTP/2 server, by the h2c preface or by ALPN.
+  const server: Server = createServer(serverOptions);
+  const h2 = createGatewayHttp2Server(options.http2 ?? {}, (session) => {
+    http2Floods.inc([]);
+    log("warn", "HTTP/2 client reset streams faster than --http2-max-resets-per-second; connection closed", { client: session.socket?.remoteAddress ?? "" });
+  });
+  const front: NetServer | TlsServer = createFrontServer({ http1: server, http2: h2.server, headersTimeoutMs: limits.headersTimeoutMs, onSilent: answerSilent, ...(tls ? { tls } : {}) });
+  front.maxConnections = limits.maxConnections;
+  front.on("drop", () => connectionsDropped.inc([]));
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
     // A request already in the handler (a body arriving too slowly) has its own response under
     // way: closing the connection is the only answer that cannot garble it.
@@ -232,10 +236,19 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     const body = JSON.stringify({ error: { code: e.code, message: e.message } });
     socket.end(`HTTP/1.1 ${e.status} ${STATUS_TEXT[e.status] ?? "Bad Request"}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   });
-  await listen(server, options.port, host);
-  const tlsTimer = tls?.reload ? watchTls(server as import("node:https").Server, tls, log) : null;
-  const port = (server.address() as AddressInfo).port;
+  await listen(front, options.port, host);
+  const tlsTimer = tls?.reload ? watchTls(front as TlsServer, tls, log) : null;
+  const port = (front.address() as AddressInfo).port;
   const handler = nodeHandler(pipeline, { scheme: tls ? "https" : "http", listenerPort: port });
+  const handleH2 = h2Handler(pipeline, { scheme: tls ? "https" : "http", listenerPort: port, maxHeaderListSize: options.http2?.maxHeaderListSize ?? HTTP2_DEFAULTS.maxHeaderListSize });
+  h2.server.on("request", (req, res) => {
+    try {
+      handleH2(req, res);
+    } catch (err) {
+      log("error", "request handler failed", { error: (err as Error).message });
+      if (!res.headersSent) res.writeHead(500).end();
+    }
+  });
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (draining) res.shouldKeepAlive = false;
     try {
@@ -311,9 +324,14 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
       discovery?.close();
       if (flushTimer) clearInterval(flushTimer);
       if (tlsTimer) clearInterval(tlsTimer);
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Connections still busy now become idle one by one as their responses finish.
+      // The front socket stops accepting and closes once every connection it handed out is gone.
+      const closed = new Promise<void>((resolve) => front.close(() => resolve()));
+      // Stops the HTTP/1.1 server's timers; it never listened, so its own close has nothing else to do.
+      server.close(() => undefined);
+      // Connections still busy now become idle one by one as their responses finish; HTTP/2
+      // clients get GOAWAY and keep the streams they have.
       server.closeIdleConnections();
+      for (const s of h2.sessions) s.close();
       const plainClosed = new Promise<void>((resolve) => plainServer.close(() => resolve()));
       const sweep = setInterval(() => {
         server.closeIdleConnections();
@@ -324,6 +342,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
         server.closeAllConnections();
         plainServer.closeAllConnections();
         upgrades.closeAll();
+        for (const s of h2.sessions) s.destroy();
       }, graceMs);
       await closed;
       await plainClosed;
@@ -360,6 +379,14 @@ function clientErrorOf(err: NodeJS.ErrnoException): GatewayError {
   return new GatewayError("bad_request", "malformed HTTP request");
 }
 
+/** A connection that sent nothing within the headers timeout gets what a slow HTTP/1.1 client gets: 408. */
+function answerSilent(socket: Socket): void {
+  const e = new GatewayError("client_timeout", "the request was not received in time");
+  const body = JSON.stringify({ error: { code: e.code, message: e.message } });
+  socket.end(`HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  socket.destroySoon();
+}
+
 function isTlsFailure(err: NodeJS.ErrnoException): boolean {
   return /^ERR_(TLS|SSL)_/.test(err.code ?? "") || "library" in err;
 }
@@ -368,7 +395,7 @@ function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
-function listen(server: Server, port: number, host: string, exclusive = false): Promise<void> {
+function listen(server: NetServer, port: number, host: string, exclusive = false): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen({ port, host, exclusive }, () => {

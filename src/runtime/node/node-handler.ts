@@ -6,7 +6,8 @@ import { HeaderList } from "../../http/header-list.js";
 import type { Pipeline } from "../../pipeline.js";
 import { parseRequestHead, type RequestHead } from "../../http/request-target.js";
 import { NodeRequestBody } from "./node-body.js";
-import { NodeResponseBody } from "./node-response-body.js";
+import { NodeResponseBody, type ResponseSink } from "./node-response-body.js";
+export type { ResponseSink } from "./node-response-body.js";
 import { peerCertificate } from "./peer-certificate.js";
 import type { UpgradeProtocol } from "../../http/websocket.js";
 
@@ -69,7 +70,7 @@ export function gatewayRequest(req: IncomingMessage, options: NodeHandlerOptions
 
 const NO_HEAD: RequestHead = { host: "", port: null, authority: "", path: "/", query: "" };
 
-export function writeResponse(res: ServerResponse, response: GatewayResponse): void {
+export function writeResponse(res: ResponseSink, response: GatewayResponse): void {
   if (res.destroyed) {
     if (response.body instanceof NodeResponseBody) response.body.cancel();
     return;

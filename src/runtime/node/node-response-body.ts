@@ -1,5 +1,16 @@
-import type { ServerResponse } from "node:http";
 import type { BodyEnd, ResponseBody } from "../../http/exchange.js";
+
+/** What writeResponse needs of a response: node:http's ServerResponse, or node:http2's compatibility one. */
+export interface ResponseSink {
+  readonly destroyed: boolean;
+  readonly req: { readonly complete: boolean };
+  shouldKeepAlive?: boolean;
+  writeHead(status: number, headers: string[]): unknown;
+  write(chunk: Uint8Array): boolean;
+  end(chunk?: Uint8Array): unknown;
+  once(event: "close" | "drain", fn: () => void): unknown;
+  destroy(err?: Error): unknown;
+}
 
 const QUEUE_LIMIT = 64 * 1024;
 
@@ -11,7 +22,7 @@ const QUEUE_LIMIT = 64 * 1024;
 export class NodeResponseBody implements ResponseBody {
   private queue: Buffer[] = [];
   private queued = 0;
-  private sink: ServerResponse | null = null;
+  private sink: ResponseSink | null = null;
   private paused = false;
   private ended = false;
   private failed: Error | null = null;
@@ -70,7 +81,7 @@ export class NodeResponseBody implements ResponseBody {
   }
 
   /** Starts streaming into the server response (headers must already be written). */
-  pipeTo(res: ServerResponse): void {
+  pipeTo(res: ResponseSink): void {
     this.sink = res;
     // A client that leaves mid-body must not leave the upstream connection paused forever.
     res.once("close", () => {

@@ -1,4 +1,4 @@
-import type { Server } from "node:https";
+import type { Server } from "node:tls";
 import type { ListenerTls } from "./listener-tls.js";
 import type { Logger } from "./log.js";
 
