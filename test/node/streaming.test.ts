@@ -2,6 +2,8 @@ import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendYaml, startTestGateway, type TestGateway } from "../support/gateway.js";
 import { startUpstream, type TestUpstream } from "../support/upstream.js";
+import { startStreamUpstream, type StreamUpstream } from "../support/stream-upstream.js";
+import { cadence, lockstep, streamingUpload } from "../shared/streaming-cases.js";
 
 let up: TestUpstream;
 let gw: TestGateway;
@@ -83,5 +85,70 @@ describe("streaming bodies", () => {
   it("serves many concurrent requests over pooled keep-alive connections", async () => {
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => fetch(`${gw.url}/echo`, { method: "POST", body: "x".repeat(i) }).then((r) => r.text())));
     expect(results).toEqual(Array.from({ length: 200 }, (_, i) => String(i)));
+  });
+});
+
+describe("server-sent events and streaming bodies (shared cases)", () => {
+  let events: StreamUpstream;
+  let sgw: TestGateway;
+
+  beforeAll(async () => {
+    events = await startStreamUpstream();
+    sgw = await startTestGateway({
+      "b.yaml": backendYaml("events", [events.url]),
+      "r.yaml": `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: events }
+spec:
+  rules:
+    - matches: [{ path: { value: /bounded } }]
+      timeouts: { request: 300ms }
+      filters: [{ type: URLRewrite, urlRewrite: { path: { type: ReplacePrefixMatch, replacePrefixMatch: /events } } }]
+      backendRefs: [{ name: events }]
+    - backendRefs: [{ name: events }]
+`,
+    });
+  });
+
+  afterAll(async () => {
+    await sgw?.close();
+    await events?.close();
+  });
+
+  it("delivers each event before the upstream sends the next (no buffering)", async () => {
+    expect(await lockstep(sgw.url, events.url, (u, i) => fetch(u, i))).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it("the first of ten events 100 ms apart arrives long before the stream ends", async () => {
+    const r = await cadence(sgw.url, (u, i) => fetch(u, i));
+    expect(r.events).toBe(10);
+    expect(r.streamMs).toBeGreaterThanOrEqual(900);
+    expect(r.firstAfterMs).toBeLessThan(r.streamMs - 500);
+  });
+
+  it("timeouts.request bounds the time to response headers, not the stream: a 1 s stream under 300ms is whole", async () => {
+    const r = await cadence(sgw.url, (u, i) => fetch(u, i), "/bounded");
+    expect(r.events).toBe(10);
+    expect(r.streamMs).toBeGreaterThan(300);
+  });
+
+  it("streams a request body: the upstream reads its first part while the client is still sending", async () => {
+    expect(await streamingUpload(sgw.url, events.url, (u, i) => fetch(u, i))).toEqual({ status: 200, total: String(128 * 1024), sawFirstPartEarly: true });
+  });
+
+  it("a client that leaves mid-stream closes the upstream stream", async () => {
+    const id = crypto.randomUUID();
+    const controller = new AbortController();
+    const res = await fetch(`${sgw.url}/lockstep?id=${id}&n=5`, { signal: controller.signal });
+    const reader = res.body!.getReader();
+    await reader.read();
+    controller.abort();
+    const deadline = Date.now() + 3_000;
+    let closed = false;
+    while (!closed && Date.now() < deadline) {
+      closed = (await (await fetch(`${events.url}/closed?id=${id}`)).text()) === "true";
+      if (!closed) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(closed).toBe(true);
   });
 });

@@ -10,6 +10,8 @@ declare module "vitest" {
     retryUpstreamPort: number;
     /** A WebSocket echo server (test/support/ws-upstream.ts). */
     wsUpstreamPort: number;
+    /** Server-sent events and streaming uploads (test/support/stream-upstream.ts). */
+    streamUpstreamPort: number;
   }
 }
 export {};

@@ -5,12 +5,14 @@ import { startUpstream, type TestUpstream } from "../support/upstream.js";
 import { exportJWK, generateKeyPair } from "jose";
 import { startRetrySimulation, type RetrySimulation } from "../support/retry-simulation.js";
 import { startWsUpstream, type WsUpstream } from "../support/ws-upstream.js";
+import { startStreamUpstream, type StreamUpstream } from "../support/stream-upstream.js";
 
 let upstream: TestUpstream | undefined;
 let collector: Server | undefined;
 let jwksServer: Server | undefined;
 let retrySimulation: RetrySimulation | undefined;
 let wsUpstream: WsUpstream | undefined;
+let streamUpstream: StreamUpstream | undefined;
 
 /**
  * Real loopback servers the Worker under test (in workerd) talks to: an upstream it forwards to,
@@ -42,6 +44,8 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide("retryUpstreamPort", retrySimulation.port);
   wsUpstream = await startWsUpstream();
   project.provide("wsUpstreamPort", wsUpstream.port);
+  streamUpstream = await startStreamUpstream();
+  project.provide("streamUpstreamPort", streamUpstream.port);
 }
 
 export async function teardown(): Promise<void> {
@@ -50,4 +54,5 @@ export async function teardown(): Promise<void> {
   await new Promise((r) => (jwksServer ? jwksServer.close(r) : r(undefined)));
   await retrySimulation?.close();
   await wsUpstream?.close();
+  await streamUpstream?.close();
 }
