@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
+import { RedisReach, oneShotRedisOptions, redactRedisUrl } from "../runtime/node/redis-reach.js";
 import { stringify } from "yaml";
 import { sha256Hex } from "../http/text-hash.js";
 
@@ -26,14 +27,15 @@ export async function apikeyCommand(argv: string[]): Promise<number> {
   const hash = await sha256Hex(key);
   const entry = { consumer: values.consumer, hash: `sha256:${hash}`, ...(Object.keys(metadata).length > 0 ? { metadata } : {}), ...(values.expires ? { expiresAt: new Date(values.expires).toISOString() } : {}) };
   if (values.redis) {
-    const redis = new Redis(values.redis, { maxRetriesPerRequest: 2 });
+    const redis = new Redis(values.redis, oneShotRedisOptions());
+    const reach = new RedisReach(values.redis, redis);
     try {
       const { hash: _, ...stored } = entry;
-      await redis.set(`${values.prefix}:apikey:${hash}`, JSON.stringify(stored));
+      await reach.run(redis.set(`${values.prefix}:apikey:${hash}`, JSON.stringify(stored)));
     } finally {
       redis.disconnect();
     }
-    process.stderr.write(`stored in ${values.redis} as ${values.prefix}:apikey:${hash}\n`);
+    process.stderr.write(`stored in ${redactRedisUrl(values.redis)} as ${values.prefix}:apikey:${hash}\n`);
   }
   process.stdout.write(`# the key (shown once; give it to ${values.consumer}):\n${key}\n# the entry for spec.apiKey.keys:\n${stringify([entry])}`);
   return 0;

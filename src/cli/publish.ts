@@ -5,7 +5,7 @@ import { readPolicyDir } from "../runtime/node/policy-dir.js";
 import { TARGET_OPTIONS, defaultPublisher, publishTarget } from "./targets.js";
 
 /** `meshgate publish --policies DIR TARGET`: validate, compile, then write one versioned bundle. */
-export const PUBLISH_OPTIONS = { ...TARGET_OPTIONS, policies: { type: "string" } } as const;
+export const PUBLISH_OPTIONS = { ...TARGET_OPTIONS, policies: { type: "string" }, force: { type: "boolean", default: false } } as const;
 export const ROLLBACK_OPTIONS = { ...TARGET_OPTIONS, to: { type: "string" } } as const;
 // history writes nothing, so it has no --publisher.
 const { publisher: _publisher, ...HISTORY_TARGET } = TARGET_OPTIONS;
@@ -17,7 +17,7 @@ export async function publishCommand(argv: string[]): Promise<number> {
   const sources = await readPolicyDir(values.policies);
   const target = publishTarget(values);
   try {
-    const { bundle, snapshot } = await publishSources(target, sources, values.publisher ?? defaultPublisher());
+    const { bundle, snapshot } = await publishSources(target, sources, values.publisher ?? defaultPublisher(), { force: values.force });
     for (const w of snapshot.warnings) process.stderr.write(`${formatPolicyIssue(w)}\n`);
     process.stdout.write(`published version ${bundle.version} (${bundle.hash.slice(0, 12)}) to ${target.description}: ${sources.length} file(s), ${snapshot.counts.routes} route(s), ${snapshot.counts.backends} backend(s)\n`);
     return 0;

@@ -46,6 +46,7 @@ export const SERVE_OPTIONS = {
   "http2-max-concurrent-streams": { type: "string" },
   "http2-max-header-list-size": { type: "string" },
   "http2-max-resets-per-second": { type: "string" },
+  "shutdown-grace": { type: "string" },
   "max-body-size": { type: "string" },
   workers: { type: "string", default: "1" },
   "headers-with-underscores": { type: "string" },
@@ -76,18 +77,19 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (!values.policies === !values.store) throw new Error("serve needs --policies DIR or --store URL (one of them)");
   const workers = parseWorkers(values.workers);
   const mesh = meshFlags(values); // checked before any worker forks
+  const graceMs = shutdownGrace(values["shutdown-grace"]);
   // --workers N: this process only forks, serves the merged admin endpoint and drains the workers.
-  if (workers > 1 && cluster.isPrimary) return runClusterPrimary({ workers, adminPort: parsePort(values["admin-port"], "admin-port"), adminHost: values["admin-host"], graceMs: 8_000, log: jsonLogger() });
+  if (workers > 1 && cluster.isPrimary) return runClusterPrimary({ workers, adminPort: parsePort(values["admin-port"], "admin-port"), adminHost: values["admin-host"], graceMs, log: jsonLogger() });
   const inWorker = cluster.isWorker;
   try {
-    return await serveOne(values, inWorker, mesh);
+    return await serveOne(values, inWorker, mesh, graceMs);
   } finally {
     // The IPC channel to the primary would keep a finished (or failed) worker alive.
     if (inWorker) cluster.worker?.disconnect();
   }
 }
 
-async function serveOne(values: ServeValues, inWorker: boolean, mesh: MeshOptions): Promise<number> {
+async function serveOne(values: ServeValues, inWorker: boolean, mesh: MeshOptions, graceMs: number): Promise<number> {
   const gateway = await startNodeGateway({
     mesh,
     ...(values.policies ? { policies: values.policies } : { store: configStore(values.store!, values.prefix) }),
@@ -121,7 +123,7 @@ async function serveOne(values: ServeValues, inWorker: boolean, mesh: MeshOption
     ...rateLimitStoreOptions(values["ratelimit-store"] ?? (values.store?.startsWith("redis") ? values.store : undefined), values.prefix),
   });
   if (inWorker) reportReady(gateway.adminPort);
-  await untilSignal(gateway);
+  await untilSignal(gateway, undefined, graceMs);
   return 0;
 }
 
@@ -133,18 +135,34 @@ export function discoveryOptions(mode: string, server: string | undefined): { se
   return { serviceDiscovery: "dns", ...(server !== undefined ? { dnsServer: normalizeServer(server) } : {}) };
 }
 
-/** Resolves after a termination signal has drained the gateway (forced after 8 s). */
-export function untilSignal(gateway: NodeGateway, onClose?: () => Promise<void>): Promise<void> {
+/** --shutdown-grace: how long SIGTERM waits for in-flight requests before closing what is left. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 8_000;
+
+export function shutdownGrace(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_SHUTDOWN_GRACE_MS;
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch {
+    throw new Error(`--shutdown-grace must be a duration such as 8s or 500ms, got "${text}"`);
+  }
+  if (ms > 3_600_000) throw new Error(`--shutdown-grace must be at most 1h, got "${text}"`);
+  return ms;
+}
+
+/** Resolves after a termination signal has drained the gateway (what is still open after `graceMs` is closed). */
+export function untilSignal(gateway: NodeGateway, onClose?: () => Promise<void>, graceMs = DEFAULT_SHUTDOWN_GRACE_MS): Promise<void> {
   return new Promise((resolve) => {
     let closing = false;
     const stop = (signal: string) => {
       if (closing) return;
       closing = true;
-      process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: "info", message: `received ${signal}; draining` })}\n`);
-      const hardStop = setTimeout(() => process.exit(0), 9_500);
+      process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: "info", message: `received ${signal}; draining (up to ${graceMs} ms)` })}\n`);
+      // Closing after the grace takes a moment (admin, transports, stores): exit regardless soon after.
+      const hardStop = setTimeout(() => process.exit(0), graceMs + 1_500);
       hardStop.unref();
       gateway
-        .close(8_000)
+        .close(graceMs)
         .then(() => onClose?.())
         .finally(() => resolve());
     };

@@ -25,7 +25,7 @@ export interface TargetFlags {
 export function publishTarget(flags: TargetFlags): PublishTarget {
   const chosen = [flags.redis, flags["kv-binding"], flags.file].filter((v) => v !== undefined);
   if (chosen.length !== 1) throw new Error("choose one target: --redis URL, --kv-binding NAME [--local], or --file PATH");
-  if (flags.redis !== undefined) return new RedisStore(flags.redis, flags.prefix ? { prefix: flags.prefix } : {});
+  if (flags.redis !== undefined) return new RedisStore(flags.redis, { oneShot: true, ...(flags.prefix ? { prefix: flags.prefix } : {}) });
   if (flags.file !== undefined) return new FileStore(flags.file);
   return wranglerKvTarget({ binding: flags["kv-binding"]!, local: flags.local === true });
 }

@@ -17,7 +17,7 @@ export const COMMANDS = {
       "               [--tls-cert FILE --tls-key FILE [--client-ca FILE [--client-auth strict|permissive]]]",
       "               [--key-store redis://HOST:PORT] [--ratelimit-store redis://HOST:PORT] [--ratelimit-local-keys 100000]",
       "               [--path-reject encoded-slash,backslash,semicolon|none]",
-      "               [--headers-timeout 10s] [--request-timeout 60s] [--keepalive-timeout 65s] [--max-connections 10000]",
+      "               [--headers-timeout 10s] [--request-timeout 60s] [--keepalive-timeout 65s] [--max-connections 10000] [--shutdown-grace 8s]",
       "               [--http2-max-concurrent-streams 100] [--http2-max-header-list-size 64Ki] [--http2-max-resets-per-second 100]",
       "               [--workers N|auto]",
       "               [--max-body-size 10Mi] [--headers-with-underscores drop-trusted|drop|reject|allow]",
@@ -39,7 +39,7 @@ export const COMMANDS = {
   },
   publish: {
     summary: "validate and write one versioned bundle that `serve --store` gateways reload",
-    synopsis: ["meshgate publish --policies DIR (--redis URL [--prefix meshgate] | --kv-binding NAME [--local] | --file PATH) [--publisher NAME]"],
+    synopsis: ["meshgate publish --policies DIR (--redis URL [--prefix meshgate] | --kv-binding NAME [--local] | --file PATH) [--publisher NAME] [--force]"],
   },
   rollback: {
     summary: "re-publish an earlier version (default: the previous) as a new version",

@@ -1,4 +1,4 @@
-import { BundleError, decodeBundle } from "./bundle.js";
+import { BundleError, decodeBundle, type PolicyBundle } from "./bundle.js";
 import type { ConfigStore } from "./config-store.js";
 import type { ReloadResult, SnapshotHolder } from "./snapshot-holder.js";
 
@@ -6,7 +6,7 @@ export type BundleRefresh =
   | { readonly kind: "unchanged" }
   | { readonly kind: "empty" }
   | { readonly kind: "loaded"; readonly result: ReloadResult }
-  | { readonly kind: "rejected"; readonly reason: string };
+  | { readonly kind: "rejected"; readonly reason: string; readonly refused: boolean };
 
 /**
  * Reads the store's current bundle and swaps it in when it is new and valid. A bundle that
@@ -39,10 +39,29 @@ export class BundleReloader {
     } catch (err) {
       const reason = err instanceof BundleError ? err.reason : (err as Error).message;
       this.holder.recordFailure(`bundle from ${this.store.description} refused: ${reason}`);
-      return { kind: "rejected", reason };
+      return { kind: "rejected", reason, refused: false };
+    }
+    const regression = this.regression(bundle);
+    if (regression !== null) {
+      this.holder.recordFailure(regression, true);
+      return { kind: "rejected", reason: regression, refused: true };
     }
     const result = await this.holder.load(bundle.sources, { location: this.store.description, files: bundle.sources.map((s) => s.name) }, String(bundle.version));
-    if (!result.ok) return { kind: "rejected", reason: `version ${bundle.version}: ${result.failure.message}` };
+    if (!result.ok) return { kind: "rejected", reason: `version ${bundle.version}: ${result.failure.message}`, refused: false };
     return { kind: "loaded", result };
+  }
+
+  /**
+   * A store that lost its data restarts its versions at 1: a gateway running version N must not
+   * go back to a lower one (or another bundle under the same number) without being told to.
+   */
+  private regression(bundle: PolicyBundle): string | null {
+    if (!this.holder.ready || bundle.force === true) return null;
+    const current = this.holder.current();
+    if (!/^[0-9]+$/.test(current.version)) return null;
+    const inForce = Number(current.version);
+    if (bundle.version > inForce || (bundle.version === inForce && bundle.hash === current.hash)) return null;
+    const what = bundle.version === inForce ? `is a different bundle under version ${inForce}, the one in force` : `is older than version ${inForce}, the one in force`;
+    return `version ${bundle.version} from ${this.store.description} ${what} (did the store lose its data?); refused, keeping version ${inForce}. To make it current on purpose: meshgate publish --force`;
   }
 }

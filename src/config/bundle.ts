@@ -17,6 +17,11 @@ export interface PolicyBundle {
   readonly createdAt: string;
   readonly publisher: string;
   readonly sources: readonly PolicySource[];
+  /**
+   * `publish --force`: apply even where a higher version is in force (after the store lost its
+   * data, versions restart at 1). Absent on ordinary bundles.
+   */
+  readonly force?: true;
 }
 
 export interface BundleSummary {
@@ -33,6 +38,7 @@ const bundleSchema = strictObject({
   createdAt: z.string(),
   publisher: z.string(),
   sources: z.array(strictObject({ name: z.string().min(1), text: z.string() })).min(1),
+  force: z.literal(true).optional(),
 });
 
 /** Thrown for a bundle that must not be used; `reason` is what operators read in the log. */
@@ -63,8 +69,8 @@ export async function decodeBundle(text: string): Promise<PolicyBundle> {
   return bundle;
 }
 
-export async function makeBundle(sources: readonly PolicySource[], version: number, publisher: string, now = new Date()): Promise<PolicyBundle> {
-  return { format: BUNDLE_FORMAT, version, hash: await sourcesHash(sources), createdAt: now.toISOString(), publisher, sources };
+export async function makeBundle(sources: readonly PolicySource[], version: number, publisher: string, now = new Date(), force = false): Promise<PolicyBundle> {
+  return { format: BUNDLE_FORMAT, version, hash: await sourcesHash(sources), createdAt: now.toISOString(), publisher, sources, ...(force ? { force: true as const } : {}) };
 }
 
 export function summarize(b: PolicyBundle): BundleSummary {

@@ -59,9 +59,9 @@ export class SnapshotHolder {
   }
 
   /** Notes a refused update that never reached compilation (a corrupt bundle, say). */
-  recordFailure(message: string): ReloadFailure {
+  recordFailure(message: string, refused = false): ReloadFailure {
     this.reloadErrors++;
-    this.failure = { at: new Date(), message, issues: [], refused: false };
+    this.failure = { at: new Date(), message, issues: [], refused };
     this.failedAttempt = null;
     return this.failure;
   }

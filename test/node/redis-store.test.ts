@@ -109,9 +109,14 @@ describe("Redis config store", () => {
 
       server = startRedis();
       await until(async () => (await own.readCurrent().then(() => true, () => false)), 5_000, "private redis back");
-      // A restarted Redis without persistence is empty: the gateway keeps version 1, then follows the next publish.
+      // A restarted Redis without persistence is empty: the gateway keeps version 1. The next publish
+      // is version 1 again with other content: refused (no silent step back), until it is forced.
       expect(await served(gw)).toEqual({ version: "1", upstream: "blue", status: 200 });
-      await publishSources(own, policies("green"), "test");
+      expect((await publishSources(own, policies("green"), "test")).bundle.version).toBe(1);
+      const lastError = async () => ((await (await fetch(`${gw.adminUrl}/config`)).json()) as { lastReloadError: { message: string } | null }).lastReloadError?.message ?? "";
+      await until(async () => /version 1 from .* is a different bundle under version 1, the one in force/.test(await lastError()), 7_000, "the reset store's version 1 refused");
+      expect(await served(gw)).toEqual({ version: "1", upstream: "blue", status: 200 });
+      await publishSources(own, policies("green"), "test", { force: true });
       await until(async () => (await served(gw)).upstream === "green", 7_000, "reload after Redis returned");
     } finally {
       await own.close();

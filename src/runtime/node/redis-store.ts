@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from "ioredis";
+import { RedisReach, oneShotRedisOptions, redactRedisUrl } from "./redis-reach.js";
 import { decodeBundle, summarize, type BundleSummary, type PolicyBundle } from "../../config/bundle.js";
 import { HISTORY_LIMIT, type ConfigStore, type PublishTarget } from "../../config/config-store.js";
 
@@ -28,6 +29,8 @@ export interface RedisStoreOptions {
   readonly prefix?: string;
   /** Re-read interval in case a notification was missed. Default 5 s. */
   readonly pollMs?: number;
+  /** A CLI command (publish, rollback, history): one connection attempt, no reconnecting. */
+  readonly oneShot?: boolean;
 }
 
 /** Policy bundles in Redis: read by gateways (with pub/sub for instant reload), written by publish. */
@@ -36,20 +39,20 @@ export class RedisStore implements ConfigStore, PublishTarget {
   private readonly redis: Redis;
   private readonly prefix: string;
   private readonly subscribers = new Set<Redis>();
+  private readonly reach: RedisReach;
 
   constructor(
     private readonly url: string,
     private readonly options: RedisStoreOptions = {},
   ) {
     this.prefix = options.prefix ?? "meshgate";
-    this.description = `${redact(url)} (prefix ${this.prefix})`;
-    this.redis = new Redis(url, redisOptions());
-    // Errors surface on each command; the client logs nothing by itself.
-    this.redis.on("error", () => undefined);
+    this.description = `${redactRedisUrl(url)} (prefix ${this.prefix})`;
+    this.redis = new Redis(url, options.oneShot ? oneShotRedisOptions() : redisOptions());
+    this.reach = new RedisReach(url, this.redis);
   }
 
   readCurrent(): Promise<string | null> {
-    return this.redis.get(`${this.prefix}:current`);
+    return this.reach.run(this.redis.get(`${this.prefix}:current`));
   }
 
   watch(onChange: () => void): () => void {
@@ -70,22 +73,22 @@ export class RedisStore implements ConfigStore, PublishTarget {
   }
 
   async nextVersion(): Promise<number> {
-    return this.redis.incr(`${this.prefix}:seq`);
+    return this.reach.run(this.redis.incr(`${this.prefix}:seq`));
   }
 
   async write(bundle: PolicyBundle): Promise<void> {
-    const applied = await this.redis.eval(WRITE_SCRIPT, 1, this.prefix, String(bundle.version), JSON.stringify(bundle));
+    const applied = await this.reach.run(this.redis.eval(WRITE_SCRIPT, 1, this.prefix, String(bundle.version), JSON.stringify(bundle)));
     if (applied !== 1) throw new Error(`version ${bundle.version} is not newer than the current one in ${this.description}; not published`);
   }
 
   async history(): Promise<BundleSummary[]> {
-    const versions = await this.redis.lrange(`${this.prefix}:history`, 0, HISTORY_LIMIT - 1);
+    const versions = await this.reach.run(this.redis.lrange(`${this.prefix}:history`, 0, HISTORY_LIMIT - 1));
     const bundles = await Promise.all(versions.map((v) => this.get(Number(v))));
     return bundles.filter((b): b is PolicyBundle => b !== null).map(summarize);
   }
 
   async get(version: number): Promise<PolicyBundle | null> {
-    const text = await this.redis.get(`${this.prefix}:bundle:${version}`);
+    const text = await this.reach.run(this.redis.get(`${this.prefix}:bundle:${version}`));
     return text === null ? null : decodeBundle(text);
   }
 
@@ -106,8 +109,4 @@ function redisOptions(): RedisOptions {
     commandTimeout: 2_000,
     retryStrategy: (times) => Math.min(100 * 2 ** times, 2_000),
   };
-}
-
-function redact(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, "//***@");
 }

@@ -48,7 +48,7 @@ export function storeReloader(store: ConfigStore, holder: SnapshotHolder, metric
     try {
       const outcome = await reloader.refresh();
       if (outcome.kind === "rejected") {
-        metrics.reloads.inc(["error"]);
+        metrics.reloads.inc([outcome.refused ? "refused" : "error"]);
         log("error", "policy bundle refused; keeping the last good configuration", { store: store.description, reason: outcome.reason });
       } else if (outcome.kind === "loaded" && outcome.result.ok && outcome.result.changed) metrics.reloads.inc(["success"]);
       else if (outcome.kind === "empty" && !holder.ready) holder.recordFailure(`nothing has been published to ${store.description}`);
