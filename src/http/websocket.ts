@@ -15,8 +15,8 @@ function hasToken(value: string | undefined, token: string): boolean {
 
 /**
  * Is this a WebSocket opening handshake the gateway may pass on (RFC 6455 section 4.2.1): a GET
- * with `Connection: upgrade`, `Upgrade: websocket`, a well-formed `Sec-WebSocket-Key` and a
- * `Sec-WebSocket-Version`? Only then do Upgrade and Connection survive hop-by-hop stripping;
+ * without a body, with `Connection: upgrade`, `Upgrade: websocket`, a well-formed
+ * `Sec-WebSocket-Key` and a `Sec-WebSocket-Version`? Only then do Upgrade and Connection survive hop-by-hop stripping;
  * anything else (another protocol, a POST, a missing key) is forwarded as a plain request
  * without them, so no upstream is ever switched to a protocol the gateway does not relay.
  * The version itself is the upstream's to accept or refuse (426 with the versions it speaks).
@@ -32,6 +32,9 @@ export function isWebSocketUpgrade(method: string, headers: HeaderList): boolean
  */
 export function isWebSocketHandshake(method: string, headers: HeaderList): boolean {
   if (method !== "GET") return false;
+  // A body would be read by the upstream out of the tunnel's first bytes: not a handshake.
+  const length = headers.get("content-length");
+  if ((length !== undefined && length.trim() !== "0") || headers.has("transfer-encoding")) return false;
   const upgrade = headers.getAll("upgrade");
   if (upgrade.length !== 1 || upgrade[0]!.trim().toLowerCase() !== "websocket") return false;
   const keys = headers.getAll("sec-websocket-key");

@@ -318,6 +318,11 @@ describe("WebSockets through the Node gateway", () => {
     const noKey = await raw("GET /plain2 HTTP/1.1\r\nHost: ws.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nConnection: close\r\n\r\n");
     expect(noKey).toMatch(/^HTTP\/1.1 200/);
     expect(JSON.parse(noKey.slice(noKey.indexOf("\r\n\r\n") + 4))).toMatchObject({ url: "/plain2", upgrade: null });
+    // A handshake carrying a body is not one (the upstream would read the body out of the tunnel): a plain GET, body whole.
+    const withBody = await raw("GET /plain4 HTTP/1.1\r\nHost: ws.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbody");
+    expect(withBody).toMatch(/^HTTP\/1.1 200/);
+    expect(JSON.parse(withBody.slice(withBody.indexOf("\r\n\r\n") + 4))).toMatchObject({ url: "/plain4", upgrade: null });
+    expect(up.seen.at(-1)).toMatchObject({ url: "/plain4", upgrade: false });
     // A POST with a body and an upgrade header: the body still arrives whole.
     const post = await raw("POST /plain3 HTTP/1.1\r\nHost: ws.test\r\nConnection: Upgrade\r\nUpgrade: foo\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
     expect(post).toMatch(/^HTTP\/1.1 200/);
