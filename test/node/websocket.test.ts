@@ -420,3 +420,44 @@ spec:
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 });
+
+describe("WebSocket handshakes are never hedged or mirrored", () => {
+  it("a slow 101 under a hedge policy and a RequestMirror filter reaches one upstream once", async () => {
+    const [a, b, mirror] = await Promise.all([startWsUpstream(), startWsUpstream(), startWsUpstream()]);
+    const hgw = await startTestGateway({
+      "b.yaml": [backendYaml("pair", [a.url, b.url]), backendYaml("mirror", [mirror.url])].join("---\n"),
+      "r.yaml": `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: hedged }
+spec:
+  rules:
+    - filters: [{ type: RequestMirror, requestMirror: { backendRef: { name: mirror } } }]
+      backendRefs: [{ name: pair }]
+---
+apiVersion: meshgate.dev/v1alpha1
+kind: TrafficPolicy
+metadata: { name: hedge }
+spec:
+  targetRefs: [{ kind: HTTPRoute, name: hedged }]
+  hedge: { delay: 20ms, maxHedges: 2, budget: { ratio: 1, minPerSecond: 100 } }
+`,
+    });
+    try {
+      // The same policies do hedge and mirror a plain GET: the test would notice if they did not apply.
+      const plain = await fetch(`${hgw.url}/slow-plain`);
+      expect(plain.status).toBe(200);
+      await until(() => mirror.seen.length === 1);
+      const ws = await connect(`${hgw.url.replace("http:", "ws:")}/slow`);
+      ws.send("one");
+      expect((await next(ws)).data.toString()).toBe("one");
+      await new Promise((r) => setTimeout(r, 100));
+      expect([...a.seen, ...b.seen].filter((s) => s.upgrade)).toHaveLength(1);
+      expect(mirror.seen.filter((s) => s.upgrade)).toHaveLength(0);
+      ws.close();
+      await closed(ws);
+    } finally {
+      await hgw.close();
+      await Promise.all([a.close(), b.close(), mirror.close()]);
+    }
+  });
+});

@@ -19,7 +19,8 @@ export interface WsUpstream {
  * A real WebSocket server on loopback (the `ws` package), plain or TLS. It echoes every message
  * with its type; "close-me" makes it close with 4001; "flood:N" sends N KiB back; "handshake?"
  * answers the handshake's URL and headers as JSON. Handshakes to
- * /refuse-400 and /plain-200 get those answers instead of a 101, /reset a TCP reset. Plain
+ * /refuse-400 and /plain-200 get those answers instead of a 101, /reset a TCP reset, /slow its
+ * 101 after 200 ms. Plain
  * requests get a JSON echo of what they carried.
  */
 export async function startWsUpstream(tls?: { cert: string; key: string }): Promise<WsUpstream> {
@@ -45,7 +46,7 @@ export async function startWsUpstream(tls?: { cert: string; key: string }): Prom
     if (req.url?.startsWith("/refuse-400")) return void socket.end("HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\nx-refused: yes\r\ncontent-length: 7\r\n\r\nrefused");
     if (req.url?.startsWith("/plain-200")) return void socket.end("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 5\r\n\r\nplain");
     if (req.url?.startsWith("/reset")) return void socket.resetAndDestroy();
-    wss.handleUpgrade(req, socket, head, (ws) => {
+    const accept = () => wss.handleUpgrade(req, socket, head, (ws) => {
       open.add(ws);
       ws.on("close", (code) => {
         open.delete(ws);
@@ -60,6 +61,8 @@ export async function startWsUpstream(tls?: { cert: string; key: string }): Prom
         ws.send(data, { binary: isBinary });
       });
     });
+    if (req.url?.startsWith("/slow")) setTimeout(accept, 200);
+    else accept();
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as AddressInfo).port;
