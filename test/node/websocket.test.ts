@@ -397,6 +397,19 @@ spec:
     expect(tlsUp.seen.at(-1)!.headers["x-forwarded-proto"]).toBe("https");
   });
 
+  it("serves another upgrade on the TLS listener as the plain request it is", async () => {
+    const { connect: tlsConnect } = await import("node:tls");
+    const answer = await new Promise<string>((resolve, reject) => {
+      const s = tlsConnect({ host: "127.0.0.1", port: tlsGw.gateway.port, ca: ca.cert, ALPNProtocols: ["http/1.1"] }, () => s.write("GET /secure-plain HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: foo/1\r\nConnection: close\r\n\r\n"));
+      let out = "";
+      s.on("data", (c: Buffer) => (out += c.toString()));
+      s.on("end", () => resolve(out));
+      s.on("error", reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1.1 200/);
+    expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4))).toMatchObject({ url: "/secure-plain", upgrade: null });
+  });
+
   it("refuses an upstream whose certificate the Backend does not trust: JSON 503 before any switch", async () => {
     const res = await refusal(connect(`wss://127.0.0.1:${tlsGw.gateway.port}/untrusted`, { ca: ca.cert }));
     expect(res.status).toBe(503);
