@@ -7,6 +7,7 @@ import type { CompiledRule } from "../routing/compiled-rule.js";
 import type { Snapshot } from "../snapshot/snapshot.js";
 import type { UpstreamState } from "../upstream/upstream-state.js";
 import { normalizePath } from "../hygiene/normalize-path.js";
+import { REDACTED, redactQuery } from "../http/redact.js";
 import type { GatewayError } from "../http/gateway-error.js";
 import type { SecurityDeps } from "../identity/security-stage.js";
 import { explainRateLimit, explainSecurity } from "./explain-policies.js";
@@ -77,7 +78,8 @@ export async function explain(snapshot: Snapshot, input: ExplainInput, context: 
   const others = service === undefined ? ingress - candidates.length : ingress;
   const trail: Record<string, unknown> = {
     config: { version: snapshot.version, hash: snapshot.hash },
-    request: { method: req.method, host, port, path: req.path, query: req.query, headers: Object.fromEntries(headers.entries()) },
+    // Explain output is pasted into tickets and chats: credentials never appear in it.
+    request: { method: req.method, host, port, path: req.path, query: redactQuery(req.query, snapshot.credentials.params), headers: Object.fromEntries([...headers.entries()].map(([k, v]) => [k, snapshot.credentials.headers.has(k) ? REDACTED : v])) },
     routing: {
       ...(service !== undefined ? { service: meshFacts(service.service, candidates, port, snapshot) } : {}),
       considered,

@@ -4,6 +4,7 @@ import { HeaderList } from "./header-list.js";
 export const ERROR_STATUS = {
   bad_request: 400,
   request_not_forwardable: 400,
+  multiple_credentials: 400,
   unauthenticated: 401,
   jwt_missing: 401,
   jwt_malformed: 401,

@@ -5,6 +5,7 @@ import type { SecurityPolicy } from "./security-policy.js";
 import type { CompiledSecurity } from "./compiled-security.js";
 import type { Located } from "../policy/located.js";
 import { attachmentLookup, type AttachableRoute } from "../policy/attachment.js";
+import { DEFAULT_CREDENTIAL_HEADERS, DEFAULT_CREDENTIAL_PARAMS, type CredentialNames } from "../http/redact.js";
 
 export type SecurityLookup<R extends AttachableRoute = AttachableRoute> = (route: R, ruleName: string | undefined) => CompiledSecurity | null;
 
@@ -17,17 +18,24 @@ export interface SecurityCompilation<R extends AttachableRoute = AttachableRoute
   /** The compiled form of each policy (Service-targeted ones are looked up here). */
   readonly byPolicy: ReadonlyMap<Located<SecurityPolicy>, CompiledSecurity>;
   readonly identityHeaders: ReadonlySet<string>;
+  /** Query parameters and headers that carry credentials here (the defaults and every extractFrom): logs redact them. */
+  readonly credentials: CredentialNames;
 }
 
 export function compileSecurity<R extends AttachableRoute>(policies: readonly Located<SecurityPolicy>[], routes: readonly Located<R>[], issues: PolicyIssue[], gatewaysOf?: (route: R) => ReadonlySet<string> | null): SecurityCompilation<R> {
   const find = attachmentLookup("SecurityPolicy", policies, routes, issues, { gatewayWide: true, ...(gatewaysOf ? { gatewaysOf } : {}) });
   const compiled = new Map<Located<SecurityPolicy>, CompiledSecurity>();
   const identityHeaders = new Set(DEFAULT_IDENTITY_HEADERS);
+  const credentials = { params: new Set(DEFAULT_CREDENTIAL_PARAMS), headers: new Set(DEFAULT_CREDENTIAL_HEADERS) };
   for (const p of policies) {
     const spec = p.doc.spec;
     compiled.set(p, compileSecurityPolicy(p.doc));
     for (const name of Object.values(spec.upstreamHeaders)) if (name !== null) identityHeaders.add(name);
     for (const provider of spec.jwt?.providers ?? []) for (const { header } of provider.claimToHeaders) identityHeaders.add(header);
+    for (const from of [...(spec.jwt?.providers ?? []).map((p) => p.extractFrom), spec.apiKey?.extractFrom]) {
+      for (const name of from?.params ?? []) credentials.params.add(name.toLowerCase());
+      for (const h of from?.headers ?? []) credentials.headers.add(h.name);
+    }
   }
   return {
     lookup: (route, ruleName) => {
@@ -37,6 +45,7 @@ export function compileSecurity<R extends AttachableRoute>(policies: readonly Lo
     all: [...compiled.values()],
     byPolicy: compiled,
     identityHeaders,
+    credentials,
   };
 }
 

@@ -63,5 +63,38 @@ export function findCredential(req: GatewayRequest, from: ExtractFrom): FoundCre
   return null;
 }
 
+/**
+ * Every place in `from` that holds a value in this request, described for an error message
+ * ("header authorization", "cookie session", "query parameter access_token"). A credential sent
+ * in two places is ambiguous (RFC 6750 §2: a client MUST NOT use more than one method): which
+ * one was verified, and which one does the upstream read?
+ */
+export function credentialLocations(req: GatewayRequest, from: ExtractFrom): string[] {
+  const out: string[] = [];
+  for (const h of from.headers) {
+    const raw = req.headers.get(h.name);
+    if (raw !== undefined && (h.valuePrefix === "" || raw.slice(0, h.valuePrefix.length).toLowerCase() === h.valuePrefix.toLowerCase())) out.push(`header ${h.name}`);
+  }
+  if (from.cookies.length > 0) {
+    const cookie = req.headers.getJoined("cookie");
+    if (cookie !== undefined) {
+      const names = new Set(cookie.split(";").map((p) => p.trim().split("=", 1)[0]!));
+      for (const name of from.cookies) if (names.has(name)) out.push(`cookie ${name}`);
+    }
+  }
+  // The substring test keeps the common request (no such parameter) from parsing its query.
+  const params = from.params.filter((name) => req.query.includes(name));
+  if (params.length > 0) {
+    const query = new URLSearchParams(req.query);
+    for (const name of params) if (query.has(name)) out.push(`query parameter ${name}`);
+  }
+  return out;
+}
+
+/** `from` plus query parameters a client may put a credential in whatever the policy reads (RFC 6750's access_token). */
+export function withWellKnownParams(from: ExtractFrom, params: readonly string[]): ExtractFrom {
+  return { ...from, params: [...from.params, ...params.filter((p) => !from.params.includes(p))] };
+}
+
 export const BEARER: ExtractFrom = { headers: [{ name: "authorization", valuePrefix: "Bearer " }], cookies: [], params: [] };
 export const API_KEY_HEADER: ExtractFrom = { headers: [{ name: "x-api-key", valuePrefix: "" }], cookies: [], params: [] };

@@ -3,7 +3,8 @@ import type { GatewayRequest } from "../http/exchange.js";
 import { GatewayError } from "../http/gateway-error.js";
 import type { AuthorizationDecision } from "./authorization.js";
 import { ApiKeyChecker, type ApiKeyStore } from "./api-keys.js";
-import { API_KEY_HEADER, BEARER, findCredential, type FoundCredential } from "./credential.js";
+import { API_KEY_HEADER, BEARER, credentialLocations, findCredential, withWellKnownParams, type FoundCredential } from "./credential.js";
+import type { ExtractFrom } from "./security-policy.js";
 import type { JwksRegistry } from "./jwks-registry.js";
 import { JwtVerifier, claimValue } from "./jwt-verifier.js";
 import { certificateIdentity, combinePrincipal } from "./principal.js";
@@ -30,6 +31,9 @@ export interface SecurityResult {
 export class SecurityStage {
   private readonly jwt: JwtVerifier | null;
   private readonly apiKeys: ApiKeyChecker | null;
+  /** Per provider: where it reads a token, and everywhere a token for it would be looked for when counting places. */
+  private readonly jwtPlaces: readonly { readonly name: string; readonly from: ExtractFrom; readonly anywhere: ExtractFrom }[];
+  private readonly keyPlaces: { readonly from: ExtractFrom; readonly anywhere: ExtractFrom } | null;
 
   constructor(
     private readonly security: CompiledSecurity,
@@ -38,6 +42,12 @@ export class SecurityStage {
     const { jwt, apiKey } = security.spec;
     this.jwt = jwt ? new JwtVerifier(jwt.providers, deps.jwks, deps.now) : null;
     this.apiKeys = apiKey ? new ApiKeyChecker(apiKey, deps.apiKeyStore, deps.now) : null;
+    this.jwtPlaces = (jwt?.providers ?? []).map((p) => {
+      const from = p.extractFrom ?? BEARER;
+      return { name: p.name, from, anywhere: withWellKnownParams(from, ["access_token"]) };
+    });
+    const keyFrom = apiKey?.extractFrom ?? API_KEY_HEADER;
+    this.keyPlaces = apiKey ? { from: keyFrom, anywhere: withWellKnownParams(keyFrom, ["api_key"]) } : null;
   }
 
   prefetch(): void {
@@ -71,8 +81,9 @@ export class SecurityStage {
 
     let consumer: Principal["consumer"] = null;
     if (spec.apiKey) {
-      const key = findCredential(req, spec.apiKey.extractFrom ?? API_KEY_HEADER);
+      const key = findCredential(req, this.keyPlaces!.from);
       if (key !== null) {
+        onePlace(req, this.keyPlaces!.anywhere, "the API key");
         key.remove();
         const entry = await this.apiKeys!.check(key.value).catch((err: unknown) => {
           throw withChallenge(err, `ApiKey realm="meshgate"`);
@@ -100,9 +111,11 @@ export class SecurityStage {
 
   /** The first configured location holding a token, across this policy's providers. */
   private token(req: GatewayRequest): FoundCredential | null {
-    for (const p of this.security.spec.jwt!.providers) {
-      const found = findCredential(req, p.extractFrom ?? BEARER);
-      if (found !== null) return found;
+    for (const p of this.jwtPlaces) {
+      const found = findCredential(req, p.from);
+      if (found === null) continue;
+      onePlace(req, p.anywhere, `JWT provider ${p.name}`);
+      return found;
     }
     return null;
   }
@@ -122,6 +135,12 @@ export class SecurityStage {
     if (peer !== null) throw new GatewayError("client_certificate_invalid", `client certificate was not accepted: ${peer.error ?? "not verified"}`, challenge);
     throw new GatewayError("client_certificate_required", "this route requires a client certificate", challenge);
   }
+}
+
+/** A credential in two places of one request is refused (400) before either is verified. */
+function onePlace(req: GatewayRequest, anywhere: ExtractFrom, what: string): void {
+  const places = credentialLocations(req, anywhere);
+  if (places.length > 1) throw new GatewayError("multiple_credentials", `credentials for ${what} in ${places.length} places (${places.join(", ")}): send exactly one`);
 }
 
 /** A 403 from authorization, carrying who was refused and by which rule (for logs and metrics). */

@@ -99,6 +99,7 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
     backends,
     warnings: issues,
     identityHeaders: security.identityHeaders,
+    credentials: security.credentials,
     securityPolicies: security.all,
     discoveredHostnames: discovered,
     documents,

@@ -1,4 +1,5 @@
 import type { PolicyIssue } from "../policy/issues.js";
+import type { CredentialNames } from "../http/redact.js";
 import type { RouteTable } from "../routing/route-table.js";
 import type { MeshOptions } from "../routing/mesh.js";
 import { CompiledBackend } from "../upstream/compiled-backend.js";
@@ -24,6 +25,8 @@ export interface Snapshot {
   readonly warnings: readonly PolicyIssue[];
   /** Identity headers the gateway writes: removed from every incoming request, whatever its route. */
   readonly identityHeaders: ReadonlySet<string>;
+  /** Query parameters and headers that carry credentials: the access log and explain redact them. */
+  readonly credentials: CredentialNames;
   /** Every SecurityPolicy in force, so key sets can be fetched as soon as the snapshot loads. */
   readonly securityPolicies: readonly CompiledSecurity[];
   /** Documents per source file (0 for an empty or comments-only file): reloads compare them to spot torn writes. */

@@ -1,4 +1,5 @@
 import type { RequestOutcome } from "./request-outcome.js";
+import { redactQuery } from "../http/redact.js";
 
 /**
  * One JSON object per request with the fields Envoy/Istio users look for. Never logs header
@@ -10,7 +11,8 @@ export function accessLogEntry(o: RequestOutcome, wallClockStart: number): Recor
     start_time: new Date(wallClockStart).toISOString(),
     method: req.method,
     authority: req.headers.get("host") ?? req.host,
-    path: req.path + req.query,
+    // A credential in the query (one no policy read, or one forwarded) never reaches the log.
+    path: req.path + redactQuery(req.query, o.snapshot.credentials.params),
     protocol: "HTTP/1.1",
     response_code: o.response.status,
     response_flags: o.flags,
