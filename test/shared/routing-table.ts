@@ -105,6 +105,55 @@ spec:
   rules: [{ matches: [{ path: { value: /who } }], backendRefs: [${ref("host-wildcard")}] }]
 `,
     },
+    {
+      // East-west (GAMMA): routes whose parent is a Service, read from the authority; the gateway's namespace is "default".
+      name: "mesh.yaml",
+      text: `apiVersion: meshgate.dev/v1alpha1
+kind: Backend
+metadata: { name: details }
+spec: { endpoints: [{ url: "${upstreamOrigin}" }] }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: reviews }
+spec:
+  parentRefs: [{ group: "", kind: Service, name: reviews }]
+  hostnames: [narrows-nothing.example]
+  rules:
+    - matches: [{ path: { value: /r } }]
+      backendRefs: [${ref("mesh-reviews")}]
+    - matches: [{ path: { value: /moved } }]
+      filters: [{ type: RequestRedirect, requestRedirect: { path: { type: ReplaceFullPath, replaceFullPath: /new-place } } }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: reviews-for-others, namespace: other }
+spec:
+  parentRefs: [{ group: "", kind: Service, name: reviews, namespace: default }]
+  rules: [{ backendRefs: [${ref("consumer-of-other", "echo")}] }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: details-9080 }
+spec:
+  parentRefs: [{ group: "", kind: Service, name: details, port: 9080 }]
+  rules: [{ backendRefs: [${ref("details-9080", "details")}] }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: ratings, namespace: shop }
+spec:
+  parentRefs: [{ group: "", kind: Service, name: ratings }]
+  rules: [{ backendRefs: [{ name: echo, namespace: default }] }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: ratings-for-default }
+spec:
+  parentRefs: [{ group: "", kind: Service, name: ratings, namespace: shop }]
+  rules: [{ backendRefs: [${ref("ratings-consumer")}] }]
+`,
+    },
   ];
 }
 
@@ -143,6 +192,17 @@ export const ROUTING_CASES: readonly RoutingCase[] = [
   { name: "regex query match", url: "http://any.test/rq?id=123x", expect: { status: 200, routedTo: "regex-query" } },
   { name: "ReDoS query ([0-9]+)+x with 40 digits answers at once", url: `http://any.test/rq?id=${"1".repeat(40)}!`, expect: { status: 404, errorCode: "no_route" } },
   { name: "no route answers 404", url: "http://any.test/nowhere", expect: { status: 404, errorCode: "no_route" } },
+  { name: "mesh: a bare Service name takes the Service's route", url: "http://reviews/r", expect: { status: 200, routedTo: "mesh-reviews" } },
+  { name: "mesh: S.N.svc.cluster.local takes it too", url: "http://reviews.default.svc.cluster.local/r", expect: { status: 200, routedTo: "mesh-reviews" } },
+  { name: "mesh: hostnames on a mesh route narrow nothing", url: "http://narrows-nothing.example/r", expect: { status: 404, errorCode: "no_route" } },
+  { name: "mesh: a Service with routes refuses what none matches (no ingress catch-all)", url: "http://reviews.default/shop/x", expect: { status: 404, errorCode: "no_route" } },
+  { name: "mesh: a Service no route claims goes to its Backend unchanged", url: "http://echo/shop/x?a=1", expect: { status: 200, upstreamUrl: "/shop/x?a=1", upstreamHeaders: { "x-routed-to": null } } },
+  { name: "mesh: a parentRef port claims that port", url: "http://details:9080/d", expect: { status: 200, routedTo: "details-9080" } },
+  { name: "mesh: other ports of that Service take the default route", url: "http://details/d", expect: { status: 200, upstreamUrl: "/d", upstreamHeaders: { "x-routed-to": null } } },
+  { name: "mesh: a consumer route of the gateway's namespace wins over the producer route", url: "http://ratings.shop/x", expect: { status: 200, routedTo: "ratings-consumer" } },
+  { name: "mesh: a redirect keeps the port the caller addressed", url: "http://reviews:8080/moved?x=1", expect: { status: 302, responseHeaders: { location: "http://reviews:8080/new-place?x=1" } } },
+  { name: "mesh: a redirect of a portless authority adds no port", url: "http://reviews/moved", expect: { status: 302, responseHeaders: { location: "http://reviews/new-place" } } },
+  { name: "mesh: an authority only resembling a Service is ingress traffic", url: "http://reviews.default.svc.example.com/shop/x", expect: { status: 200, routedTo: "shop-prefix" } },
 ];
 
 /** Checks one response against a case; returns the problems (empty = pass). */
