@@ -9,10 +9,13 @@ export function explainSummary(trail: Readonly<Record<string, unknown>>): string
   const considered = list(record(trail.routing).considered).map(record);
   const matched = considered.find((c) => c.result === "matched");
   const lines: [string, string][] = [["request", `${text(request.method)} ${text(request.host)}${request.port ? `:${text(request.port)}` : ""}${text(request.path)}${text(request.query)}  (config ${text(config.version)})`]];
+  // East-west: the Service the authority named, and what serves it on that port.
+  const service = record(record(trail.routing).service);
+  if (service.name !== undefined) lines.push(["service", `${text(service.name)} port ${text(service.port)}: ${text(service.servedBy)}`]);
   if (matched === undefined) {
     lines.push(["route", considered.length === 0 ? `none: no route serves host ${text(request.host)}` : `none of the ${considered.length} rule(s) for this host matched (--json shows why each did not)`]);
   } else {
-    lines.push(["route", `${text(matched.route)}, rule ${text(matched.rule)} (${matchText(matched)})`]);
+    lines.push(["route", `${text(matched.route)}, rule ${text(matched.rule)} (${matchText(matched)})${matched.mesh !== undefined ? `, ${text(matched.mesh)}` : ""}`]);
   }
   const balance = record(trail.balance);
   const refs = list(balance.backendRefs).map(record);

@@ -6,6 +6,7 @@ import { readPolicyDir } from "../runtime/node/policy-dir.js";
 import { JwksRegistry } from "../identity/jwks-registry.js";
 import { nodeJwksFetcher } from "../runtime/node/jwks-fetcher.js";
 import { explainSummary } from "./explain-summary.js";
+import { meshFlags } from "./mesh-flags.js";
 
 export const EXPLAIN_OPTIONS = {
   policies: { type: "string" },
@@ -13,6 +14,8 @@ export const EXPLAIN_OPTIONS = {
   from: { type: "string" },
   host: { type: "string" },
   json: { type: "boolean", default: false },
+  namespace: { type: "string" },
+  "cluster-domain": { type: "string" },
 } as const;
 
 /** `meshgate explain --policies DIR [METHOD] (URL | PATH --host HOST) [-H 'name: value' ...]`: the decision, offline. */
@@ -32,7 +35,8 @@ export async function explainCommand(argv: string[]): Promise<number> {
   if (values.host !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === "host")) headers.host = values.host;
   const sources = await readPolicyDir(values.policies);
   try {
-    const snapshot = await compileSnapshot(sources, { location: values.policies, files: sources.map((s) => s.name) });
+    // As the gateway would read the authority: the namespace it runs in names bare Services and picks consumer routes.
+    const snapshot = await compileSnapshot(sources, { location: values.policies, files: sources.map((s) => s.name) }, undefined, { mesh: meshFlags(values) });
     const trail = await explain(snapshot, { method, url, headers, ...(values.from ? { clientAddress: values.from } : {}) }, { security: { jwks: new JwksRegistry(nodeJwksFetcher), apiKeyStore: null, now: Date.now } });
     process.stdout.write(values.json ? `${JSON.stringify(trail, null, 2)}\n` : explainSummary(trail));
     return 0;
