@@ -18,7 +18,13 @@ export class ServicePorts {
 
   private readonly discovered = new Map<string, CompiledBackend>();
 
-  constructor(services: readonly Located<Service>[], backends: readonly Located<Backend>[], private readonly discovery: ServiceDiscovery | null = null) {
+  constructor(
+    services: readonly Located<Service>[],
+    backends: readonly Located<Backend>[],
+    private readonly discovery: ServiceDiscovery | null = null,
+    /** The settings a discovered Service gets (its BackendTrafficPolicy / BackendTLSPolicy). */
+    private readonly discoveredDoc: (base: Backend) => Backend = (base) => base,
+  ) {
     for (const s of services) this.services.set(`${s.doc.metadata.namespace}/${s.doc.metadata.name}`, s.doc);
     for (const b of backends) this.docs.set(`${b.doc.metadata.namespace}/${b.doc.metadata.name}`, b.doc);
   }
@@ -71,7 +77,7 @@ export class ServicePorts {
       const [namespace, name] = [key.slice(0, slash), key.slice(slash + 1)];
       const live = this.discovery.watch(serviceHostname(this.discovery, namespace, name));
       const view = { targetPort: listed === null ? chosen : targetPortOf(listed), appProtocol: listed?.appProtocol ?? null };
-      this.discovered.set(id, (backend = discoveredBackend(defaultBackendDoc(namespace, name), view, live)));
+      this.discovered.set(id, (backend = discoveredBackend(this.discoveredDoc(defaultBackendDoc(namespace, name)), view, live)));
     }
     return backend;
   }

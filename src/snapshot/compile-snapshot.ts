@@ -22,6 +22,7 @@ import { defaultRoute } from "../routing/default-route.js";
 import { warnOverlaps } from "../routing/route-overlap.js";
 
 const NO_GATEWAYS: ReadonlySet<string> = new Set();
+import { BackendPolicies } from "./backend-policies.js";
 
 /**
  * Policy sources into an immutable Snapshot: parse, validate, resolve, compile.
@@ -47,10 +48,14 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
   const parsed = parseSources(sources);
   const set = validateDocuments(parsed.documents);
   const issues = [...parsed.issues, ...set.issues, ...bindingIssues(set.backends, options.serviceBindings ?? "allow")];
+  const exists = knownServices(set);
+  // BackendTrafficPolicy / BackendTLSPolicy settings of each Service, folded into its Backend.
+  const backendPolicies = new BackendPolicies(set, exists, issues);
+  const backendDocs = set.backends.map((b) => backendPolicies.apply(b));
   if (issues.some((i) => i.severity === "error")) throw new PolicyError(issues);
 
   const backends = new Map<string, CompiledBackend>();
-  for (const b of set.backends) {
+  for (const b of backendDocs) {
     const compiled = compileBackend(b.doc);
     backends.set(compiled.key, compiled);
   }
@@ -63,8 +68,8 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
   const security = compileSecurity(set.securityPolicies, set.routes, issues, gatewaysOf);
   const rateLimit = compileRateLimits(set.rateLimitPolicies, set.routes, issues, gatewaysOf);
   const discovery = options.discovery ?? null;
-  const services = new ServicePorts(set.services, set.backends, discovery);
-  const destination = destinationLookup(set, security.byPolicy, knownServices(set), issues);
+  const services = new ServicePorts(set.services, backendDocs, discovery, (doc) => backendPolicies.forDiscovered(doc));
+  const destination = destinationLookup(set, security.byPolicy, exists, issues);
   for (const route of set.routes) {
     const hostnames = attachments.get(route.doc)?.hostnames ?? [];
     const meshes = meshParents(route, mesh, issues);

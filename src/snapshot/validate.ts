@@ -9,6 +9,8 @@ import { rateLimitPolicySchema, type RateLimitPolicy } from "../ratelimit/rate-l
 import { securityPolicySchema, type SecurityPolicy } from "../identity/security-policy.js";
 import { trafficPolicySchema, type TrafficPolicy } from "../resilience/traffic-policy.js";
 import { serviceSchema, type Service } from "../upstream/service.js";
+import { backendTrafficPolicySchema, type BackendTrafficPolicy } from "../upstream/backend-traffic-policy.js";
+import { backendTlsPolicySchema, configMapSchema, type BackendTLSPolicy, type ConfigMap } from "../upstream/backend-tls-policy.js";
 import { Located } from "../policy/located.js";
 import { zodIssuesToPolicy } from "../policy/zod-issues.js";
 
@@ -22,6 +24,11 @@ export interface PolicySet {
   readonly rateLimitPolicies: readonly Located<RateLimitPolicy>[];
   /** Kubernetes `v1 Service` documents: read for their ports (port, targetPort, appProtocol). */
   readonly services: readonly Located<Service>[];
+  /** Backend settings written for a Service (meshgate BackendTrafficPolicy, Gateway API BackendTLSPolicy). */
+  readonly backendTrafficPolicies: readonly Located<BackendTrafficPolicy>[];
+  readonly backendTlsPolicies: readonly Located<BackendTLSPolicy>[];
+  /** Kubernetes ConfigMaps: read only where a BackendTLSPolicy names one. */
+  readonly configMaps: readonly Located<ConfigMap>[];
   readonly issues: readonly PolicyIssue[];
 }
 
@@ -43,7 +50,7 @@ const IGNORED_KINDS = new Set([`${API_GATEWAY}/GatewayClass`, "gateway.networkin
  */
 export function validateDocuments(documents: readonly RawDocument[]): PolicySet {
   const issues: PolicyIssue[] = [];
-  const set = { gateways: [] as Located<Gateway>[], routes: [] as Located<HTTPRoute>[], backends: [] as Located<Backend>[], trafficPolicies: [] as Located<TrafficPolicy>[], securityPolicies: [] as Located<SecurityPolicy>[], rateLimitPolicies: [] as Located<RateLimitPolicy>[], services: [] as Located<Service>[] };
+  const set = { gateways: [] as Located<Gateway>[], routes: [] as Located<HTTPRoute>[], backends: [] as Located<Backend>[], trafficPolicies: [] as Located<TrafficPolicy>[], securityPolicies: [] as Located<SecurityPolicy>[], rateLimitPolicies: [] as Located<RateLimitPolicy>[], services: [] as Located<Service>[], backendTrafficPolicies: [] as Located<BackendTrafficPolicy>[], backendTlsPolicies: [] as Located<BackendTLSPolicy>[], configMaps: [] as Located<ConfigMap>[] };
   // One entry per kind: its schema, and where its validated documents go.
   const kinds = new Map<string, (value: unknown, at: { file: string; index: number }) => { metadata: { namespace: string; name: string } } | null>([
     [`${API_GATEWAY}/HTTPRoute`, (v, at) => keep(set.routes, check(httpRouteSchema, v, at, issues), at)],
@@ -53,6 +60,9 @@ export function validateDocuments(documents: readonly RawDocument[]): PolicySet 
     [`${API_MESHGATE}/SecurityPolicy`, (v, at) => keep(set.securityPolicies, check(securityPolicySchema, v, at, issues), at)],
     [`${API_MESHGATE}/RateLimitPolicy`, (v, at) => keep(set.rateLimitPolicies, check(rateLimitPolicySchema, v, at, issues), at)],
     ["v1/Service", (v, at) => keep(set.services, check(serviceSchema, v, at, issues), at)],
+    ["v1/ConfigMap", (v, at) => keep(set.configMaps, check(configMapSchema, v, at, issues), at)],
+    [`${API_MESHGATE}/BackendTrafficPolicy`, (v, at) => keep(set.backendTrafficPolicies, check(backendTrafficPolicySchema, v, at, issues), at)],
+    [`${API_GATEWAY}/BackendTLSPolicy`, (v, at) => keep(set.backendTlsPolicies, check(backendTlsPolicySchema, v, at, issues), at)],
   ]);
   const seen = new Map<string, RawDocument>();
   // Kubernetes kinds meshgate has no use for (Deployment, ServiceAccount, …): one info line per kind.
@@ -91,7 +101,7 @@ export function validateDocuments(documents: readonly RawDocument[]): PolicySet 
       continue;
     }
     if (accept === undefined) {
-      issues.push({ ...at, severity: "error", path: ["kind"], message: `unknown kind ${kind} in ${apiVersion} (known: ${API_GATEWAY} HTTPRoute and Gateway, ${API_MESHGATE} Backend, TrafficPolicy, SecurityPolicy and RateLimitPolicy, v1 Service)` });
+      issues.push({ ...at, severity: "error", path: ["kind"], message: `unknown kind ${kind} in ${apiVersion} (known: ${API_GATEWAY} HTTPRoute, Gateway and BackendTLSPolicy, ${API_MESHGATE} Backend, TrafficPolicy, SecurityPolicy, RateLimitPolicy and BackendTrafficPolicy, v1 Service and ConfigMap)` });
       continue;
     }
     // Duplicates are checked before the document is kept, so the first definition wins.

@@ -1,6 +1,7 @@
 import { GatewayError, isLocalFault } from "../http/gateway-error.js";
 import type { GatewayRequest } from "../http/exchange.js";
 import type { CompiledBackend, CompiledEndpoint } from "./compiled-backend.js";
+import { hashPoint } from "./hash-point.js";
 import type { ForwardPolicy } from "./forward-policy.js";
 import { chooseEndpoint } from "./balancer.js";
 import type { AttemptOutcome } from "../resilience/outlier.js";
@@ -39,7 +40,9 @@ export interface AttemptContext {
 export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expose?: (abort: (reason: GatewayError) => void) => void): Promise<AttemptResult> {
   const { req, rule, backend, state } = ctx;
   const clock = state.clock;
-  const endpoint = chooseEndpoint(backend, state.health.backend(backend.key), clock.now(), ctx.random, ctx.tried);
+  // Consistent hashing picks the first endpoint by the request's key; retries go elsewhere as usual.
+  const point = backend.hashOn == null || ctx.tried.size > 0 ? null : hashPoint(backend.hashOn, req);
+  const endpoint = chooseEndpoint(backend, state.health.backend(backend.key), clock.now(), point === null ? ctx.random : () => point, ctx.tried);
   if (endpoint === null) return { kind: "failure", error: new GatewayError("upstream_unavailable", `backend ${backend.key} has no endpoints`), cause: "other", endpoint: null };
   ctx.tried.add(endpoint.origin);
 

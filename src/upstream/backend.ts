@@ -55,6 +55,58 @@ const servicePortSchema = strictObject({
   protocol: z.literal("TCP").default("TCP"),
 });
 
+/**
+ * How a backend is reached and protected: TLS, connection limits, timeouts, circuit breaker,
+ * outlier detection, health checks, load balancing. A Backend writes them for itself; a
+ * BackendTrafficPolicy writes them for a Service (backend-traffic-policy.ts).
+ */
+export const BACKEND_SETTINGS = {
+  tls: tlsSchema.optional(),
+  /** Connections to each endpoint (applied by the transport; HTTP/2 transports count streams). */
+  connection: strictObject({
+    /** Per endpoint; beyond it requests wait for a connection, up to the pending limit, then 503 backend_overloaded. */
+    maxConnections: z.number().int().min(1).max(100_000).optional(),
+    /** Requests waiting for a connection per endpoint. Default: circuitBreaker.maxPendingRequests when set, else 1024. */
+    maxPendingRequests: z.number().int().min(0).max(1_000_000).optional(),
+    maxRequestsPerConnection: z.number().int().min(1).max(1_000_000).optional(),
+    connectTimeout: durationAtMost(300_000).optional(),
+    /** An unused pooled connection is closed after this long. */
+    idleTimeout: durationAtMost(3_600_000).optional(),
+    /** Older name of idleTimeout. */
+    keepAliveTimeout: durationAtMost(3_600_000).optional(),
+  })
+    .refine((c) => c.idleTimeout === undefined || c.keepAliveTimeout === undefined, { message: "give idleTimeout or its older name keepAliveTimeout, not both", path: ["keepAliveTimeout"] })
+    .optional(),
+  /** Per-attempt upstream timeouts; "0s" turns one off. */
+  timeouts: strictObject({
+    /** From sending the request until the response headers arrive. */
+    responseHeaders: durationAtMost(3_600_000).optional(),
+    /** Longest silence between two pieces of the response body. */
+    streamIdle: durationAtMost(3_600_000).optional(),
+  }).optional(),
+  /** Concurrent requests to the whole Backend; over the limit requests queue (maxPendingRequests) or get 503. */
+  circuitBreaker: strictObject({ maxRequests: z.number().int().min(1).max(1_000_000).default(1024), maxPendingRequests: z.number().int().min(0).max(1_000_000).default(0) }).optional(),
+  outlierDetection: strictObject({
+      consecutive5xx: z.number().int().min(1).max(10_000).default(5),
+      consecutiveGatewayErrors: z.number().int().min(1).max(10_000).default(3),
+      baseEjectionTime: durationAtMost(86_400_000).default(30_000),
+      maxEjectionTime: durationAtMost(86_400_000).default(300_000),
+      maxEjectionPercent: z.number().int().min(0).max(100).default(50),
+    })
+    .optional(),
+  healthCheck: strictObject({ path: z.string().startsWith("/").default("/healthz"), interval: durationAtMost(3_600_000).default(5_000), timeout: durationAtMost(60_000).default(1_000), healthyThreshold: z.number().int().min(1).max(100).default(2), unhealthyThreshold: z.number().int().min(1).max(100).default(3) })
+    .optional(),
+  /** How an endpoint is chosen: weighted random (default), or a hash of a header or cookie (the same value, the same endpoint while it is healthy). */
+  loadBalancer: strictObject({
+      type: z.enum(["Random", "ConsistentHash"]).default("Random"),
+      consistentHash: strictObject({ header: z.string().min(1).max(256).regex(/^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/, { message: "must be a valid HTTP header name" }).transform((h) => h.toLowerCase()).optional(), cookie: z.string().min(1).max(256).optional() })
+        .refine((c) => (c.header === undefined) !== (c.cookie === undefined), { message: "consistentHash needs exactly one of header or cookie" })
+        .optional(),
+    })
+    .refine((l) => (l.type === "ConsistentHash") === (l.consistentHash !== undefined), { message: "type ConsistentHash takes consistentHash (and only it does)", path: ["consistentHash"] })
+    .optional(),
+};
+
 export const backendSchema = strictObject({
   apiVersion: z.literal("meshgate.dev/v1alpha1"),
   kind: z.literal("Backend"),
@@ -65,41 +117,7 @@ export const backendSchema = strictObject({
     appProtocol: appProtocolSchema.optional(),
     /** Per-port protocol and target port, for backendRefs that name a `port`. */
     ports: z.array(servicePortSchema).max(64).optional(),
-    tls: tlsSchema.optional(),
-    /** Connections to each endpoint (applied by the transport; HTTP/2 transports count streams). */
-    connection: strictObject({
-      /** Per endpoint; beyond it requests wait for a connection, up to the pending limit, then 503 backend_overloaded. */
-      maxConnections: z.number().int().min(1).max(100_000).optional(),
-      /** Requests waiting for a connection per endpoint. Default: circuitBreaker.maxPendingRequests when set, else 1024. */
-      maxPendingRequests: z.number().int().min(0).max(1_000_000).optional(),
-      maxRequestsPerConnection: z.number().int().min(1).max(1_000_000).optional(),
-      connectTimeout: durationAtMost(300_000).optional(),
-      /** An unused pooled connection is closed after this long. */
-      idleTimeout: durationAtMost(3_600_000).optional(),
-      /** Older name of idleTimeout. */
-      keepAliveTimeout: durationAtMost(3_600_000).optional(),
-    })
-      .refine((c) => c.idleTimeout === undefined || c.keepAliveTimeout === undefined, { message: "give idleTimeout or its older name keepAliveTimeout, not both", path: ["keepAliveTimeout"] })
-      .optional(),
-    /** Per-attempt upstream timeouts; "0s" turns one off. */
-    timeouts: strictObject({
-      /** From sending the request until the response headers arrive. */
-      responseHeaders: durationAtMost(3_600_000).optional(),
-      /** Longest silence between two pieces of the response body. */
-      streamIdle: durationAtMost(3_600_000).optional(),
-    }).optional(),
-    /** Concurrent requests to the whole Backend; over the limit requests queue (maxPendingRequests) or get 503. */
-    circuitBreaker: strictObject({ maxRequests: z.number().int().min(1).max(1_000_000).default(1024), maxPendingRequests: z.number().int().min(0).max(1_000_000).default(0) }).optional(),
-    outlierDetection: strictObject({
-        consecutive5xx: z.number().int().min(1).max(10_000).default(5),
-        consecutiveGatewayErrors: z.number().int().min(1).max(10_000).default(3),
-        baseEjectionTime: durationAtMost(86_400_000).default(30_000),
-        maxEjectionTime: durationAtMost(86_400_000).default(300_000),
-        maxEjectionPercent: z.number().int().min(0).max(100).default(50),
-      })
-      .optional(),
-    healthCheck: strictObject({ path: z.string().startsWith("/").default("/healthz"), interval: durationAtMost(3_600_000).default(5_000), timeout: durationAtMost(60_000).default(1_000), healthyThreshold: z.number().int().min(1).max(100).default(2), unhealthyThreshold: z.number().int().min(1).max(100).default(3) })
-      .optional(),
+    ...BACKEND_SETTINGS,
   }).superRefine((spec, ctx) => {
     spec.endpoints.forEach((e, i) => {
       const scheme = e.url !== undefined && URL.canParse(e.url) ? new URL(e.url).protocol : null;

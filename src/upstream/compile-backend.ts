@@ -1,5 +1,6 @@
 import type { CompiledBackend, CompiledEndpoint, PriorityLevel } from "./compiled-backend.js";
 import type { Backend } from "./backend.js";
+import type { HashKey } from "./hash-point.js";
 import { GATEWAY_ERROR_DEFAULTS } from "../resilience/outlier.js";
 import { weightedChoice } from "./weighted.js";
 import { DEFAULT_CONNECTION, type ConnectionPolicy } from "./transport.js";
@@ -80,6 +81,7 @@ export function compileBackend(backend: Backend, port?: ServicePortView): Compil
     timeouts: { responseHeadersMs: t?.responseHeaders ?? DEFAULT_TIMEOUTS.responseHeadersMs, streamIdleMs: t?.streamIdle ?? DEFAULT_TIMEOUTS.streamIdleMs },
     explicitTimeouts: { responseHeaders: t?.responseHeaders !== undefined, streamIdle: t?.streamIdle !== undefined },
     appProtocol: port?.appProtocol ?? backend.spec.appProtocol ?? null,
+    hashOn: hashOf(backend),
     protocol: upstreamProtocol(port?.appProtocol ?? backend.spec.appProtocol),
     healthCheck: hc ? { path: hc.path, intervalMs: hc.interval, timeoutMs: hc.timeout, healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold } : null,
   };
@@ -94,4 +96,9 @@ export function levelsOf(endpoints: readonly CompiledEndpoint[]): PriorityLevel[
       return { priority, endpoints: members, totalWeight: members.reduce((s, e) => s + e.weight, 0) };
     })
     .filter((l) => l.totalWeight > 0);
+}
+
+function hashOf(backend: Backend): HashKey | null {
+  const ch = backend.spec.loadBalancer?.consistentHash;
+  return ch === undefined ? null : { header: ch.header ?? null, cookie: ch.cookie ?? null };
 }

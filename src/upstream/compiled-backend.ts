@@ -1,4 +1,5 @@
 import type { WeightedChoice } from "./weighted.js";
+import type { HashKey } from "./hash-point.js";
 import type { OutlierPolicy } from "../resilience/outlier.js";
 import type { BreakerLimits } from "../resilience/circuit-breaker.js";
 import type { ConnectionPolicy, UpstreamTls } from "./transport.js";
@@ -45,6 +46,8 @@ export interface CompiledBackend {
   readonly connection: ConnectionPolicy;
   /** Per-attempt timeouts with the defaults filled in; 0 = none. */
   readonly timeouts: { readonly responseHeadersMs: number; readonly streamIdleMs: number };
+  /** loadBalancer ConsistentHash: the endpoint is chosen by a hash of this header or cookie; null/absent = weighted random. */
+  readonly hashOn?: HashKey | null;
   /** Kubernetes appProtocol: of the Service port the backendRef named (v1 Service or Backend `ports`), else the Backend's; or null. */
   readonly appProtocol?: string | null;
   /** What the transport speaks to the endpoints: `upstreamProtocol(appProtocol)`, or HTTP/2 for a GRPCRoute's refs. */

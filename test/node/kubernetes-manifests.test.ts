@@ -101,10 +101,10 @@ describe("Kubernetes manifests beside the routes", () => {
 
   it("skips other Kubernetes kinds with one info line per kind, and reads v1beta1 HTTPRoute as v1", async () => {
     const { warnings } = await config();
-    expect(warnings.filter((w) => w.includes("not a meshgate kind"))).toEqual([
+    expect(warnings.filter((w) => w.includes("; skipped ("))).toEqual([
       "k8s.yaml:document#2: kind: info: v1 ServiceAccount is not a meshgate kind; skipped (1 document)",
       "k8s.yaml:document#3: kind: info: apps/v1 Deployment is not a meshgate kind; skipped (2 documents)",
-      "k8s.yaml:document#5: kind: info: v1 ConfigMap is not a meshgate kind; skipped (1 document)",
+      "k8s.yaml:document#5: kind: info: v1 ConfigMap is read only where a BackendTLSPolicy names it; skipped (1 document)",
     ]);
   });
 
