@@ -13,9 +13,10 @@ const EVERYTHING = compileMatch({ path: { type: "PathPrefix", value: "/" }, head
  * the mesh were not present"): every request its authority names goes, unchanged, to the Backend
  * named like the Service. A plain compiled rule, so hygiene, telemetry, forwarding and the
  * Service's own resilience settings and Service-targeted policies apply as on any route; no
- * filters, no route policies.
+ * filters, no route policies. `port`: the one Service port it serves (a DNS-discovered Service
+ * has a backend per port); null = every port.
  */
-export function defaultRoute(backend: CompiledBackend, namespace: string, name: string, options: MeshOptions, ctx: Pick<RuleContext, "destination">): RouteEntry {
+export function defaultRoute(backend: CompiledBackend, namespace: string, name: string, options: MeshOptions, ctx: Pick<RuleContext, "destination">, port: number | null = null): RouteEntry {
   const service = `${namespace}/${name}`;
   const own: ForwardPolicy = { id: `${service}/default-route`, requestTimeoutMs: null, backendTimeoutMs: null, retry: null, hedge: null };
   const ref: CompiledBackendRef = { key: service, destination: destinationOf(service, ctx, own, null), weight: 1, backend, requestFilters: [], responseFilters: [] };
@@ -43,5 +44,5 @@ export function defaultRoute(backend: CompiledBackend, namespace: string, name: 
     rateLimit: null,
   };
   const host = serviceHost(namespace, name, options);
-  return { rule, hostPattern: host, ...EVERYTHING, age: { created: "", key: service, rule: 0, match: 0 }, mesh: { service, host, role: "default", port: null, parent: -1 } };
+  return { rule, hostPattern: host, ...EVERYTHING, age: { created: "", key: service, rule: 0, match: 0 }, mesh: { service, host, role: "default", port, parent: -1 } };
 }

@@ -20,18 +20,25 @@ export class ServiceRoutes {
     private readonly ports: ReadonlyMap<number, PathIndexedEntries>,
     /** Every other port: routes whose parentRef names no port. */
     private readonly anyPort: PathIndexedEntries | null,
-    readonly fallback: RouteEntry | null,
+    /** Default routes: for any port (key null), or one per Service port (DNS-discovered Services). */
+    private readonly fallbacks: ReadonlyMap<number | null, RouteEntry>,
   ) {}
+
+  /** The default route on `port`, if the Service has one there. */
+  fallback(port: number | null): RouteEntry | null {
+    return this.fallbacks.get(port ?? NO_PORT) ?? this.fallbacks.get(null) ?? null;
+  }
 
   match(req: GatewayRequest, query: { params?: URLSearchParams }): RouteEntry | null {
     const group = this.ports.get(req.hostPort ?? NO_PORT) ?? this.anyPort;
-    return group === null ? this.fallback : group.match(req, query);
+    return group === null ? this.fallback(req.hostPort) : group.match(req, query);
   }
 
   /** The ordered entries that may apply on `port` (explain shows them). */
   candidates(port: number | null): readonly RouteEntry[] {
     const group = this.ports.get(port ?? NO_PORT) ?? this.anyPort;
-    return group === null ? (this.fallback === null ? [] : [this.fallback]) : group.entries;
+    const fallback = this.fallback(port);
+    return group === null ? (fallback === null ? [] : [fallback]) : group.entries;
   }
 }
 
@@ -41,25 +48,25 @@ export class ServiceRoutes {
  * ServiceRoutes, so a request pays one map lookup whatever form its caller used.
  */
 export function meshTable(entries: readonly RouteEntry[], options: MeshOptions): Map<string, ServiceRoutes> {
-  const byService = new Map<string, { routes: RouteEntry[]; fallback: RouteEntry | null }>();
+  const byService = new Map<string, { routes: RouteEntry[]; fallbacks: Map<number | null, RouteEntry> }>();
   for (const e of entries) {
     const mesh = e.mesh;
     if (mesh === undefined) continue;
     let s = byService.get(mesh.service);
-    if (s === undefined) byService.set(mesh.service, (s = { routes: [], fallback: null }));
-    if (mesh.role === "default") s.fallback = e;
+    if (s === undefined) byService.set(mesh.service, (s = { routes: [], fallbacks: new Map() }));
+    if (mesh.role === "default") s.fallbacks.set(mesh.port, e);
     else s.routes.push(e);
   }
   const out = new Map<string, ServiceRoutes>();
-  for (const [service, { routes, fallback }] of byService) {
+  for (const [service, { routes, fallbacks }] of byService) {
     const slash = service.indexOf("/");
-    const table = serviceRoutes(service, routes, fallback);
+    const table = serviceRoutes(service, routes, fallbacks);
     for (const host of serviceAuthorities(service.slice(0, slash), service.slice(slash + 1), options)) out.set(host, table);
   }
   return out;
 }
 
-function serviceRoutes(service: string, routes: readonly RouteEntry[], fallback: RouteEntry | null): ServiceRoutes {
+function serviceRoutes(service: string, routes: readonly RouteEntry[], fallback: ReadonlyMap<number | null, RouteEntry>): ServiceRoutes {
   const consumer = routes.filter((e) => e.mesh!.role === "consumer");
   const producer = routes.filter((e) => e.mesh!.role === "producer");
   // The routes that claim `port` (null: ports no parentRef names): consumer routes, if any claim it, else producer routes.

@@ -83,6 +83,17 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
     const compiled = backends.get(`${namespace}/${name}`);
     if (compiled !== undefined && isServiceName(name) && isServiceName(namespace)) entries.push(defaultRoute(compiled, namespace, name, mesh, { destination }));
   }
+  // With DNS discovery, Services this configuration names but has no Backend for get a default route per known port.
+  if (discovery !== null) {
+    for (const [key, ports] of discoverablePorts(set, backends)) {
+      const [namespace, name] = [key.slice(0, key.indexOf("/")), key.slice(key.indexOf("/") + 1)];
+      if (!isServiceName(name) || !isServiceName(namespace)) continue;
+      for (const port of ports) {
+        const found = services.discover(key, port);
+        if (found !== null && typeof found !== "string") entries.push(defaultRoute(found, namespace, name, mesh, { destination }, port));
+      }
+    }
+  }
   if (set.gateways.length === 0) warnOverlaps(set.routes, issues);
   // Endpoints that took a Service's targetPort are endpoints too: health checks and pools see them.
   for (const [key, variant] of services.extraBackends()) {
@@ -123,6 +134,38 @@ function bindingIssues(backends: PolicySet["backends"], mode: "allow" | "warn" |
         : `service binding ${e.binding} works on Cloudflare Workers only; meshgate serve on Node refuses this Backend`;
       out.push({ file: b.file, index: b.index, severity: mode === "refuse" ? "error" : "warning", path: ["spec", "endpoints", i, "binding"], message });
     });
+  }
+  return out;
+}
+
+/**
+ * Services a discovering gateway can default-route to: those named by a Service document, a
+ * backendRef or a mesh parentRef but described by no Backend, each with the ports known for it
+ * (the Service document's, else the ports refs name, else 80). Only names the configuration
+ * gives are resolved: a client's Host never starts a DNS lookup.
+ */
+function discoverablePorts(set: PolicySet, backends: ReadonlyMap<string, CompiledBackend>): Map<string, Set<number>> {
+  const out = new Map<string, Set<number>>();
+  const add = (key: string, port: number | undefined) => {
+    if (backends.has(key)) return;
+    let ports = out.get(key);
+    if (ports === undefined) out.set(key, (ports = new Set()));
+    if (port !== undefined) ports.add(port);
+  };
+  for (const s of set.services) for (const p of s.doc.spec.ports) add(`${s.doc.metadata.namespace}/${s.doc.metadata.name}`, p.port);
+  for (const s of set.services) add(`${s.doc.metadata.namespace}/${s.doc.metadata.name}`, undefined);
+  for (const r of set.routes) {
+    const ns = r.doc.metadata.namespace;
+    for (const rule of r.doc.spec.rules) for (const ref of rule.backendRefs) if (ref.group === "" && ref.kind === "Service") add(`${ref.namespace ?? ns}/${ref.name}`, ref.port);
+    for (const p of r.doc.spec.parentRefs) if ((p.group ?? "") === "" && p.kind === "Service") add(`${p.namespace ?? ns}/${p.name}`, p.port);
+  }
+  const documented = new Set(set.services.filter((s) => s.doc.spec.ports.length > 0).map((s) => `${s.doc.metadata.namespace}/${s.doc.metadata.name}`));
+  for (const [key, ports] of out) {
+    // A Service document's ports are the Service's ports; refs to others are warned about where they are.
+    if (documented.has(key)) {
+      const service = set.services.find((s) => `${s.doc.metadata.namespace}/${s.doc.metadata.name}` === key)!;
+      out.set(key, new Set(service.doc.spec.ports.map((p) => p.port)));
+    } else if (ports.size === 0) ports.add(80);
   }
   return out;
 }

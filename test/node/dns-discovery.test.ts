@@ -4,6 +4,7 @@ import { DnsDiscovery, normalizeServer } from "../../src/runtime/node/dns-discov
 import type { LogLevel } from "../../src/runtime/node/log.js";
 import { startDnsmasq, type TestDns } from "../support/dnsmasq.js";
 import { freePort } from "../support/free-port.js";
+import { sendWithHost } from "../support/send-with-host.js";
 import { backendYaml, startTestGateway, type TestGateway } from "../support/gateway.js";
 import { startCliGateway } from "../support/cli-gateway.js";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -107,6 +108,18 @@ describe("serve --service-discovery dns", () => {
     expect(await addressOf("/portless")).toBe("status 500");
     const warnings = ((await (await fetch(`${gw.adminUrl}/config`)).json()) as { warnings: string[] }).warnings;
     expect(warnings.some((w) => w.endsWith("spec.rules[0].backendRefs[0].port: warning: backendRef to Service default/reviews needs a port: DNS discovery finds addresses, not ports; its share of traffic answers 500"))).toBe(true);
+  });
+
+  it("gives a discovered Service the mesh default route on each port the configuration knows for it", async () => {
+    const viaHost = async (url: string) => {
+      const res = await sendWithHost(gw.url, url, "GET", {});
+      return res.status === 200 ? res.headers.get("x-address") : `status ${res.status}`;
+    };
+    expect(await viaHost("http://mapped.default.svc.cluster.local:9080/any")).toBe("127.0.0.3"); // Service document: 9080 → targetPort
+    expect(await viaHost(`http://reviews:${port}/x`)).toBe("127.0.0.2"); // the port a backendRef names
+    expect(await viaHost("http://reviews.default:1234/x")).toBe("status 404"); // a port nobody named
+    expect(await viaHost("http://unknown.default.svc.cluster.local/x")).toBe("status 404"); // a client's Host never starts a lookup
+    expect((await discoveryView()).map((d) => d.hostname)).not.toContain(`unknown.${SUFFIX}`);
   });
 
   it("follows records that change, without a reload", async () => {
