@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { bursting, failing, hanging, healthy, refusing, resetting, type ChaosServer } from "../support/chaos-upstreams.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { until } from "../support/cli-gateway.js";
 
 const servers: ChaosServer[] = [];
 const gateways: TestGateway[] = [];
@@ -143,7 +144,9 @@ describe("multi-cluster failover", () => {
 
     [a1, a2] = (await Promise.all(ports.map((p) => healthy("cluster-a", 0, p)))) as [ChaosServer, ChaosServer];
     servers.push(a1, a2);
-    await new Promise((r) => setTimeout(r, 1_100)); // ejection time passes
+    // Ejection time grows with each ejection (base × n): on a slow run cluster A's endpoints may
+    // have been re-probed and re-ejected while B served, so wait for A's first answer, not for 1 s.
+    await until(async () => (await run(gw, 1, 1))[0]!.upstream === "cluster-a", 15_000, "cluster A serving again after its ejection");
     expect(await share(100)).toBe(0);
   });
 });
