@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { StartupError } from "../runtime/node/startup-error.js";
 
 /** The Bookinfo services the demo policies point at, each on its own loopback port. */
 export const DEMO_SERVICES = [
@@ -13,7 +14,7 @@ export const DEMO_SERVICES = [
 
 /** Starts one small JSON service per entry; each echoes who answered and what it received. */
 export async function startDemoUpstreams(host = "127.0.0.1", portOffset = 0): Promise<{ servers: Server[]; close(): Promise<void> }> {
-  const servers = await Promise.all(
+  const started = await Promise.allSettled(
     DEMO_SERVICES.map(
       (svc) =>
         new Promise<Server>((resolve, reject) => {
@@ -32,15 +33,25 @@ export async function startDemoUpstreams(host = "127.0.0.1", portOffset = 0): Pr
             res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "x-served-by": `${svc.name}-${svc.version}` });
             res.end(body);
           });
-          server.once("error", reject);
+          server.once("error", (err: NodeJS.ErrnoException) => reject(new StartupError(demoPortMessage(err, `${svc.name}-${svc.version}`, host, svc.port + portOffset))));
           server.listen(svc.port + portOffset, host, () => resolve(server));
         }),
     ),
   );
-  return {
-    servers,
-    close: () => Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => undefined),
-  };
+  const servers = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  const close = () => Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => undefined);
+  const failed = started.find((r) => r.status === "rejected");
+  if (failed !== undefined) {
+    // The ones that did bind would keep the process alive.
+    await close();
+    throw failed.reason;
+  }
+  return { servers, close };
+}
+
+function demoPortMessage(err: NodeJS.ErrnoException, service: string, host: string, port: number): string {
+  const why = err.code === "EADDRINUSE" ? "the port is already in use (another npm start or meshgate demo?); stop what listens there" : err.message;
+  return `cannot listen on ${host}:${port} for the demo upstream ${service}: ${why} (the demo policies expect ports ${DEMO_SERVICES[0].port}-${DEMO_SERVICES[DEMO_SERVICES.length - 1]!.port})`;
 }
 
 export function portOf(server: Server): number {

@@ -13,13 +13,16 @@ export const DEMO_OPTIONS = {
 
 export async function demoCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: DEMO_OPTIONS, strict: true });
+  const port = parsePort(values.port, "port");
+  const adminPort = parsePort(values["admin-port"], "admin-port");
   const upstreams = await startDemoUpstreams();
-  const gateway = await startNodeGateway({
-    policies: values.policies,
-    port: parsePort(values.port, "port"),
-    adminPort: parsePort(values["admin-port"], "admin-port"),
-    host: values.host,
-  });
+  let gateway;
+  try {
+    gateway = await startNodeGateway({ policies: values.policies, port, adminPort, host: values.host });
+  } catch (err) {
+    await upstreams.close();
+    throw err;
+  }
   process.stdout.write(
     [
       `meshgate demo: gateway http://127.0.0.1:${gateway.port}, admin http://127.0.0.1:${gateway.adminPort}`,

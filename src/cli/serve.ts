@@ -55,6 +55,7 @@ export const SERVE_OPTIONS = {
   "dns-server": { type: "string" },
   namespace: { type: "string" },
   "cluster-domain": { type: "string" },
+  "wait-for-config": { type: "string" },
 } as const;
 
 export function parsePort(text: string, flag: string): number {
@@ -73,7 +74,7 @@ type ServeValues = ReturnType<typeof parseArgs<{ args: string[]; options: typeof
 
 /** `meshgate serve`: runs until SIGTERM/SIGINT, then drains and exits 0. */
 export async function serveCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: SERVE_OPTIONS, strict: true });
+  const { values } = parseArgs({ args: argv.map(bareWaitFlag), options: SERVE_OPTIONS, strict: true });
   if (!values.policies === !values.store) throw new Error("serve needs --policies DIR or --store URL (one of them)");
   const workers = parseWorkers(values.workers);
   const mesh = meshFlags(values); // checked before any worker forks
@@ -90,9 +91,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
 }
 
 async function serveOne(values: ServeValues, inWorker: boolean, mesh: MeshOptions, graceMs: number): Promise<number> {
-  const gateway = await startNodeGateway({
+  // Every flag is checked before anything is opened: a bad flag must not leave a Redis client behind.
+  const settings = {
     mesh,
-    ...(values.policies ? { policies: values.policies } : { store: configStore(values.store!, values.prefix) }),
     port: parsePort(values.port, "port"),
     // A worker's own admin API is private to the primary, which serves the one admin endpoint.
     adminPort: inWorker ? 0 : parsePort(values["admin-port"], "admin-port"),
@@ -118,10 +119,32 @@ async function serveOne(values: ServeValues, inWorker: boolean, mesh: MeshOption
     ...discoveryOptions(values["service-discovery"], values["dns-server"]),
     ...tlsOptions(values),
     ...(values["path-reject"] !== undefined ? { pathNormalization: parsePathRejections(values["path-reject"]) } : {}),
-    ...keyStoreOptions(values["key-store"] ?? (values.store?.startsWith("redis") ? values.store : undefined), values.prefix),
     ...(values["ratelimit-local-keys"] !== undefined ? { rateLimitLocalKeys: parseCount(values["ratelimit-local-keys"], "ratelimit-local-keys", 1, 10_000_000) } : {}),
-    ...rateLimitStoreOptions(values["ratelimit-store"] ?? (values.store?.startsWith("redis") ? values.store : undefined), values.prefix),
-  });
+    ...(values["wait-for-config"] !== undefined ? { waitForConfigMs: parseWait(values["wait-for-config"]) } : {}),
+  };
+  const redisDefault = values.store?.startsWith("redis") ? values.store : undefined;
+  const keyStoreUrl = redisUrl(values["key-store"] ?? redisDefault, "key-store");
+  const rateLimitUrl = redisUrl(values["ratelimit-store"] ?? redisDefault, "ratelimit-store");
+  // From here on the gateway owns what is opened, and closes all of it if its start fails.
+  const opened: { close?(): Promise<void> }[] = [];
+  const open = <T extends { close?(): Promise<void> }>(make: () => T): T => {
+    const r = make();
+    opened.push(r);
+    return r;
+  };
+  let gateway: NodeGateway;
+  try {
+    gateway = await startNodeGateway({
+      ...settings,
+      ...(values.policies ? { policies: values.policies } : { store: open(() => configStore(values.store!, values.prefix)) }),
+      ...(keyStoreUrl !== undefined ? { apiKeyStore: open(() => new RedisApiKeyStore(keyStoreUrl, values.prefix ?? "meshgate")) } : {}),
+      ...(rateLimitUrl !== undefined ? { rateLimitStore: open(() => new RedisLimiterStore(rateLimitUrl, values.prefix ?? "meshgate")) } : {}),
+    });
+  } catch (err) {
+    // startNodeGateway closes what it was given; this also covers a constructor that threw before it (closing twice is harmless).
+    await Promise.all(opened.map((r) => r.close?.().catch(() => undefined)));
+    throw err;
+  }
   if (inWorker) reportReady(gateway.adminPort);
   await untilSignal(gateway, undefined, graceMs);
   return 0;
@@ -147,6 +170,24 @@ export function shutdownGrace(text: string | undefined): number {
     throw new Error(`--shutdown-grace must be a duration such as 8s or 500ms, got "${text}"`);
   }
   if (ms > 3_600_000) throw new Error(`--shutdown-grace must be at most 1h, got "${text}"`);
+  return ms;
+}
+
+/** parseArgs has no optional values: a bare --wait-for-config becomes --wait-for-config= (no deadline). */
+function bareWaitFlag(arg: string): string {
+  return arg === "--wait-for-config" ? "--wait-for-config=" : arg;
+}
+
+/** --wait-for-config[=DURATION]: how long to wait for a first config; "" (bare flag) = no deadline (0). */
+export function parseWait(text: string): number {
+  if (text === "") return 0;
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch {
+    throw new Error(`--wait-for-config takes a duration such as 30s or 5m (or nothing: wait as long as it takes), got "${text}"`);
+  }
+  if (ms === 0) throw new Error("--wait-for-config=0s would not wait at all; leave the flag out, or give a duration such as 30s");
   return ms;
 }
 
@@ -242,14 +283,8 @@ function tlsOptions(values: { "tls-cert"?: string | undefined; "tls-key"?: strin
   return { tls: { ...load(), reload: load } };
 }
 
-function keyStoreOptions(url: string | undefined, prefix: string | undefined): { apiKeyStore?: RedisApiKeyStore } {
-  if (url === undefined) return {};
-  if (!url.startsWith("redis://") && !url.startsWith("rediss://")) throw new Error(`--key-store must be a redis:// URL, got "${url}"`);
-  return { apiKeyStore: new RedisApiKeyStore(url, prefix ?? "meshgate") };
-}
-
-function rateLimitStoreOptions(url: string | undefined, prefix: string | undefined): { rateLimitStore?: RedisLimiterStore } {
-  if (url === undefined) return {};
-  if (!url.startsWith("redis://") && !url.startsWith("rediss://")) throw new Error(`--ratelimit-store must be a redis:// URL, got "${url}"`);
-  return { rateLimitStore: new RedisLimiterStore(url, prefix ?? "meshgate") };
+function redisUrl(url: string | undefined, flag: string): string | undefined {
+  if (url === undefined) return undefined;
+  if (!url.startsWith("redis://") && !url.startsWith("rediss://")) throw new Error(`--${flag} must be a redis:// URL, got "${url}"`);
+  return url;
 }

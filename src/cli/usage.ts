@@ -11,6 +11,7 @@ export const COMMANDS = {
     summary: "serve policies from a directory or a published store; SIGTERM drains and exits 0",
     synopsis: [
       "meshgate serve (--policies DIR | --store redis://HOST:PORT | --store file:PATH) [--prefix meshgate]",
+      "               [--wait-for-config[=DURATION]]",
       "               [--port 8080] [--admin-port 9901] [--host 127.0.0.1] [--admin-host 127.0.0.1] [--admin-token-file FILE]",
       "               [--trusted-proxies CIDR,...] [--no-watch] [--allow-empty-reload]",
       "               [--access-log stdout|off|PATH] [--otlp-endpoint URL] [--istio-metrics]",

@@ -15,6 +15,8 @@ export type BundleRefresh =
  */
 export class BundleReloader {
   private lastText: string | null = null;
+  /** Why lastText was refused, or null when it is the config in force. */
+  private lastRefusal: { readonly message: string; readonly refused: boolean } | null = null;
   private running: Promise<BundleRefresh> | null = null;
 
   constructor(
@@ -31,23 +33,33 @@ export class BundleReloader {
   private async run(): Promise<BundleRefresh> {
     const text = await this.store.readCurrent();
     if (text === null) return { kind: "empty" };
-    if (text === this.lastText) return { kind: "unchanged" };
+    if (text === this.lastText) {
+      // Read back fine: an error since (the store was unreachable) is over, unless this very
+      // bundle is the one that was refused.
+      if (this.lastRefusal === null) this.holder.clearFailure();
+      else if (this.holder.lastFailure?.message !== this.lastRefusal.message) this.holder.recordFailure(this.lastRefusal.message, this.lastRefusal.refused);
+      return { kind: "unchanged" };
+    }
     this.lastText = text;
+    this.lastRefusal = null;
     let bundle;
     try {
       bundle = await decodeBundle(text);
     } catch (err) {
       const reason = err instanceof BundleError ? err.reason : (err as Error).message;
-      this.holder.recordFailure(`bundle from ${this.store.description} refused: ${reason}`);
+      this.lastRefusal = { message: this.holder.recordFailure(`bundle from ${this.store.description} refused: ${reason}`).message, refused: false };
       return { kind: "rejected", reason, refused: false };
     }
     const regression = this.regression(bundle);
     if (regression !== null) {
-      this.holder.recordFailure(regression, true);
+      this.lastRefusal = { message: this.holder.recordFailure(regression, true).message, refused: true };
       return { kind: "rejected", reason: regression, refused: true };
     }
     const result = await this.holder.load(bundle.sources, { location: this.store.description, files: bundle.sources.map((s) => s.name) }, String(bundle.version));
-    if (!result.ok) return { kind: "rejected", reason: `version ${bundle.version}: ${result.failure.message}`, refused: false };
+    if (!result.ok) {
+      this.lastRefusal = { message: result.failure.message, refused: result.failure.refused };
+      return { kind: "rejected", reason: `version ${bundle.version}: ${result.failure.message}`, refused: false };
+    }
     return { kind: "loaded", result };
   }
 

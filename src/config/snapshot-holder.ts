@@ -71,6 +71,12 @@ export class SnapshotHolder {
     return this.snapshot !== null && (await this.hashOf(sources)) === this.snapshot.hash;
   }
 
+  /** The source read back as the config in force (after an outage or a reverted edit): no error any more. */
+  clearFailure(): void {
+    this.failure = null;
+    this.failedAttempt = null;
+  }
+
   async load(sources: readonly PolicySource[], source: SnapshotSource, version?: string): Promise<ReloadResult> {
     // Unchanged sources cost a hash, never a parse and compile: the watcher's poll re-reads often.
     const current = this.snapshot;

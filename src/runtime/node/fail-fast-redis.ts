@@ -6,7 +6,7 @@ import { Redis } from "ioredis";
  * requests piling up behind a reconnect; it keeps reconnecting in the background.
  */
 export function failFastRedis(url: string): Redis {
-  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: (n) => Math.min(50 * n, 1_000) });
+  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: (n) => Math.min(50 * n, 1_000), disconnectTimeout: 300 });
   redis.on("error", () => undefined);
   void redis.connect().catch(() => undefined);
   return redis;

@@ -7,7 +7,7 @@ import { createAdaptorServer } from "@hono/node-server";
 import { adminApp } from "../../admin/admin-app.js";
 import type { ConfigStore } from "../../config/config-store.js";
 import { SnapshotHolder } from "../../config/snapshot-holder.js";
-import { GatewayError } from "../../http/gateway-error.js";
+import { GatewayError, errorBody } from "../../http/gateway-error.js";
 import { createPipeline } from "../../pipeline.js";
 import type { Snapshot } from "../../snapshot/snapshot.js";
 import { GatewayMetrics } from "../../telemetry/gateway-metrics.js";
@@ -19,7 +19,9 @@ import { nodeHandler, writeError } from "./node-handler.js";
 import { upgradeHandler } from "./upgrade-handler.js";
 import { withUpgrades } from "./upgrade-upstream.js";
 import { watchPolicyDir, type DirWatcher } from "./dir-watcher.js";
-import { dirReloader, storeReloader } from "./reloaders.js";
+import { dirReloader, storeReloader, type ReloadProblem } from "./reloaders.js";
+import { firstConfigError, listenError } from "./startup-error.js";
+import { formatDuration } from "../../policy/duration.js";
 import { UndiciTransport } from "./undici-transport.js";
 import { HealthChecker } from "./health-checker.js";
 import { UpstreamState } from "../../upstream/upstream-state.js";
@@ -85,6 +87,11 @@ export interface NodeGatewayOptions {
   readonly rateLimitStore?: LimiterStore & { close?(): Promise<void> };
   /** Buckets the in-process rate-limit store holds (default 100,000); live buckets are never evicted. */
   readonly rateLimitLocalKeys?: number;
+  /**
+   * No config at start (store down or empty, directory missing, policies invalid): retry for this
+   * long (0: forever) with /ready 503 and the data plane 503 no_config, instead of failing at once.
+   */
+  readonly waitForConfigMs?: number;
   /** Per-key API key lookups (`apiKey.keyStore: true` policies). */
   readonly apiKeyStore?: ApiKeyStore & { close?(): Promise<void> };
   /** `dns`: Services without a Backend document are found by DNS (`S.N.svc.<cluster-domain>`). Default off. */
@@ -125,20 +132,40 @@ export interface NodeGateway {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Starts the data plane and the admin API on Node; rejects when the initial policies are invalid. */
+/**
+ * Starts the data plane and the admin API on Node. Rejects (with a StartupError saying what to do)
+ * when a listener cannot bind or no first config can be loaded, after closing everything the
+ * start opened, the stores it was given included: a half-started gateway must not keep the
+ * process alive (a Redis client reconnecting forever, a listener, a watcher).
+ */
 export async function startNodeGateway(options: NodeGatewayOptions): Promise<NodeGateway> {
+  const opened: (() => unknown)[] = [];
+  for (const resource of [options.store, options.apiKeyStore, options.rateLimitStore]) if (resource?.close) opened.push(() => resource.close!());
+  try {
+    return await startGateway(options, opened);
+  } catch (err) {
+    for (const close of opened.reverse()) await Promise.resolve().then(close).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The start itself; everything it opens is pushed on `opened` (closed in reverse if it fails). */
+async function startGateway(options: NodeGatewayOptions, opened: (() => unknown)[]): Promise<NodeGateway> {
+  const startedAt = Date.now();
   const log = options.logger ?? jsonLogger();
   const host = options.host ?? "127.0.0.1";
   const metrics = new GatewayMetrics({ istio: options.istioMetrics === true });
   const transport = withUpgrades(new UndiciTransport());
   const upstreams = new UpstreamState(systemClock);
   const healthChecker = new HealthChecker(upstreams.health);
+  opened.push(() => transport.close(), () => healthChecker.stop());
   // Discovered addresses change between reloads: pools and health checks follow them.
   const discovery = options.serviceDiscovery === "dns" ? dnsDiscovery({ ...options.dnsTimings, ...(options.dnsServer !== undefined ? { server: options.dnsServer } : {}), ...(options.discoveryDomain !== undefined || options.mesh !== undefined ? { clusterDomain: options.discoveryDomain ?? options.mesh!.clusterDomain } : {}) }, log, metrics.registry, () => {
     if (!holder.ready) return;
     transport.retain(originsOf(holder.current()));
     healthChecker.apply(holder.current());
   }) : null;
+  if (discovery !== null) opened.push(() => discovery.close());
   // Files can be caught half-written; a published bundle is whole by construction.
   const holder = new SnapshotHolder({ refuseEmptyReload: !options.store && options.allowEmptyReload !== true, compile: { discovery, serviceBindings: "refuse", ...(options.mesh ? { mesh: options.mesh } : {}) } });
   let draining = false;
@@ -168,11 +195,6 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
       }
     }
   });
-  await reload();
-  if (!holder.ready) {
-    await options.store?.close?.();
-    throw new Error(holder.lastFailure?.message ?? `no configuration could be loaded from ${options.store?.description ?? options.policies}`);
-  }
 
   metrics.watchUpstreams(upstreams);
   const connectionsDropped = metrics.registry.register(new Counter("meshgate_downstream_connections_dropped_total", "Client connections closed on arrival because --max-connections were open."));
@@ -181,6 +203,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const tracer = options.otlpEndpoint ? new OtlpExporter({ endpoint: options.otlpEndpoint, onError: (err) => log("warn", "span export failed", { error: String(err) }) }) : null;
   const flushTimer = tracer ? setInterval(() => void tracer.flush(), 1_000) : null;
   flushTimer?.unref();
+  if (flushTimer) opened.push(() => clearInterval(flushTimer));
   const pipeline = createPipeline({
     snapshot: () => holder.current(),
     transport,
@@ -201,8 +224,8 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     ...(options.untrustedTraceparent !== undefined ? { untrustedTraceparent: options.untrustedTraceparent } : {}),
   });
 
+  // The first config (loaded once the listeners are up) is prepared on its swap like any other.
   prepare = (s) => pipeline.prepare(s);
-  pipeline.prepare(holder.current());
 
   const limits = { ...CONNECTION_DEFAULTS, ...options.connections };
   const serverOptions = {
@@ -236,12 +259,26 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     const body = JSON.stringify({ error: { code: e.code, message: e.message } });
     socket.end(`HTTP/1.1 ${e.status} ${STATUS_TEXT[e.status] ?? "Bad Request"}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   });
-  await listen(front, options.port, host);
+  await listen(front, options.port, host).catch((err: NodeJS.ErrnoException) => {
+    throw listenError(err, tls ? "HTTPS traffic" : "traffic", host, options.port, { port: "--port", host: "--host" });
+  });
+  // The front socket closes once every connection it handed to the HTTP/1.1 and HTTP/2 servers is gone.
+  opened.push(() => {
+    server.closeAllConnections();
+    server.close(() => undefined);
+    for (const session of h2.sessions) session.destroy();
+    return closeServer(front);
+  });
   const tlsTimer = tls?.reload ? watchTls(front as TlsServer, tls, log) : null;
+  if (tlsTimer) opened.push(() => clearInterval(tlsTimer));
   const port = (front.address() as AddressInfo).port;
   const handler = nodeHandler(pipeline, { scheme: tls ? "https" : "http", listenerPort: port });
   const handleH2 = h2Handler(pipeline, { scheme: tls ? "https" : "http", listenerPort: port, maxHeaderListSize: options.http2?.maxHeaderListSize ?? HTTP2_DEFAULTS.maxHeaderListSize });
   h2.server.on("request", (req, res) => {
+    if (!holder.ready) {
+      res.writeHead(503, { "content-type": "application/json" }).end(errorBody(new GatewayError("no_config", "no configuration loaded yet")));
+      return;
+    }
     try {
       handleH2(req, res);
     } catch (err) {
@@ -251,6 +288,8 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   });
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (draining) res.shouldKeepAlive = false;
+    // Listening before the first config (--wait-for-config): refuse, as /ready says.
+    if (!holder.ready) return writeError(res, new GatewayError("no_config", "no configuration loaded yet"));
     try {
       handler(req, res);
     } catch (err) {
@@ -272,6 +311,10 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
       plainServer.emit("connection", socket);
     },
   });
+  opened.push(() => {
+    plainServer.closeAllConnections();
+    upgrades.closeAll();
+  });
   server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
     try {
       upgrades(req, socket, head);
@@ -283,17 +326,20 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
 
   const admin = createAdaptorServer({ fetch: adminApp({ ...(options.adminToken !== undefined ? { token: options.adminToken } : {}), holder, metrics: metrics.registry, gatewayMetrics: metrics, draining: () => draining, upstreams, ...(discovery !== null ? { discovery: () => discovery.status() } : {}), security: { jwks, apiKeyStore: options.apiKeyStore ?? null, now: Date.now } }).fetch }) as Server;
   const adminHost = options.adminHost ?? "127.0.0.1";
-  await listen(admin, options.adminPort, adminHost, options.adminExclusive ?? false);
+  await listen(admin, options.adminPort, adminHost, options.adminExclusive ?? false).catch((err: NodeJS.ErrnoException) => {
+    throw listenError(err, "the admin API", adminHost, options.adminPort, { port: "--admin-port", host: "--admin-host" });
+  });
+  opened.push(() => closeServer(admin));
   if (!isLoopback(adminHost) && options.adminToken === undefined) log("warn", `admin API on ${adminHost} without --admin-token-file: /config, /explain and /metrics are open to anyone who can reach it`);
   const pathWarning = options.pathNormalization ? pathRejectionWarning(options.pathNormalization) : null;
   if (pathWarning !== null) log("warn", `--path-reject: ${pathWarning}`);
   const adminPort = (admin.address() as AddressInfo).port;
 
   let watcher: DirWatcher | null = null;
-  let tail: Promise<void> = Promise.resolve();
-  let waiting: Promise<void> | null = null;
+  let tail: Promise<ReloadProblem | null> = Promise.resolve(null);
+  let waiting: Promise<ReloadProblem | null> | null = null;
   // One reload runs at a time and at most one waits behind it: it reads every change made so far.
-  const queueReload = (): Promise<void> => {
+  const queueReload = (): Promise<ReloadProblem | null> => {
     if (waiting !== null) return waiting;
     const next = tail.then(() => {
       waiting = null;
@@ -302,12 +348,19 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     waiting = tail = next;
     return next;
   };
+  // Listeners first: a port in use fails the start before any config is read, and with
+  // --wait-for-config /ready can answer 503 while the first config is awaited.
+  const first = await queueReload();
+  if (first !== null && options.waitForConfigMs === undefined) throw firstConfigError(first, null);
   if (options.watch !== false) {
     if (options.store?.watch) {
       const stop = options.store.watch(() => void queueReload());
       watcher = { close: stop };
     } else if (!options.store) watcher = watchPolicyDir(policyDir(options), () => void queueReload());
+    const w = watcher;
+    if (w) opened.push(() => w.close());
   }
+  if (first !== null) await waitForFirstConfig(first, options.waitForConfigMs ?? 0, () => queueReload());
 
   log("info", "meshgate listening", { host, port, adminHost, adminPort, config: options.store?.description ?? options.policies });
   return {
@@ -316,7 +369,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     holder,
     metrics,
     upstreams,
-    reload: () => queueReload(),
+    reload: async () => void (await queueReload()),
     async close(graceMs = 8_000) {
       draining = true;
       watcher?.close();
@@ -357,6 +410,46 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
       await options.rateLimitStore?.close?.();
     },
   };
+
+  /** --wait-for-config: retry every second, say so every 5 s, give up `waitMs` after the start began (0: never). */
+  function waitForFirstConfig(first: ReloadProblem, waitMs: number, retry: () => Promise<ReloadProblem | null>): Promise<void> {
+    const source = options.store?.description ?? options.policies;
+    let problem = first;
+    let stopped = false;
+    return new Promise<void>((resolve, reject) => {
+      const say = () => {
+        const left = waitMs > 0 ? `; giving up in ${Math.max(0, Math.ceil((startedAt + waitMs - Date.now()) / 1_000))}s` : "";
+        log("warn", `waiting for a first configuration (--wait-for-config): ${problem.problem.split("\n")[0]}; /ready answers 503 meanwhile${left}`, { source, waitedMs: Math.round(Date.now() - startedAt) });
+      };
+      const talk = setInterval(say, 5_000);
+      // A read can take seconds while a store is down: the deadline does not wait for it.
+      const deadline = waitMs > 0 ? setTimeout(() => stop(firstConfigError(problem, formatDuration(waitMs))), Math.max(0, startedAt + waitMs - Date.now())) : null;
+      const unsubscribe = holder.onSwap(() => stop(null));
+      const stop = (err: Error | null) => {
+        if (stopped) return;
+        stopped = true;
+        clearInterval(talk);
+        if (deadline) clearTimeout(deadline);
+        unsubscribe();
+        if (err) reject(err);
+        else resolve();
+      };
+      say();
+      void (async () => {
+        while (!stopped && !holder.ready) {
+          await new Promise((r) => setTimeout(r, 1_000));
+          if (stopped) return;
+          problem = (await retry()) ?? problem;
+        }
+        stop(null);
+      })();
+    });
+  }
+}
+
+function closeServer(server: { close(callback: () => void): unknown; closeAllConnections?(): void }): Promise<void> {
+  server.closeAllConnections?.();
+  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 function policyDir(options: NodeGatewayOptions): string {

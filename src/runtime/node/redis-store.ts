@@ -108,5 +108,8 @@ function redisOptions(): RedisOptions {
     connectTimeout: 2_000,
     commandTimeout: 2_000,
     retryStrategy: (times) => Math.min(100 * 2 ** times, 2_000),
+    // disconnect() arms a timer this long for the socket to close; a socket that was refused never
+    // reports closing again, so the timer (default 2 s) would hold a failed start's exit.
+    disconnectTimeout: 300,
   };
 }
