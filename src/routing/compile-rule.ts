@@ -152,6 +152,8 @@ export function destinationOf(service: string, ctx: Pick<RuleContext, "destinati
     backendTimeoutMs: own.backendTimeoutMs ?? t.perTryTimeoutMs,
     retry: own.retry ?? t.retry,
     hedge: own.hedge ?? t.hedge,
+    // A Service's sessionAffinity keeps a client on one of the Service's endpoints (Istio's consistentHash).
+    endpointHash: t.affinity,
   };
   return {
     service,

@@ -41,7 +41,8 @@ export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expo
   const { req, rule, backend, state } = ctx;
   const clock = state.clock;
   // Consistent hashing picks the first endpoint by the request's key; retries go elsewhere as usual.
-  const point = backend.hashOn == null || ctx.tried.size > 0 ? null : hashPoint(backend.hashOn, req);
+  const hashOn = backend.hashOn ?? ctx.rule.endpointHash ?? null;
+  const point = hashOn === null || ctx.tried.size > 0 ? null : hashPoint(hashOn, req);
   const endpoint = chooseEndpoint(backend, state.health.backend(backend.key), clock.now(), point === null ? ctx.random : () => point, ctx.tried);
   if (endpoint === null) return { kind: "failure", error: new GatewayError("upstream_unavailable", `backend ${backend.key} has no endpoints`), cause: "other", endpoint: null };
   ctx.tried.add(endpoint.origin);

@@ -1,4 +1,5 @@
 import type { HedgePolicy, RetryPolicy } from "../resilience/policies.js";
+import type { HashKey } from "./hash-point.js";
 
 /** What forwarding reads of a matched rule: its timeouts, retries and hedging (a CompiledRule is one). */
 export interface ForwardPolicy {
@@ -9,4 +10,6 @@ export interface ForwardPolicy {
   readonly backendTimeoutMs: number | null;
   readonly retry: RetryPolicy | null;
   readonly hedge: HedgePolicy | null;
+  /** A Service-targeted TrafficPolicy's sessionAffinity: the endpoint is chosen by this key's hash (unless the Backend sets its own loadBalancer). */
+  readonly endpointHash?: HashKey | null;
 }

@@ -4,6 +4,7 @@ import { startUpstream, type TestUpstream } from "../support/upstream.js";
 
 // Policies that follow a Service: they apply wherever the chosen backendRef is that Service.
 let reviews: TestUpstream, ratings: TestUpstream, details: TestUpstream;
+let pins: TestUpstream[];
 let gw: TestGateway;
 
 const route = (name: string, prefix: string, refs: string) => `apiVersion: gateway.networking.k8s.io/v1
@@ -42,6 +43,13 @@ spec:
 ---
 apiVersion: meshgate.dev/v1alpha1
 kind: TrafficPolicy
+metadata: { name: pinned-affinity }
+spec:
+  targetRefs: [{ kind: Service, name: pinned }]
+  sessionAffinity: { header: x-user }
+---
+apiVersion: meshgate.dev/v1alpha1
+kind: TrafficPolicy
 metadata: { name: ghost }
 spec:
   targetRefs: [{ group: "", kind: Service, name: nowhere }]
@@ -50,13 +58,15 @@ spec:
 
 beforeAll(async () => {
   [reviews, ratings, details] = (await Promise.all(["reviews", "ratings", "details"].map(startUpstream))) as [TestUpstream, TestUpstream, TestUpstream];
+  pins = await Promise.all(["p1", "p2", "p3"].map(startUpstream));
   gw = await startTestGateway({
-    "backends.yaml": [backendYaml("reviews", [reviews.url]), backendYaml("ratings", [ratings.url]), backendYaml("details", [details.url])].join("---\n"),
+    "backends.yaml": [backendYaml("reviews", [reviews.url]), backendYaml("ratings", [ratings.url]), backendYaml("details", [details.url]), backendYaml("pinned", pins.map((u) => u.url))].join("---\n"),
     "routes.yaml":
       route("reviews", "/reviews", "[{ name: reviews, port: 9080 }]") +
       route("ratings", "/ratings", "[{ name: ratings, port: 9080 }]") +
       route("details", "/details", "[{ name: details, port: 9080 }]") +
       route("guarded", "/guarded", "[{ name: reviews, port: 9080 }]") +
+      route("pinned", "/pinned", "[{ name: pinned, port: 9080 }]") +
       route("split", "/split", "[{ name: reviews, port: 9080, weight: 1 }, { name: ratings, port: 9080, weight: 1 }]"),
     "policies.yaml": policies,
   });
@@ -64,7 +74,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gw?.close();
-  await Promise.all([reviews, ratings, details].map((u) => u?.close()));
+  await Promise.all([reviews, ratings, details, ...(pins ?? [])].map((u) => u?.close()));
 });
 
 const get = (path: string, headers: Record<string, string> = {}) => fetch(`${gw.url}${path}`, { headers });
@@ -111,10 +121,21 @@ describe("Service-targeted policies", () => {
     expect(details.received.length).toBe(3);
   });
 
+  it("a Service's sessionAffinity keeps each client on one of the Service's endpoints", async () => {
+    const all = new Set<string | null>();
+    for (const user of ["ana", "bo", "cy", "dee", "eli", "fay", "gus", "hal"]) {
+      const seen = new Set<string | null>();
+      for (let i = 0; i < 6; i++) seen.add((await get("/pinned", { "x-user": user })).headers.get("x-upstream"));
+      expect(seen.size).toBe(1);
+      all.add([...seen][0]!);
+    }
+    expect(all.size).toBeGreaterThan(1);
+  });
+
   it("warns about a policy targeting a Service nobody names", async () => {
     const config = (await (await fetch(`${gw.adminUrl}/config`)).json()) as { warnings: string[] };
     expect(config.warnings.map((w) => w.replace(`${gw.dir}/`, ""))).toContain(
-      "policies.yaml:document#4: spec.targetRefs[0].name: warning: no Service default/nowhere (no Backend, Service document or reference names it); the policy applies to nothing there",
+      "policies.yaml:document#5: spec.targetRefs[0].name: warning: no Service default/nowhere (no Backend, Service document or reference names it); the policy applies to nothing there",
     );
   });
 });
