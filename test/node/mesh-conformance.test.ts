@@ -512,3 +512,80 @@ spec:
     }
   });
 });
+
+describe("a route with both Gateway and Service parents: each parent applies its own way", () => {
+  const both = `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: both, namespace: ${NS} }
+spec:
+  parentRefs: [{ name: edge }, { group: "", kind: Service, name: echo, port: 80 }]
+  hostnames: [shop.example.com]
+  rules:
+    - matches: [{ path: { value: /both } }]
+      filters: [{ type: ResponseHeaderModifier, responseHeaderModifier: { set: [{ name: X-Route, value: both } ] } }]
+      backendRefs: [{ name: echo-v1 }]
+`;
+
+  it("with the Gateway document: its listener's hostnames for ingress, the Service's authorities for the mesh", async () => {
+    const gw = await meshGateway(`${both}---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: edge, namespace: ${NS} }
+spec:
+  gatewayClassName: meshgate
+  listeners: [{ name: web, hostname: "*.example.com", port: 80, protocol: HTTP }]
+`);
+    for (const host of ["shop.example.com", "echo", `echo.${NS}.svc.cluster.local`]) {
+      const seen = await send(gw, host, "/both/x");
+      expect([seen.status, seen.backend, seen.headers.get("x-route")], host).toEqual([200, "echo-v1", "both"]);
+    }
+    // The route's hostnames narrow its Gateway parent, not its Service parent; nothing else is served.
+    expect((await send(gw, "other.example.com", "/both")).status).toBe(404);
+    expect((await send(gw, "echo", "/elsewhere")).status).toBe(404);
+    expect(gw.gateway.holder.current().warnings.map((w) => w.message)).toEqual([]);
+  });
+
+  it("without it: the Gateway parent is ignored (with a warning) and the route serves its hostnames; the Service parent still applies", async () => {
+    const gw = await meshGateway(both);
+    expect((await send(gw, "shop.example.com", "/both")).backend).toBe("echo-v1");
+    expect((await send(gw, "echo", "/both")).backend).toBe("echo-v1");
+    expect((await send(gw, "unrelated.test", "/both")).status).toBe(404);
+    expect(gw.gateway.holder.current().warnings.map((w) => w.message)).toEqual([expect.stringMatching(/^names Gateway gateway-conformance-mesh\/edge, but no Gateway document is loaded: the route serves shop\.example\.com as if it had no parentRefs$/)]);
+  });
+});
+
+describe("a mesh route on a gateway with Gateway documents", () => {
+  it("is served and draws no 'not attached to any listener' warning, and Gateway-wide policies leave it alone", async () => {
+    const gw = await meshGateway(`apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: edge, namespace: ${NS} }
+spec:
+  gatewayClassName: meshgate
+  listeners: [{ name: web, port: 80, protocol: HTTP }]
+---
+apiVersion: meshgate.dev/v1alpha1
+kind: SecurityPolicy
+metadata: { name: edge-deny, namespace: ${NS} }
+spec:
+  targetRefs: [{ group: gateway.networking.k8s.io, kind: Gateway, name: edge }]
+  authorization: { rules: [{ name: deny-all, action: DENY, match: any }] }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: mesh-only, namespace: ${NS} }
+spec:
+  ${svcParent("echo")}
+  rules: [{ backendRefs: [{ name: echo-v2 }] }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: ingress, namespace: ${NS} }
+spec:
+  parentRefs: [{ name: edge }]
+  rules: [{ backendRefs: [{ name: echo-v1 }] }]
+`);
+    expect(await send(gw, "echo")).toMatchObject({ status: 200, backend: "echo-v2" });
+    expect((await send(gw, "web.test")).status).toBe(403); // the Gateway-wide policy does apply to the Gateway's routes
+    expect(gw.gateway.holder.current().warnings.map((w) => w.message)).toEqual([]);
+  });
+});
