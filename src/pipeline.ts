@@ -95,6 +95,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     const match = snapshot.routes.route(req); //                                 route: Gateway API precedence across all routes; 404 when none
     const rule = match.rule;
     trail.routeId = rule.id;
+    trail.mesh = match.entry.mesh ?? null; //                                    east-west: the Service the authority named (access log)
     req.body = limitBody(req.body, rule.maxRequestBodyBytes ?? maxBody); //        body limit: 413 before any upstream sees a byte too many
     const preflight = rule.preflight?.(req); //                                   cors: preflights answered here
     if (preflight) return preflight;

@@ -25,6 +25,8 @@ export function accessLogEntry(o: RequestOutcome, wallClockStart: number): Recor
     retry_skipped: o.forward.retrySkipped,
     route_name: o.routeId,
     backend: o.backend,
+    mesh_service: o.mesh?.service ?? null,
+    mesh_route: o.mesh?.role ?? null,
     downstream_remote_address: req.clientAddress,
     user_agent: req.headers.get("user-agent") ?? null,
     principal: o.security?.principal?.id ?? null,

@@ -5,6 +5,7 @@ import type { RequestIds } from "../hygiene/hygiene.js";
 import type { GatewayError } from "../http/gateway-error.js";
 import type { SecurityResult } from "../identity/security-stage.js";
 import type { RateLimitResult } from "../ratelimit/rate-limit-stage.js";
+import type { MeshRef } from "../routing/mesh.js";
 
 export interface RequestOutcome {
   readonly request: GatewayRequest;
@@ -20,6 +21,8 @@ export interface RequestOutcome {
   readonly snapshot: Snapshot;
   readonly routeId: string | null;
   readonly backend: string | null;
+  /** East-west: the Service the authority named, and whether a producer, consumer or default route served it. */
+  readonly mesh: MeshRef | null;
   readonly error: GatewayError | null;
   readonly forward: ForwardStats;
   /** Who called and what authorization decided, when a SecurityPolicy applied. */

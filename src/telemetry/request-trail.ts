@@ -11,6 +11,7 @@ import type { SpanRecord } from "./otlp-exporter.js";
 import type { RequestOutcome } from "./request-outcome.js";
 import { responseFlags } from "./response-flags.js";
 import { recordSpans } from "./request-spans.js";
+import type { MeshRef } from "../routing/mesh.js";
 
 export interface TrailSinks {
   readonly clock: Clock;
@@ -30,7 +31,10 @@ export class RequestTrail {
   /** Envoy-style response flag ("-" when none). */
   flags = "-";
   routeId: string | null = null;
+  /** The chosen backendRef, "namespace/name": the destination Service Service-targeted policies key on. */
   backend: string | null = null;
+  /** East-west: which Service the authority named and how its route was reached; null for ingress traffic. */
+  mesh: MeshRef | null = null;
   error: GatewayError | null = null;
   security: SecurityResult | null = null;
   rateLimit: RateLimitResult | null = null;
@@ -89,6 +93,6 @@ export class RequestTrail {
     if (!observe) return;
     const body = response.body;
     const bytes = typeof body === "string" ? body.length : body instanceof Uint8Array ? body.byteLength : body === null ? 0 : (body.bytes ?? null);
-    observe({ request: this.request, requestId: ids?.requestId ?? "", ids, response, flags: this.flags, endTime: clock.now(), responseBytes: bytes, snapshot: this.snapshot, routeId: this.routeId, backend: this.backend, error: this.error, forward: this.forward, security: this.security, rateLimit: this.rateLimit });
+    observe({ request: this.request, requestId: ids?.requestId ?? "", ids, response, flags: this.flags, endTime: clock.now(), responseBytes: bytes, snapshot: this.snapshot, routeId: this.routeId, backend: this.backend, mesh: this.mesh, error: this.error, forward: this.forward, security: this.security, rateLimit: this.rateLimit });
   }
 }

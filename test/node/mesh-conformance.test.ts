@@ -589,3 +589,41 @@ spec:
     expect(gw.gateway.holder.current().warnings.map((w) => w.message)).toEqual([]);
   });
 });
+
+describe("the access log names the Service the authority named", () => {
+  it("mesh_service and mesh_route (producer, consumer, default); null for ingress traffic", async () => {
+    const { mkdtemp, readFile } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const log = join(await mkdtemp(join(tmpdir(), "meshgate-mesh-log-")), "access.log");
+    const gw = await startTestGateway(
+      {
+        "backends.yaml": backends(),
+        "routes.yaml": `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: split, namespace: ${NS} }
+spec:
+  ${svcParent("echo")}
+  rules: [{ backendRefs: [{ name: echo-v1 }] }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: ingress, namespace: ${NS} }
+spec:
+  rules: [{ backendRefs: [{ name: echo-v2 }] }]
+`,
+      },
+      { mesh: { namespace: NS, clusterDomain: "cluster.local" }, accessLog: log },
+    );
+    gateways.push(gw);
+    const ids = { "echo": "log-mesh", "echo-v2": "log-default", "outside.test": "log-ingress" } as const;
+    for (const [host, id] of Object.entries(ids)) expect((await send(gw, host, "/", { "x-request-id": id })).status).toBe(200);
+    const entries = async () => (await readFile(log, "utf8").catch(() => "")).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const { until } = await import("../support/cli-gateway.js");
+    await until(async () => (await entries()).length >= 3, 3_000, "access log lines");
+    const byId = Object.fromEntries((await entries()).map((e) => [e.request_id, e]));
+    expect(byId["log-mesh"]).toMatchObject({ mesh_service: `${NS}/echo`, mesh_route: "producer", route_name: `${NS}/split/rule-0`, backend: `${NS}/echo-v1` });
+    expect(byId["log-default"]).toMatchObject({ mesh_service: `${NS}/echo-v2`, mesh_route: "default", route_name: `${NS}/echo-v2/default-route`, backend: `${NS}/echo-v2` });
+    expect(byId["log-ingress"]).toMatchObject({ mesh_service: null, mesh_route: null, route_name: `${NS}/ingress/rule-0` });
+  });
+});
