@@ -36,7 +36,7 @@ export async function explainCommand(argv: string[]): Promise<number> {
   const sources = await readPolicyDir(values.policies);
   try {
     // As the gateway would read the authority: the namespace it runs in names bare Services and picks consumer routes.
-    const snapshot = await compileSnapshot(sources, { location: values.policies, files: sources.map((s) => s.name) }, undefined, { mesh: meshFlags(values) });
+    const snapshot = await compileSnapshot(sources, { location: values.policies, files: sources.map((s) => s.name) }, undefined, { mesh: meshFlags(values), http2Upstreams: "allow" });
     const trail = await explain(snapshot, { method, url, headers, ...(values.from ? { clientAddress: values.from } : {}) }, { security: { jwks: new JwksRegistry(nodeJwksFetcher), apiKeyStore: null, now: Date.now } });
     process.stdout.write(values.json ? `${JSON.stringify(trail, null, 2)}\n` : explainSummary(trail));
     return 0;

@@ -22,7 +22,7 @@ export async function validateCommand(argv: string[]): Promise<number> {
   if (dir === undefined) throw new Error("validate needs a policy directory: meshgate validate --policies DIR (or meshgate validate DIR)");
   const sources = await readPolicyDir(dir);
   try {
-    const snapshot = await compileSnapshot(sources, { location: dir, files: sources.map((s) => s.name) }, undefined, { serviceBindings: "warn" });
+    const snapshot = await compileSnapshot(sources, { location: dir, files: sources.map((s) => s.name) }, undefined, { serviceBindings: "warn", http2Upstreams: "warn" });
     const empty = emptySourceIssues(dir, snapshot);
     if (empty.length > 0) throw new PolicyError([...snapshot.warnings, ...empty]);
     // Under --strict the warnings are what fails the run: they go where errors go.

@@ -16,7 +16,7 @@ export interface PublishResult {
  * then writes them as the next version.
  */
 export async function publishSources(target: PublishTarget, sources: readonly PolicySource[], publisher: string, options: { readonly force?: boolean } = {}): Promise<PublishResult> {
-  const snapshot = await compileSnapshot(sources, { location: target.description, files: sources.map((s) => s.name) }, undefined, { serviceBindings: "warn" });
+  const snapshot = await compileSnapshot(sources, { location: target.description, files: sources.map((s) => s.name) }, undefined, { serviceBindings: "warn", http2Upstreams: "warn" });
   const empty = emptySourceIssues(target.description, snapshot);
   if (empty.length > 0) throw new PolicyError(empty);
   const bundle = await makeBundle(sources, await target.nextVersion(), publisher, new Date(), options.force === true);

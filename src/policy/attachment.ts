@@ -1,6 +1,7 @@
 import type { PolicyIssue } from "./issues.js";
 import { serviceTarget, type TargetRef } from "./target-ref.js";
 import type { Located } from "./located.js";
+import { routeKindOf } from "./route-kind.js";
 
 /** A policy attached with Gateway API `targetRefs`. */
 export interface AttachedPolicy {
@@ -43,21 +44,21 @@ export function attachmentLookup<T extends AttachedPolicy, R extends AttachableR
         gatewayWide.push({ gateway: `${ns}/${ref.name}`, policy: p });
         return;
       }
-      if (ref.group !== GATEWAY_GROUP || ref.kind !== "HTTPRoute") {
-        const targets = options.gatewayWide ? "HTTPRoutes, Gateways and Services" : "HTTPRoutes and Services";
+      if (ref.group !== GATEWAY_GROUP || (ref.kind !== "HTTPRoute" && ref.kind !== "GRPCRoute")) {
+        const targets = options.gatewayWide ? "HTTPRoutes, GRPCRoutes, Gateways and Services" : "HTTPRoutes, GRPCRoutes and Services";
         issues.push({ file: p.file, index: p.index, severity: "warning", path: [...path, "kind"], message: `${kind} targets ${targets} only; ${ref.group}/${ref.kind} ignored` });
         return;
       }
-      const route = routes.find((r) => r.doc.metadata.namespace === ns && r.doc.metadata.name === ref.name);
+      const route = routes.find((r) => r.doc.metadata.namespace === ns && r.doc.metadata.name === ref.name && routeKindOf(r.doc) === ref.kind);
       if (route === undefined) {
-        issues.push({ file: p.file, index: p.index, severity: "warning", path: [...path, "name"], message: `no HTTPRoute ${ns}/${ref.name}; policy not applied there` });
+        issues.push({ file: p.file, index: p.index, severity: "warning", path: [...path, "name"], message: `no ${ref.kind} ${ns}/${ref.name}; policy not applied there` });
         return;
       }
       if (ref.sectionName !== undefined && !route.doc.spec.rules.some((r) => r.name === ref.sectionName)) {
-        issues.push({ file: p.file, index: p.index, severity: "warning", path: [...path, "sectionName"], message: `HTTPRoute ${ns}/${ref.name} has no rule named ${ref.sectionName}` });
+        issues.push({ file: p.file, index: p.index, severity: "warning", path: [...path, "sectionName"], message: `${ref.kind} ${ns}/${ref.name} has no rule named ${ref.sectionName}` });
         return;
       }
-      const key = `${ns}/${ref.name}`;
+      const key = `${ref.kind}/${ns}/${ref.name}`;
       byRoute.set(key, [...(byRoute.get(key) ?? []), { section: ref.sectionName, policy: p }]);
     });
   }
@@ -68,7 +69,7 @@ export function attachmentLookup<T extends AttachedPolicy, R extends AttachableR
     return byAge.find((g) => attached === null || attached.has(g.gateway))?.policy ?? null;
   };
   return (route, ruleName) => {
-    const candidates = (byRoute.get(`${route.metadata.namespace}/${route.metadata.name}`) ?? []).filter((c) => c.section === undefined || c.section === ruleName);
+    const candidates = (byRoute.get(`${routeKindOf(route)}/${route.metadata.namespace}/${route.metadata.name}`) ?? []).filter((c) => c.section === undefined || c.section === ruleName);
     if (candidates.length === 0) return forGateways(route);
     candidates.sort((a, b) => Number(b.section !== undefined) - Number(a.section !== undefined) || age(a.policy).localeCompare(age(b.policy)));
     return candidates[0]!.policy;

@@ -17,6 +17,7 @@ import type { RateLimitLookup } from "../ratelimit/compile-rate-limit.js";
 import type { RouteEntry } from "./compiled-rule.js";
 import type { ServicePorts } from "./service-ports.js";
 import { withProtocol } from "../upstream/backend-port.js";
+import { grpcRankOf } from "./grpcroute.js";
 import type { UpstreamProtocol } from "../upstream/app-protocol.js";
 import type { MeshRef } from "./mesh.js";
 
@@ -64,7 +65,8 @@ export function compileRoute(located: Located<HTTPRoute>, ctx: RuleContext, host
   route.spec.rules.forEach((rule, ruleIndex) => {
     const compiled = compileRule(located, rule, ruleIndex, ctx);
     rule.matches.forEach((m, matchIndex) => {
-      const match = compileMatch(m);
+      const grpc = grpcRankOf(m);
+      const match = grpc === undefined ? compileMatch(m) : { ...compileMatch(m), grpc };
       const age = { created, key, rule: ruleIndex, match: matchIndex };
       for (const hostPattern of hostnames) entries.push({ rule: compiled, hostPattern, ...match, age });
       // Mesh hostnames narrow nothing: the Service is the host.

@@ -24,6 +24,8 @@ export interface RouteEntry {
   readonly method: string | null;
   readonly headers: readonly ValueMatcher[];
   readonly query: readonly ValueMatcher[];
+  /** Set for a GRPCRoute's match: its precedence (service, then method characters) before HTTPRoute's. */
+  readonly grpc?: { readonly serviceChars: number; readonly methodChars: number };
   /** Oldest route first: creationTimestamp, then "namespace/name", then rule and match index. */
   readonly age: { readonly created: string; readonly key: string; readonly rule: number; readonly match: number };
   /** Set on mesh entries (a Service parentRef, or a Service's default route); absent on ingress entries. */

@@ -1,6 +1,7 @@
 import type { PolicyIssue } from "../policy/issues.js";
 import type { Gateway, GatewayListener } from "./gateway.js";
 import type { HTTPRoute } from "./httproute.js";
+import { routeKindOf, type RouteKind } from "../policy/route-kind.js";
 import type { Located } from "../policy/located.js";
 import { wildcardCovers } from "./hostnames.js";
 import { isServiceParent } from "./mesh.js";
@@ -53,7 +54,7 @@ export function attachRoute(located: Located<HTTPRoute>, gateways: readonly Loca
     const listeners = gateway.doc.spec.listeners.filter((l) => (ref.sectionName === undefined || l.name === ref.sectionName) && (ref.port === undefined || l.port === ref.port));
     if (listeners.length === 0) return void reasons.push(`parentRefs[${i}]: Gateway ${gwNs}/${ref.name} has no listener${ref.sectionName ? ` named ${ref.sectionName}` : ""}${ref.port ? ` on port ${ref.port}` : ""}`);
     for (const l of listeners) {
-      const refused = refusal(l, gwNs, routeNs);
+      const refused = refusal(l, gwNs, routeNs, routeKindOf(route));
       if (refused !== null) {
         reasons.push(`listener ${gwNs}/${ref.name}/${l.name} ${refused}`);
         continue;
@@ -72,13 +73,13 @@ export function attachRoute(located: Located<HTTPRoute>, gateways: readonly Loca
   return { hostnames: out.has(null) ? [null] : [...out], gateways: attachedTo };
 }
 
-function refusal(l: GatewayListener, gatewayNs: string, routeNs: string): string | null {
+function refusal(l: GatewayListener, gatewayNs: string, routeNs: string, routeKind: RouteKind): string | null {
   if (l.protocol !== "HTTP" && l.protocol !== "HTTPS") return `speaks ${l.protocol}, not HTTP`;
   const from = l.allowedRoutes.namespaces.from;
   if (from === "Same" && gatewayNs !== routeNs) return `accepts routes from namespace ${gatewayNs} only`;
   if (from === "Selector") return "selects namespaces by label, which cannot be evaluated outside Kubernetes";
   const kinds = l.allowedRoutes.kinds;
-  if (kinds && !kinds.some((k) => (k.group ?? GROUP) === GROUP && k.kind === "HTTPRoute")) return "does not accept HTTPRoutes";
+  if (kinds && !kinds.some((k) => (k.group ?? GROUP) === GROUP && k.kind === routeKind)) return `does not accept ${routeKind}s`;
   return null;
 }
 

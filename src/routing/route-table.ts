@@ -99,16 +99,30 @@ const PATH_TYPE_RANK = { Exact: 3, RegularExpression: 2, PathPrefix: 1 } as cons
 export function comparePrecedence(a: RouteEntry, b: RouteEntry): number {
   return (
     hostnameRank(b.hostPattern) - hostnameRank(a.hostPattern) ||
-    PATH_TYPE_RANK[b.path.type] - PATH_TYPE_RANK[a.path.type] ||
-    pathLength(b) - pathLength(a) ||
-    Number(b.method !== null) - Number(a.method !== null) ||
-    b.headers.length - a.headers.length ||
-    b.query.length - a.query.length ||
+    // GRPCRoute matches only gRPC requests; for those it goes before HTTPRoutes of the same host rank.
+    Number(b.grpc !== undefined) - Number(a.grpc !== undefined) ||
+    (a.grpc !== undefined && b.grpc !== undefined ? compareGrpc(a, b) : compareHttp(a, b)) ||
     compareText(a.age.created, b.age.created) ||
     compareText(a.age.key, b.age.key) ||
     a.age.rule - b.age.rule ||
     a.age.match - b.age.match
   );
+}
+
+/** HTTPRoute: exact > regex > prefix, longer path, method, more headers, more query matches. */
+function compareHttp(a: RouteEntry, b: RouteEntry): number {
+  return (
+    PATH_TYPE_RANK[b.path.type] - PATH_TYPE_RANK[a.path.type] ||
+    pathLength(b) - pathLength(a) ||
+    Number(b.method !== null) - Number(a.method !== null) ||
+    b.headers.length - a.headers.length ||
+    b.query.length - a.query.length
+  );
+}
+
+/** GRPCRoute (Gateway API): most characters in the matching service, then method, then more header matches. */
+function compareGrpc(a: RouteEntry, b: RouteEntry): number {
+  return b.grpc!.serviceChars - a.grpc!.serviceChars || b.grpc!.methodChars - a.grpc!.methodChars || b.headers.length - a.headers.length;
 }
 
 function pathLength(e: RouteEntry): number {

@@ -14,6 +14,7 @@ import { attachRoute, type RouteAttachment } from "../routing/gateway-attachment
 import { RouteTable } from "../routing/route-table.js";
 import type { RouteEntry } from "../routing/compiled-rule.js";
 import { ServicePorts } from "../routing/service-ports.js";
+import { routeKindOf } from "../policy/route-kind.js";
 import type { ServiceDiscovery } from "../upstream/discovery.js";
 import { destinationLookup, knownServices } from "./destinations.js";
 import { DEFAULT_MESH, isServiceName, type MeshOptions } from "../routing/mesh.js";
@@ -41,13 +42,19 @@ export interface CompileOptions {
   readonly serviceBindings?: "allow" | "warn" | "refuse";
   /** The gateway's namespace and cluster domain, which mesh authorities are read against. */
   readonly mesh?: MeshOptions;
+  /**
+   * GRPCRoutes and HTTP/2 Backends (`appProtocol: kubernetes.io/h2c` or `grpc`): `refuse` (the
+   * default: Workers and `createGateway()` reach upstreams with fetch, which has no h2c and no
+   * response trailers), `warn` (validate and publish), `allow` (the Node gateway).
+   */
+  readonly http2Upstreams?: "allow" | "warn" | "refuse";
 }
 
 export async function compileSnapshot(sources: readonly PolicySource[], source: SnapshotSource, version?: string, options: CompileOptions = {}): Promise<Snapshot> {
   const mesh = options.mesh ?? DEFAULT_MESH;
   const parsed = parseSources(sources);
   const set = validateDocuments(parsed.documents);
-  const issues = [...parsed.issues, ...set.issues, ...bindingIssues(set.backends, options.serviceBindings ?? "allow")];
+  const issues = [...parsed.issues, ...set.issues, ...bindingIssues(set.backends, options.serviceBindings ?? "allow"), ...http2Issues(set, options.http2Upstreams ?? "refuse")];
   const exists = knownServices(set);
   // BackendTrafficPolicy / BackendTLSPolicy settings of each Service, folded into its Backend.
   const backendPolicies = new BackendPolicies(set, exists, issues);
@@ -74,7 +81,9 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
     const hostnames = attachments.get(route.doc)?.hostnames ?? [];
     const meshes = meshParents(route, mesh, issues);
     if (hostnames.length === 0 && meshes.length === 0) continue;
-    entries.push(...compileRoute(route, { backends, services, issues, traffic, security: security.lookup, rateLimit, destination }, hostnames, meshes));
+    // A GRPCRoute's backends are always reached over HTTP/2 (h2c for http:// endpoints).
+    const protocol = routeKindOf(route.doc) === "GRPCRoute" ? ({ protocol: "h2" } as const) : {};
+    entries.push(...compileRoute(route, { backends, services, issues, traffic, security: security.lookup, rateLimit, destination, ...protocol }, hostnames, meshes));
     rules += route.doc.spec.rules.length;
   }
   // Every Backend named like a Service is that Service's default route, for ports no mesh route claims.
@@ -166,6 +175,28 @@ function discoverablePorts(set: PolicySet, backends: ReadonlyMap<string, Compile
       const service = set.services.find((s) => `${s.doc.metadata.namespace}/${s.doc.metadata.name}` === key)!;
       out.set(key, new Set(service.doc.spec.ports.map((p) => p.port)));
     } else if (ports.size === 0) ports.add(80);
+  }
+  return out;
+}
+
+const H2_APP = new Set(["kubernetes.io/h2c", "grpc"]);
+
+/** GRPCRoutes and HTTP/2 Backends where the runtime's fetch cannot carry them (Workers): refused whole, never half-working. */
+function http2Issues(set: PolicySet, mode: "allow" | "warn" | "refuse"): PolicyIssue[] {
+  if (mode === "allow") return [];
+  const severity = mode === "refuse" ? ("error" as const) : ("warning" as const);
+  const where = mode === "refuse" ? "this runtime reaches upstreams with fetch" : "a Worker reaches upstreams with fetch";
+  const out: PolicyIssue[] = [];
+  for (const r of set.routes) {
+    if (routeKindOf(r.doc) !== "GRPCRoute") continue;
+    out.push({ file: r.file, index: r.index, severity, path: ["kind"], message: `GRPCRoute needs HTTP/2 to its backends with response trailers (grpc-status); ${where}, which offers neither: serve GRPCRoutes with meshgate serve on Node` });
+  }
+  for (const b of set.backends) {
+    const app = b.doc.spec.appProtocol;
+    if (app !== undefined && H2_APP.has(app)) out.push({ file: b.file, index: b.index, severity, path: ["spec", "appProtocol"], message: `appProtocol ${app} (HTTP/2 to the endpoints) cannot be honoured: ${where}, which speaks HTTP/1.1 to http:// origins; serve this Backend with meshgate serve on Node` });
+    b.doc.spec.ports?.forEach((p, i) => {
+      if (p.appProtocol !== undefined && H2_APP.has(p.appProtocol)) out.push({ file: b.file, index: b.index, severity, path: ["spec", "ports", i, "appProtocol"], message: `appProtocol ${p.appProtocol} (HTTP/2 to the endpoints) cannot be honoured: ${where}; serve this Backend with meshgate serve on Node` });
+    });
   }
   return out;
 }

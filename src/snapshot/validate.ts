@@ -5,6 +5,7 @@ import { API_GATEWAY, API_MESHGATE } from "../policy/api-versions.js";
 import { backendSchema, type Backend } from "../upstream/backend.js";
 import { gatewaySchema, type Gateway } from "../routing/gateway.js";
 import { httpRouteSchema, type HTTPRoute } from "../routing/httproute.js";
+import { grpcRouteSchema, grpcToHttpRoute } from "../routing/grpcroute.js";
 import { rateLimitPolicySchema, type RateLimitPolicy } from "../ratelimit/rate-limit-policy.js";
 import { securityPolicySchema, type SecurityPolicy } from "../identity/security-policy.js";
 import { trafficPolicySchema, type TrafficPolicy } from "../resilience/traffic-policy.js";
@@ -54,6 +55,11 @@ export function validateDocuments(documents: readonly RawDocument[]): PolicySet 
   // One entry per kind: its schema, and where its validated documents go.
   const kinds = new Map<string, (value: unknown, at: { file: string; index: number }) => { metadata: { namespace: string; name: string } } | null>([
     [`${API_GATEWAY}/HTTPRoute`, (v, at) => keep(set.routes, check(httpRouteSchema, v, at, issues), at)],
+    // A GRPCRoute is validated as itself, then routed as the HTTPRoute it means (routing/grpcroute.ts).
+    [`${API_GATEWAY}/GRPCRoute`, (v, at) => {
+      const grpc = check(grpcRouteSchema, v, at, issues);
+      return grpc === null ? null : keep(set.routes, grpcToHttpRoute(grpc), at);
+    }],
     [`${API_GATEWAY}/Gateway`, (v, at) => keep(set.gateways, check(gatewaySchema, v, at, issues), at)],
     [`${API_MESHGATE}/Backend`, (v, at) => keep(set.backends, check(backendSchema, v, at, issues), at)],
     [`${API_MESHGATE}/TrafficPolicy`, (v, at) => keep(set.trafficPolicies, check(trafficPolicySchema, v, at, issues), at)],

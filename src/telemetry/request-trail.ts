@@ -1,3 +1,4 @@
+import { grpcErrorResponse, isGrpcRequest } from "../http/grpc.js";
 import { isResponseBody, type BodyEnd, type GatewayRequest, type GatewayResponse } from "../http/exchange.js";
 import { errorResponse } from "../http/error-response.js";
 import { toGatewayError, type GatewayError } from "../http/gateway-error.js";
@@ -67,7 +68,8 @@ export class RequestTrail {
     if (error.code === "internal") this.sinks.onError?.(err, "pipeline");
     // Client errors (bad tokens, denied requests) are the access log's business, not the error log's.
     else if (error.cause !== undefined && error.status >= 500) this.sinks.onError?.(error.cause, `${error.code} (${error.message})`);
-    return errorResponse(error);
+    // A gRPC client reads only grpc-status: the same error, as a trailers-only gRPC answer.
+    return isGrpcRequest(this.request.headers) ? grpcErrorResponse(error) : errorResponse(error);
   }
 
   /** Headers every answer carries, then the report once the response (body included) is done. */

@@ -1,3 +1,4 @@
+import { grpcTimeoutMs, isGrpcRequest } from "../http/grpc.js";
 import { GatewayError } from "../http/gateway-error.js";
 import type { GatewayRequest, GatewayResponse } from "../http/exchange.js";
 import type { Random } from "../http/runtime-env.js";
@@ -48,8 +49,12 @@ export function forward(options: ForwardOptions): Forward {
     }
     const replayable = req.body === null || req.body.replayable;
 
-    const deadline = rule.requestTimeoutMs !== null && rule.requestTimeoutMs > 0 ? new AbortController() : null;
-    const cancelDeadline = deadline ? clock.timer(rule.requestTimeoutMs!, () => deadline.abort(new GatewayError("request_timeout", `request timed out after ${rule.requestTimeoutMs} ms`))) : null;
+    // A gRPC client's grpc-timeout bounds its call too, never beyond the route's own timeout.
+    const routeMs = rule.requestTimeoutMs !== null && rule.requestTimeoutMs > 0 ? rule.requestTimeoutMs : null;
+    const grpcMs = isGrpcRequest(req.headers) ? grpcTimeoutMs(req.headers) : null;
+    const timeoutMs = grpcMs === null ? routeMs : routeMs === null ? grpcMs : Math.min(routeMs, grpcMs);
+    const deadline = timeoutMs !== null ? new AbortController() : null;
+    const cancelDeadline = deadline ? clock.timer(timeoutMs!, () => deadline.abort(new GatewayError("request_timeout", `request timed out after ${timeoutMs} ms`))) : null;
     const deadlineLink = deadline === null ? null : linkedController(clientSignal, deadline.signal);
     const requestSignal = deadlineLink === null ? clientSignal : deadlineLink.controller.signal;
     const ctx: AttemptContext = { req, rule, backend, transport, state, random, tried: new Set(), requestSignal, trace: stats.trace ?? null };

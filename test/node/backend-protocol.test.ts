@@ -124,7 +124,7 @@ describe("appProtocol validation", () => {
   const backend = (spec: string) => [{ name: "b.yaml", text: `apiVersion: meshgate.dev/v1alpha1\nkind: Backend\nmetadata: { name: b }\nspec:\n${spec}\n` }];
   const errors = async (spec: string) => {
     try {
-      await compileSnapshot(backend(spec), { location: "test", files: [] });
+      await compileSnapshot(backend(spec), { location: "test", files: [] }, undefined, { http2Upstreams: "allow" });
       return [];
     } catch (err) {
       return (err as PolicyError).issues.map((i) => `${i.path.join(".")}: ${i.message}`);

@@ -167,7 +167,7 @@ async function startGateway(options: NodeGatewayOptions, opened: (() => unknown)
   }) : null;
   if (discovery !== null) opened.push(() => discovery.close());
   // Files can be caught half-written; a published bundle is whole by construction.
-  const holder = new SnapshotHolder({ refuseEmptyReload: !options.store && options.allowEmptyReload !== true, compile: { discovery, serviceBindings: "refuse", ...(options.mesh ? { mesh: options.mesh } : {}) } });
+  const holder = new SnapshotHolder({ refuseEmptyReload: !options.store && options.allowEmptyReload !== true, compile: { discovery, serviceBindings: "refuse", http2Upstreams: "allow", ...(options.mesh ? { mesh: options.mesh } : {}) } });
   let draining = false;
   const jwks = new JwksRegistry(nodeJwksFetcher, Date.now, (err, context) => log("warn", `${context}: fetch failed`, { error: err instanceof Error ? err.message : String(err) }));
   let prepare: ((s: Snapshot) => void) | null = null;

@@ -1,6 +1,6 @@
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { Http2ServerRequest, Http2ServerResponse, OutgoingHttpHeaders } from "node:http2";
 import type { Socket } from "node:net";
-import type { GatewayRequest } from "../../http/exchange.js";
+import type { GatewayRequest, GatewayResponse } from "../../http/exchange.js";
 import { GatewayError } from "../../http/gateway-error.js";
 import { HeaderList } from "../../http/header-list.js";
 import type { Pipeline } from "../../pipeline.js";
@@ -70,12 +70,34 @@ export function h2Handler(pipeline: Pipeline, options: NodeHandlerOptions & { re
       protocol: "h2",
     };
     pipeline(gwReq, controller.signal).then(
-      (response) => writeResponse(res as unknown as ResponseSink, response),
+      (response) => writeH2Response(res, response),
       () => {
         if (!res.headersSent && !res.stream.destroyed) res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "internal", message: "internal gateway error" } }));
       },
     );
   };
 }
+
+/**
+ * An answer without a body goes out as one HEADERS frame with END_STREAM: what gRPC calls
+ * trailers-only, the only way a grpc-status in the response headers is read as the call's status.
+ */
+function writeH2Response(res: Http2ServerResponse, response: GatewayResponse): void {
+  const body = response.body;
+  // An upstream's own trailers-only gRPC answer (grpc-status in its headers) has an empty body to come.
+  const empty = body === null || (typeof body === "string" && body.length === 0) || (body instanceof Uint8Array && body.byteLength === 0) || response.headers.has("grpc-status");
+  if (!empty || res.headersSent || res.stream.destroyed || res.stream.closed) return writeResponse(res as unknown as ResponseSink, response);
+  const headers: OutgoingHttpHeaders = { ":status": response.status };
+  for (const [name, value] of response.headers.entries()) {
+    const key = name.toLowerCase();
+    if (CONNECTION_SPECIFIC.has(key)) continue;
+    const prior = headers[key];
+    headers[key] = prior === undefined ? value : Array.isArray(prior) ? [...prior, value] : key === "set-cookie" ? [String(prior), value] : `${String(prior)}, ${value}`;
+  }
+  res.stream.respond(headers, { endStream: true });
+}
+
+/** Fields HTTP/2 forbids (RFC 9113 §8.2.2); node:http2 throws on them. */
+const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]);
 
 const NO_HEAD: RequestHead = { host: "", port: null, authority: "", path: "/", query: "" };

@@ -1,4 +1,5 @@
 import type { BodyEnd, ResponseBody } from "../../http/exchange.js";
+import type { HeaderList } from "../../http/header-list.js";
 
 /** What writeResponse needs of a response: node:http's ServerResponse, or node:http2's compatibility one. */
 export interface ResponseSink {
@@ -8,6 +9,8 @@ export interface ResponseSink {
   writeHead(status: number, headers: string[]): unknown;
   write(chunk: Uint8Array): boolean;
   end(chunk?: Uint8Array): unknown;
+  /** Trailer fields after the body (HTTP/1.1 chunked, HTTP/2 trailing HEADERS). */
+  addTrailers?(headers: Record<string, string>): void;
   once(event: "close" | "drain", fn: () => void): unknown;
   destroy(err?: Error): unknown;
 }
@@ -53,10 +56,23 @@ export class NodeResponseBody implements ResponseBody {
     return false;
   }
 
-  end(): void {
+  /** Trailer fields the upstream sent after the body, if any. */
+  trailers: HeaderList | null = null;
+
+  end(trailers?: HeaderList | null): void {
     this.ended = true;
-    this.sink?.end();
+    if (trailers && trailers.lines.length > 0) this.trailers = trailers;
+    if (this.sink !== null) this.finish(this.sink);
     this.settle("complete");
+  }
+
+  private finish(sink: ResponseSink): void {
+    if (this.trailers !== null && sink.addTrailers) {
+      const fields: Record<string, string> = {};
+      for (const [name, value] of this.trailers.entries()) fields[name.toLowerCase()] = fields[name.toLowerCase()] === undefined ? value : `${fields[name.toLowerCase()]}, ${value}`;
+      sink.addTrailers(fields);
+    }
+    sink.end();
   }
 
   /** The upstream broke the body off (reset, truncated, stalled past the idle timeout). */
@@ -92,7 +108,7 @@ export class NodeResponseBody implements ResponseBody {
     this.queue = [];
     let ok = true;
     for (const chunk of queue) ok = res.write(chunk);
-    if (this.ended) return void res.end();
+    if (this.ended) return void this.finish(res);
     if (!ok) {
       this.paused = true;
       res.once("drain", this.onDrain);

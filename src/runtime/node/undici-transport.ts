@@ -169,10 +169,10 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     return this.body!.push(chunk);
   }
 
-  onComplete(): void {
+  onComplete(trailers?: Buffer[] | string[] | Record<string, string | string[] | undefined> | null): void {
     this.untrack();
     this.releaseSlot();
-    this.body!.end();
+    this.body!.end(trailersOf(trailers));
   }
 
   onError(err: Error): void {
@@ -181,6 +181,21 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (this.body !== null) return this.body.fail(err);
     this.reject(this.cancelled !== null ? this.cancelled.reason : toTransportError(err, this.signal));
   }
+}
+
+/** undici hands HTTP/1.1 trailers as raw name/value lines and HTTP/2 ones as a header object. */
+function trailersOf(raw: Buffer[] | string[] | Record<string, string | string[] | undefined> | null | undefined): HeaderList | null {
+  if (raw === null || raw === undefined) return null;
+  const lines: string[] = [];
+  if (Array.isArray(raw)) {
+    for (let i = 0; i + 1 < raw.length; i += 2) lines.push(raw[i]!.toString(), raw[i + 1]!.toString());
+  } else {
+    for (const [name, value] of Object.entries(raw)) {
+      if (name.startsWith(":") || value === undefined) continue;
+      for (const v of Array.isArray(value) ? value : [value]) lines.push(name, v);
+    }
+  }
+  return lines.length === 0 ? null : new HeaderList(lines);
 }
 
 function toTransportError(err: Error, signal: AbortSignal): unknown {
