@@ -10,6 +10,7 @@ import { normalizePath } from "../hygiene/normalize-path.js";
 import { REDACTED, redactQuery } from "../http/redact.js";
 import type { GatewayError } from "../http/gateway-error.js";
 import type { SecurityDeps } from "../identity/security-stage.js";
+import type { DestinationPolicies } from "../routing/compiled-rule.js";
 import { explainRateLimit, explainSecurity } from "./explain-policies.js";
 
 export interface ExplainInput {
@@ -170,6 +171,7 @@ function balance(rule: CompiledRule, upstreams: UpstreamState | undefined, now: 
       share: total === 0 ? 0 : Math.round((r.weight / total) * 10_000) / 100,
       resolved: r.backend !== null,
       ...(r.backend === null ? { outcome: "500 backend_not_found for this share" } : { endpoints: endpoints(r.backend, upstreams, now) }),
+      ...(r.destination !== null ? { servicePolicies: destinationFacts(r.destination) } : {}),
     })),
     chosenBy: rule.affinity ? `hash of ${rule.affinity.header ? `header ${rule.affinity.header}` : `cookie ${rule.affinity.cookie}`} into the weights (random without it)` : "weighted random",
     ...(total === 0 ? { outcome: "500 no_backend: no backendRef has weight above zero" } : {}),
@@ -191,4 +193,14 @@ function endpoints(backend: CompiledBackend, upstreams: UpstreamState | undefine
       ...(h && !h.activeHealthy ? { healthCheck: "failing" } : {}),
     };
   });
+}
+
+/** The Service-targeted policies a share also passes (after it is chosen), for explain. */
+function destinationFacts(d: DestinationPolicies): Record<string, unknown> {
+  return {
+    service: d.service,
+    ...(d.security !== null ? { securityPolicy: d.security.name } : {}),
+    ...(d.rateLimit !== null ? { rateLimitPolicy: d.rateLimit.name } : {}),
+    ...(d.trafficPolicy !== null ? { trafficPolicy: d.trafficPolicy } : {}),
+  };
 }

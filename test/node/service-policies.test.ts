@@ -132,6 +132,13 @@ describe("Service-targeted policies", () => {
     expect(all.size).toBeGreaterThan(1);
   });
 
+  it("explain names the Service-targeted policies each share passes", async () => {
+    const res = await fetch(`${gw.adminUrl}/explain?url=${encodeURIComponent(`${gw.url}/split`)}`);
+    const body = JSON.stringify(await res.json());
+    expect(body).toContain('"servicePolicies":{"service":"default/reviews","securityPolicy":"default/reviews-admins"}');
+    expect(body).toContain('"servicePolicies":{"service":"default/ratings","trafficPolicy":"default/ratings-chaos"}');
+  });
+
   it("warns about a policy targeting a Service nobody names", async () => {
     const config = (await (await fetch(`${gw.adminUrl}/config`)).json()) as { warnings: string[] };
     expect(config.warnings.map((w) => w.replace(`${gw.dir}/`, ""))).toContain(
