@@ -39,6 +39,11 @@ export interface ResponseBody {
   /** Bytes delivered so far, where the runtime counts them. */
   readonly bytes?: number;
   /**
+   * The trailer fields that followed the body (gRPC's grpc-status and grpc-message), once it
+   * completed and when the upstream sent any; the runtime writes them after the body.
+   */
+  readonly trailers?: HeaderList | null;
+  /**
    * A switched connection (101 to an upgrade): bytes relayed each way so far, where the runtime
    * counts them. `onSettled` then fires when the tunnel closes.
    */

@@ -68,3 +68,12 @@ export function grpcTimeoutMs(headers: HeaderList): number | null {
   if (m === null) return null;
   return Math.max(1, Math.ceil(Number(m[1]) * TIMEOUT_UNITS[m[2]!]!));
 }
+
+/** The gRPC status a response carried (trailers-only headers, or trailers once the body completed), or null. */
+export function grpcStatusOfResponse(response: GatewayResponse): string | null {
+  const inHeaders = response.headers.get("grpc-status");
+  if (inHeaders !== undefined) return inHeaders;
+  const body = response.body;
+  if (body === null || typeof body === "string" || body instanceof Uint8Array) return null;
+  return body.trailers?.get("grpc-status") ?? null;
+}

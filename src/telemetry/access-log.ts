@@ -1,5 +1,6 @@
 import type { RequestOutcome } from "./request-outcome.js";
 import { redactQuery } from "../http/redact.js";
+import { grpcStatusOfResponse } from "../http/grpc.js";
 
 /**
  * One JSON object per request with the fields Envoy/Istio users look for. Never logs header
@@ -13,8 +14,10 @@ export function accessLogEntry(o: RequestOutcome, wallClockStart: number): Recor
     authority: req.headers.get("host") ?? req.host,
     // A credential in the query (one no policy read, or one forwarded) never reaches the log.
     path: req.path + redactQuery(req.query, o.snapshot.credentials.params),
-    protocol: "HTTP/1.1",
+    protocol: req.protocol === "h2" ? "HTTP/2" : "HTTP/1.1",
     response_code: o.response.status,
+    // gRPC calls: the call's status (HTTP is 200 for nearly all of them); null otherwise.
+    grpc_status: grpcStatusOfResponse(o.response),
     response_flags: o.flags,
     error_code: o.error?.code ?? null,
     bytes_received: req.body?.length ?? 0,

@@ -1,3 +1,4 @@
+import { grpcStatusOfResponse, isGrpcRequest } from "../http/grpc.js";
 import type { RequestOutcome } from "./request-outcome.js";
 import type { Snapshot } from "../snapshot/snapshot.js";
 import type { UpstreamState } from "../upstream/upstream-state.js";
@@ -30,13 +31,14 @@ export interface RouteTraffic {
 
 const ISTIO_LABELS = [
   "reporter", "source_workload", "source_workload_namespace", "source_principal", "destination_workload", "destination_workload_namespace",
-  "destination_service", "destination_service_name", "destination_service_namespace", "destination_cluster", "request_protocol", "response_code", "response_flags", "connection_security_policy",
+  "destination_service", "destination_service_name", "destination_service_namespace", "destination_cluster", "request_protocol", "response_code", "response_flags", "connection_security_policy", "grpc_response_status",
 ];
 
 /** The gateway's Prometheus series. Request series are recorded when the response is complete. */
 export class GatewayMetrics {
   readonly registry = new Registry();
   readonly requests = this.registry.register(new Counter("meshgate_requests_total", "Requests by route, backend, endpoint, status code and response flag.", ["route", "backend", "endpoint", "code", "flags"]));
+  readonly grpcRequests = this.registry.register(new Counter("meshgate_grpc_requests_total", "gRPC calls by route, backend and grpc-status (the call's status, from the upstream or the gateway).", ["route", "backend", "grpc_status"]));
   readonly duration = this.registry.register(new Histogram("meshgate_request_duration_seconds", "Time from request arrival until the response was complete.", ["route", "backend"], SECONDS));
   readonly requestBytes = this.registry.register(new Histogram("meshgate_request_bytes", "Request body size (Content-Length).", ["route"], BYTES));
   readonly responseBytes = this.registry.register(new Histogram("meshgate_response_bytes", "Response body size.", ["route"], BYTES));
@@ -89,6 +91,8 @@ export class GatewayMetrics {
     const route = o.routeId ?? "";
     const backend = o.backend ?? "";
     const code = String(o.response.status);
+    const grpcStatus = grpcStatusOfResponse(o.response);
+    if (grpcStatus !== null) this.grpcRequests.inc([route, backend, grpcStatus]);
     const seconds = (o.endTime - o.request.startTime) / 1000;
     this.requests.inc([route, backend, o.forward.endpoint ?? "", code, o.flags]);
     this.duration.observe([route, backend], seconds);
@@ -109,7 +113,7 @@ export class GatewayMetrics {
     t.lastMinute.add(this.now(), o.response.status);
     if (this.istioRequests && this.istioDuration) {
       const [ns = "", name = ""] = backend.split("/");
-      const labels = ["source", this.workload, "default", "unknown", name || "unknown", ns || "unknown", name ? `${name}.${ns}.svc.cluster.local` : "unknown", name || "unknown", ns || "unknown", "unknown", "http", code, o.flags, "unknown"];
+      const labels = ["source", this.workload, "default", "unknown", name || "unknown", ns || "unknown", name ? `${name}.${ns}.svc.cluster.local` : "unknown", name || "unknown", ns || "unknown", "unknown", grpcStatus !== null || isGrpcRequest(o.request.headers) ? "grpc" : "http", code, o.flags, "unknown", grpcStatus ?? ""];
       this.istioRequests.inc(labels);
       this.istioDuration.observe(labels, seconds * 1000);
     }

@@ -170,6 +170,14 @@ describe("gRPC errors made by the gateway", () => {
     expect(res.body.length).toBe(0);
   });
 
+  it("metrics count calls by grpc-status: the upstream's (trailers or trailers-only) and the gateway's own", async () => {
+    const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    expect(text).toMatch(/meshgate_grpc_requests_total\{route="default\/echo\/service",backend="default\/echo-a",grpc_status="0"\} [1-9]/);
+    expect(text).toMatch(/meshgate_grpc_requests_total\{route="default\/echo\/service",backend="default\/echo-a",grpc_status="9"\} 1/);
+    expect(text).toMatch(/meshgate_grpc_requests_total\{route="",backend="",grpc_status="12"\} 1/);
+    expect(text).toMatch(/meshgate_grpc_requests_total\{route="default\/echo\/locked",backend="",grpc_status="7"\} 1/);
+  });
+
   it("a plain HTTP request never takes a GRPCRoute (404 JSON), a gRPC one with the same path does", async () => {
     const res = await fetch(`${gw.url}/test.Echo/Unary`, { method: "POST", headers: { "x-forwarded-host": "x" } });
     expect(res.status).toBe(404);

@@ -66,7 +66,7 @@ describe("metrics", () => {
     expect(text).toMatch(/meshgate_config_info\{version="[0-9a-f]{12}",hash="[0-9a-f]{64}"\} 1\n/);
     expect(text).toContain("meshgate_retries_total 0\n");
     expect(text).toContain(
-      `istio_requests_total{reporter="source",source_workload="meshgate",source_workload_namespace="default",source_principal="unknown",destination_workload="up",destination_workload_namespace="default",destination_service="up.default.svc.cluster.local",destination_service_name="up",destination_service_namespace="default",destination_cluster="unknown",request_protocol="http",response_code="200",response_flags="-",connection_security_policy="unknown"} 3\n`,
+      `istio_requests_total{reporter="source",source_workload="meshgate",source_workload_namespace="default",source_principal="unknown",destination_workload="up",destination_workload_namespace="default",destination_service="up.default.svc.cluster.local",destination_service_name="up",destination_service_namespace="default",destination_cluster="unknown",request_protocol="http",response_code="200",response_flags="-",connection_security_policy="unknown",grpc_response_status=""} 3\n`,
     );
     expect(text).toMatch(/istio_request_duration_milliseconds_bucket\{reporter="source",[^}]*response_code="200"[^}]*le="\+Inf"\} 3\n/);
   });
