@@ -69,6 +69,21 @@ function cliArgs(c: Container): string[] {
 }
 
 describe.each(LAYOUTS)("deploy/kubernetes/%s", (layout) => {
+  it("no container is started through npx (npx as PID 1 exits on SIGTERM without signalling the gateway)", () => {
+    const workloads = objects(layout).filter((o) => o.kind === "Deployment" || o.kind === "Job");
+    expect(workloads.length).toBeGreaterThan(0);
+    for (const o of workloads) {
+      const spec = podSpec(o) as PodSpec & { initContainers?: Container[] };
+      for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
+        const argv = [...(c.command ?? []), ...(c.args ?? [])];
+        // Also "sh -c 'npx …'": any word npx anywhere in the command line.
+        expect(argv.some((a) => /(^|[\s/;&|])npx(\s|$)/.test(a)), `${o.kind} ${o.metadata.name} container ${c.name}: ${argv.join(" ")}`).toBe(false);
+        // Containers of the meshgate image say which program runs (the image's own entrypoint is not npx either: see the Dockerfile test).
+        if (String(c["image"] ?? "").includes("meshgate")) expect(argv[0], `${o.kind} ${o.metadata.name} container ${c.name}`).toMatch(/^(meshgate|node)$/);
+      }
+    }
+  });
+
   it("every object is valid against its Kubernetes schema", () => {
     expect(objects(layout).length).toBeGreaterThan(5);
     for (const o of objects(layout)) {
@@ -247,5 +262,15 @@ describe("Dockerfile", () => {
     expect(values.policies).toBe("/etc/meshgate");
     expect(text).toMatch(/9901\/healthz/);
     expect(Number(values["admin-port"])).toBe(9901);
+  });
+});
+
+describe("README: what a process manager runs", () => {
+  it("no Kubernetes, Docker or systemd example starts the gateway with npx, and README says why", async () => {
+    const readme = await readFile(join(process.cwd(), "README.md"), "utf8");
+    // YAML and Dockerfile blocks are what a process manager runs (shell blocks are a person at a prompt).
+    const blocks = [...readme.matchAll(/```(yaml|dockerfile|Dockerfile|ini)\n([\s\S]*?)```/g)].map((m) => m[2]!);
+    for (const block of blocks) expect(block, block).not.toMatch(/npx\s+meshgate\s+serve|["']npx["']/);
+    expect(readme).toMatch(/never `npx meshgate`: npx/);
   });
 });
