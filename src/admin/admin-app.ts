@@ -39,14 +39,27 @@ export function adminApp(options: AdminOptions): Hono {
   if (options.token !== undefined) {
     const check = bearerChecker(options.token);
     app.use(async function adminToken(c, next) {
-      if (OPEN_PATHS.has(c.req.path) || (await check(c.req.header("authorization")))) return next();
+      // /ready?verbose names key set URLs (possibly internal hosts): only probes' plain /ready is open.
+      const open = OPEN_PATHS.has(c.req.path) && !(c.req.path === "/ready" && c.req.query("verbose") !== undefined);
+      if (open || (await check(c.req.header("authorization")))) return next();
       return c.json({ error: { code: "unauthenticated", message: "admin API needs the admin bearer token" } }, 401, { "www-authenticate": 'Bearer realm="meshgate-admin"' });
     });
   }
   app.get("/ready", (c) => {
     if (options.draining?.()) return c.json({ ready: false, reason: "draining" }, 503);
     if (!holder.ready) return c.json({ ready: false, reason: "no configuration loaded" }, 503);
-    return c.json({ ready: true, version: holder.current().version });
+    // Ready even while a JWT key set was never fetched: an identity provider that is down must not
+    // take every replica (and the routes without JWT) out of service. Its routes answer 503
+    // jwks_unavailable meanwhile; the body says so, ?verbose says which.
+    const keySets = options.security?.jwks.status() ?? [];
+    const unfetched = keySets.filter((k) => k.fetchedAt === null);
+    const verbose = c.req.query("verbose") !== undefined;
+    return c.json({
+      ready: true,
+      version: holder.current().version,
+      ...(unfetched.length > 0 ? { keySetsNotFetched: unfetched.length } : {}),
+      ...(verbose ? { keySets: keySets.map((k) => ({ uri: k.uri, fetched: k.fetchedAt !== null, fetchedAt: k.fetchedAt, keys: k.keys, lastError: k.lastError })) } : {}),
+    });
   });
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.get("/metrics", (c) => c.text(options.metrics.render(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));

@@ -31,7 +31,8 @@ const rateLimitRuleSchema = strictObject({
     cost: z.number().int().min(1).max(1_000_000).default(1),
   })
   .refine((r) => (r.key === "header") === (r.keyHeader !== undefined), { message: "keyHeader is required with key: header (and only then)", path: ["keyHeader"] })
-  .refine((r) => r.cost <= r.limit.burst, { message: "cost is larger than the burst: no request could ever pass", path: ["cost"] });
+  // Only when limit and cost are themselves valid: a bad period must not also read as a bad cost.
+  .refine((r) => r.cost <= r.limit.burst, { message: "cost is larger than the burst: no request could ever pass", path: ["cost"], when: (payload) => !payload.issues.some((i) => i.path?.[0] === "limit" || i.path?.[0] === "cost") });
 
 /** meshgate.dev/v1alpha1 RateLimitPolicy: request limits for the routes it targets. */
 export const rateLimitPolicySchema = strictObject({

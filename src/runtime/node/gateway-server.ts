@@ -169,7 +169,7 @@ async function startGateway(options: NodeGatewayOptions, opened: (() => unknown)
   // Files can be caught half-written; a published bundle is whole by construction.
   const holder = new SnapshotHolder({ refuseEmptyReload: !options.store && options.allowEmptyReload !== true, compile: { discovery, serviceBindings: "refuse", http2Upstreams: "allow", ...(options.mesh ? { mesh: options.mesh } : {}) } });
   let draining = false;
-  const jwks = new JwksRegistry(nodeJwksFetcher, Date.now, (err, context) => log("warn", `${context}: fetch failed`, { error: err instanceof Error ? err.message : String(err) }));
+  const jwks = new JwksRegistry(nodeJwksFetcher, Date.now, (err, context) => log("warn", `${context}: fetch failed`, { error: err instanceof Error ? err.message : String(err), ...causeOf(err) }));
   let prepare: ((s: Snapshot) => void) | null = null;
 
   const reload = options.store ? storeReloader(options.store, holder, metrics, log) : dirReloader(policyDir(options), holder, metrics, log);
@@ -445,6 +445,15 @@ async function startGateway(options: NodeGatewayOptions, opened: (() => unknown)
       })();
     });
   }
+}
+
+/** undici's "fetch failed" says nothing: the cause (ECONNREFUSED, a certificate error…) is what to act on. */
+export function causeOf(err: unknown): { cause?: string } {
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  if (cause === undefined || cause === null) return {};
+  if (!(cause instanceof Error)) return { cause: String(cause) };
+  const code = (cause as NodeJS.ErrnoException).code;
+  return { cause: code !== undefined && !cause.message.includes(code) ? `${code}: ${cause.message}` : cause.message };
 }
 
 function closeServer(server: { close(callback: () => void): unknown; closeAllConnections?(): void }): Promise<void> {
