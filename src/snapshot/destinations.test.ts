@@ -6,9 +6,12 @@ const backend = `apiVersion: meshgate.dev/v1alpha1\nkind: Backend\nmetadata: { n
 const traffic = (spec: string) => `apiVersion: meshgate.dev/v1alpha1\nkind: TrafficPolicy\nmetadata: { name: t }\nspec:\n  targetRefs: [{ kind: Service, name: reviews }]\n${spec}`;
 
 describe("Service-targeted TrafficPolicy", () => {
-  it("warns, naming the field, that session affinity on a Service is not applied", async () => {
-    const s = await compileSnapshot([{ name: "p.yaml", text: `${backend}---\n${traffic("  sessionAffinity: { header: x-user }\n")}` }], { location: "test", files: ["p.yaml"] });
-    expect(s.warnings.map(formatPolicyIssue)).toContain("p.yaml:document#1: spec.sessionAffinity: warning: ignored on a Service-targeted TrafficPolicy: session affinity chooses between a route's backendRefs; set it in a TrafficPolicy that targets the route");
+  it("applies session affinity on a Service to the Service's endpoints, without a warning", async () => {
+    const route = `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: { name: r }\nspec: { rules: [{ backendRefs: [{ name: reviews, port: 80 }] }] }\n`;
+    const s = await compileSnapshot([{ name: "p.yaml", text: `${backend}---\n${route}---\n${traffic("  sessionAffinity: { header: x-user }\n")}` }], { location: "test", files: ["p.yaml"] });
+    expect(s.warnings.map(formatPolicyIssue)).toEqual([]);
+    const ref = s.routes.entries.find((e) => e.rule.id === "default/r/rule-0")!.rule.backendRefs[0]!;
+    expect(ref.destination?.forward.endpointHash).toEqual({ header: "x-user", cookie: null });
   });
 
   it("says nothing of the fields it applies", async () => {

@@ -41,7 +41,6 @@ export function destinationLookup(
   for (const key of new Set([...traffic.keys(), ...secured.keys(), ...limited.keys()])) {
     const t = traffic.get(key);
     // Affinity chooses between a rule's backendRefs, which a Service's own policy cannot see.
-    if (t?.doc.spec.sessionAffinity !== undefined) issues.push({ file: t.file, index: t.index, severity: "warning", path: ["spec", "sessionAffinity"], message: "ignored on a Service-targeted TrafficPolicy: session affinity chooses between a route's backendRefs; set it in a TrafficPolicy that targets the route" });
     const s = secured.get(key);
     const l = limited.get(key);
     byService.set(key, {

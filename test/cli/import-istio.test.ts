@@ -77,10 +77,10 @@ describe("report table per field", () => {
     expect(lines(vs(http))).toEqual(expected);
   });
 
-  it("consistent hashing over a Service's endpoints is reported dropped, with the route-level affinity to use instead", () => {
+  it("consistent hashing over a Service's endpoints becomes a Service-targeted sessionAffinity", () => {
     const r = importIstio([{ file: "d.yaml", text: "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: reviews}\nspec:\n  host: reviews\n  trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user}}}\n" }]);
-    expect(r.outputs[0]!.documents).toEqual([]);
-    expect(r.report.map((l) => `${l.path}: ${l.outcome}: ${l.why}`)).toEqual(["spec.trafficPolicy.loadBalancer.consistentHash: dropped: meshgate does not hash a Service's endpoints; for stickiness between a route's backendRefs (subsets), set sessionAffinity {header: x-user} in a TrafficPolicy that targets that route"]);
+    expect(r.outputs[0]!.documents).toMatchObject([{ kind: "TrafficPolicy", spec: { targetRefs: [{ group: "", kind: "Service", name: "reviews" }], sessionAffinity: { header: "x-user" } } }]);
+    expect(r.report.map((l) => `${l.path}: ${l.outcome}`)).toEqual(["spec.trafficPolicy.loadBalancer.consistentHash: approximated"]);
   });
 
   it("a namespace-wide policy is never lost silently: applied to the Services the import names, or reported dropped", () => {

@@ -1,5 +1,5 @@
 import type { ImportContext } from "./context.js";
-import { arr, obj, str, type Obj } from "./fields.js";
+import { arr, label, obj, str, type Obj } from "./fields.js";
 import { serviceOf, subsetService } from "./hosts.js";
 import { join } from "./report.js";
 
@@ -49,9 +49,14 @@ function trafficPolicy(ctx: ImportContext, tp: Obj, path: string, service: strin
       const header = str(r, ch.httpHeaderName, join(p, "consistentHash.httpHeaderName"));
       const cookie = ch.httpCookie !== undefined ? str(r, obj(r, ch.httpCookie, join(p, "consistentHash.httpCookie")).name, join(p, "consistentHash.httpCookie.name")) : undefined;
       if (header !== undefined || cookie !== undefined) {
-        // meshgate's sessionAffinity chooses between a route's backendRefs, not a Service's endpoints.
-        const key = header !== undefined ? `{header: ${header}}` : `{cookie: ${String(cookie)}}`;
-        r.dropped(join(p, "consistentHash"), `meshgate does not hash a Service's endpoints; for stickiness between a route's backendRefs (subsets), set sessionAffinity ${key} in a TrafficPolicy that targets that route`);
+        // A Service-targeted sessionAffinity hashes the key over the Service's endpoints, as Istio does.
+        ctx.emit({
+          apiVersion: "meshgate.dev/v1alpha1",
+          kind: "TrafficPolicy",
+          metadata: { name: label(`${drName}-${service}-affinity`), namespace: ctx.namespace },
+          spec: { targetRefs: [{ group: "", kind: "Service", name: service }], sessionAffinity: header !== undefined ? { header } : { cookie } },
+        });
+        r.approximated(join(p, "consistentHash"), "consistent hashing on the same key over the Service's endpoints (a Service-targeted TrafficPolicy sessionAffinity; meshgate's hash, not Istio's ring)");
       } else r.dropped(join(p, "consistentHash"), "only httpHeaderName and httpCookie hash keys translate");
     }
     if (lb.simple !== undefined) r.dropped(join(p, "simple"), `load balancer ${String(lb.simple)}: meshgate balances by endpoint weight (weighted random with outlier ejection)`);
