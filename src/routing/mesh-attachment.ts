@@ -20,8 +20,10 @@ export function meshParents(located: Located<MeshAttachableRoute>, options: Mesh
   const routeNs = route.metadata.namespace;
   const out: MeshRef[] = [];
   route.spec.parentRefs.forEach((ref, i) => {
-    if (!isServiceParent(ref)) return;
     const warn = (field: string, message: string) => issues.push({ file: located.file, index: located.index, severity: "warning", path: ["spec", "parentRefs", i, field], message });
+    // Gateway API's default group is gateway.networking.k8s.io: `kind: Service` alone names no Service.
+    if (ref.kind === "Service" && ref.group === undefined) return warn("group", `kind Service without group "" names gateway.networking.k8s.io/Service, which does not exist: write group: "" to make Service ${ref.name} this route's mesh parent`);
+    if (!isServiceParent(ref)) return;
     const ns = ref.namespace ?? routeNs;
     if (!isServiceName(ref.name) || !isServiceName(ns)) return warn("name", `Service ${ns}/${ref.name} is not a valid Service name (RFC 1123 label): this parent is not served`);
     // sectionName names a Service port by name; without the Service's port list every port is meant.

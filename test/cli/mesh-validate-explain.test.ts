@@ -115,3 +115,10 @@ describe("meshgate explain: which Service the authority named, and what served i
     expect(out.stdout).toMatch(/^decision: .*404/m);
   });
 });
+
+describe("meshgate validate: a Service parent written without its group", () => {
+  it("says that `kind: Service` alone is not the core Service", async () => {
+    const dir = await folder({ "b.yaml": BACKENDS, "r.yaml": route("x", "  parentRefs: [{ kind: Service, name: reviews }]\n  rules: [{ backendRefs: [{ name: details }] }]\n") });
+    expect(meshgate("validate", dir).stdout).toContain('r.yaml:document#0: spec.parentRefs[0].group: warning: kind Service without group "" names gateway.networking.k8s.io/Service, which does not exist: write group: "" to make Service reviews this route\'s mesh parent');
+  });
+});
