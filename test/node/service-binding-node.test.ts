@@ -16,7 +16,7 @@ const errorsOf = async (p: Promise<unknown>) => {
 describe("service binding endpoints outside Workers", () => {
   it("refuses them when a Node gateway starts, naming the field", async () => {
     const err = await startTestGateway({ "b.yaml": `${backend("[{ binding: REVIEWS }]")}---\n${route}` }).then(() => null, (e: unknown) => e as Error);
-    expect(err?.message).toMatch(/b\.yaml:document#0: spec\.endpoints\[0\]\.binding: service binding REVIEWS exists on Cloudflare Workers only; a Node gateway reaches endpoints by url \(http:\/\/ or https:\/\/\)$/);
+    expect(err?.message).toMatch(/b\.yaml:document#0: spec\.endpoints\[0\]\.binding: service binding REVIEWS exists on Cloudflare Workers only; a Node gateway reaches endpoints by url \(http:\/\/ or https:\/\/\)$/m);
   });
 
   it("warns in validate and publish (they prepare configs for either runtime), and compiles them for Workers", async () => {
