@@ -127,6 +127,15 @@ describe("Istio tasks, translated and served", () => {
     expect(v2.received.at(-1)!.url).toBe("/headers");
   });
 
+  it("circuit breaking: one request in flight and one pending; a third at once answers 503 and never reaches httpbin", async () => {
+    const slowHttpbin = await healthy("httpbin", 800);
+    slow.push(slowHttpbin);
+    const gw = await serveTask(["task-circuit-breaking.yaml"], { backends: [backendYaml("httpbin", [slowHttpbin.url])] });
+    const statuses = (await Promise.all([0, 1, 2].map(() => call(gw, "httpbin:8000", "/get")))).map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 200, 503]);
+    expect(slowHttpbin.hits).toBe(2);
+  });
+
   describe("JWT authentication and authorization (namespace foo, Service httpbin)", () => {
     let jwks: Server;
     let jwksUrl: string;

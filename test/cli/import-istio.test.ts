@@ -77,10 +77,13 @@ describe("report table per field", () => {
     expect(lines(vs(http))).toEqual(expected);
   });
 
-  it("consistent hashing over a Service's endpoints becomes a Service-targeted sessionAffinity", () => {
-    const r = importIstio([{ file: "d.yaml", text: "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: reviews}\nspec:\n  host: reviews\n  trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user}}}\n" }]);
-    expect(r.outputs[0]!.documents).toMatchObject([{ kind: "TrafficPolicy", spec: { targetRefs: [{ group: "", kind: "Service", name: "reviews" }], sessionAffinity: { header: "x-user" } } }]);
-    expect(r.report.map((l) => `${l.path}: ${l.outcome}`)).toEqual(["spec.trafficPolicy.loadBalancer.consistentHash: approximated"]);
+  it("a DestinationRule's trafficPolicy becomes one BackendTrafficPolicy for the Service (and one per subset Service)", () => {
+    const r = importIstio([{ file: "d.yaml", text: "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: reviews}\nspec:\n  host: reviews\n  trafficPolicy:\n    loadBalancer: {consistentHash: {httpHeaderName: x-user}}\n    connectionPool: {tcp: {connectTimeout: 2s}, http: {http2MaxRequests: 50, http1MaxPendingRequests: 5, maxRetries: 3}}\n    tls: {mode: SIMPLE, caCertificates: /etc/ca.pem, sni: reviews.internal}\n  subsets:\n  - name: v2\n    labels: {version: v2}\n    trafficPolicy: {outlierDetection: {consecutive5xxErrors: 3}}\n" }]);
+    const docs = r.outputs[0]!.documents as { kind: string; metadata: { name: string }; spec: Record<string, unknown> }[];
+    expect(docs.map((d) => [d.kind, d.metadata.name, (d.spec.targetRefs as { name: string }[])[0]!.name])).toEqual([["BackendTrafficPolicy", "reviews-v2", "reviews-v2"], ["BackendTrafficPolicy", "reviews", "reviews"]]);
+    expect(docs[0]!.spec.outlierDetection).toEqual({ consecutive5xx: 3, maxEjectionPercent: 10 });
+    expect(docs[1]!.spec).toMatchObject({ loadBalancer: { type: "ConsistentHash", consistentHash: { header: "x-user" } }, circuitBreaker: { maxRequests: 50, maxPendingRequests: 5 }, connection: { connectTimeout: "2s" }, tls: { caFile: "/etc/ca.pem", serverName: "reviews.internal" } });
+    expect(r.report.map((l) => `${l.path}: ${l.outcome}`)).toEqual(["spec.subsets[0].labels: approximated", "spec.trafficPolicy.connectionPool.http.maxRetries: dropped", "spec.trafficPolicy.tls: approximated"]);
   });
 
   it("a namespace-wide policy is never lost silently: applied to the Services the import names, or reported dropped", () => {
