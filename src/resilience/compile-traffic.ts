@@ -29,6 +29,9 @@ export function trafficLookup<R extends AttachableRoute>(policies: readonly Loca
   };
 }
 
+/** Envoy's gRPC retry_on names and the statuses they stand for. */
+const GRPC_RETRY_ON = { cancelled: 1, "deadline-exceeded": 4, "resource-exhausted": 8, internal: 13, unavailable: 14 } as const;
+
 /** One TrafficPolicy into what a rule (or a Service destination) applies. */
 export function compileTraffic(doc: TrafficPolicy): RuleTraffic {
   const { retry, hedge, fault, sessionAffinity, maxRequestBodyBytes } = doc.spec;
@@ -41,6 +44,7 @@ export function compileTraffic(doc: TrafficPolicy): RuleTraffic {
           onConnectFailure: retry.on.includes("connect-failure"),
           onReset: retry.on.includes("reset"),
           onTimeout: retry.on.includes("timeout"),
+          grpcStatuses: new Set(retry.on.flatMap((o) => (o in GRPC_RETRY_ON ? [GRPC_RETRY_ON[o as keyof typeof GRPC_RETRY_ON]] : []))),
           backoffMs: retry.backoff.base,
           backoffMaxMs: retry.backoff.max,
           budget: retry.budget,

@@ -5,6 +5,8 @@ export interface RetryPolicy {
   readonly onConnectFailure: boolean;
   readonly onReset: boolean;
   readonly onTimeout: boolean;
+  /** gRPC statuses (numbers) retried when an upstream answers trailers-only with one of them. */
+  readonly grpcStatuses?: ReadonlySet<number>;
   /** Base delay; grows exponentially with jitter up to `backoffMaxMs`. */
   readonly backoffMs: number;
   readonly backoffMaxMs: number;

@@ -12,8 +12,12 @@ const retrySchema = strictObject({
     attempts: z.number().int().min(0).max(10).default(2),
     /** Status codes that are retried. */
     codes: z.array(z.number().int().min(400).max(599)).default([502, 503, 504]),
-    /** Failures retried besides status codes. connect-failure is always safe (nothing was sent). */
-    on: z.array(z.enum(["connect-failure", "reset", "timeout"])).max(3).default(["connect-failure", "reset", "timeout"]),
+    /**
+     * Failures retried besides status codes. connect-failure is always safe (nothing was sent).
+     * gRPC status names (Envoy's retry_on) retry a gRPC call the upstream answered trailers-only
+     * with that grpc-status, whatever the method (gRPC calls are all POST).
+     */
+    on: z.array(z.enum(["connect-failure", "reset", "timeout", "cancelled", "deadline-exceeded", "resource-exhausted", "unavailable", "internal"])).max(8).default(["connect-failure", "reset", "timeout"]),
     perTryTimeout: durationAtMost(3_600_000).optional(),
     backoff: strictObject({ base: durationAtMost(60_000).default(25), max: durationAtMost(600_000).default(250) }).default({ base: 25, max: 250 }),
     /** Retries allowed as a share of requests (over 10 s), plus a floor per second. */

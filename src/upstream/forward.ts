@@ -65,9 +65,9 @@ export function forward(options: ForwardOptions): Forward {
      * said no. A request that never left the gateway (connection refused) is retried without
      * spending the budget: it added no load upstream, and the next attempt goes elsewhere.
      */
-    const mayRetry = (attempt: number, retryWanted: boolean, nothingSent: boolean): boolean => {
+    const mayRetry = (attempt: number, retryWanted: boolean, nothingSent: boolean, grpcRefused = false): boolean => {
       if (retry === null || !retryWanted || attempt > retry.attempts) return false;
-      if (!nothingSent && !idempotent && !retry.nonIdempotent) return false;
+      if (!nothingSent && !idempotent && !retry.nonIdempotent && !grpcRefused) return false;
       if (requestSignal?.aborted) return false;
       if (!replayable) return skip("body-too-large");
       if (!nothingSent && !budget!.tryWithdraw()) return skip("budget-exhausted");
@@ -86,7 +86,8 @@ export function forward(options: ForwardOptions): Forward {
         stats.endpoint = result.endpoint?.origin ?? stats.endpoint;
         if (result.kind === "response") {
           const { response } = result;
-          if (mayRetry(attempt, retry?.codes.has(response.status) === true, false)) {
+          const grpcRefused = retry?.grpcStatuses !== undefined && retry.grpcStatuses.size > 0 && retry.grpcStatuses.has(Number(response.headers.get("grpc-status") ?? "-1"));
+          if (mayRetry(attempt, retry?.codes.has(response.status) === true || grpcRefused, false, grpcRefused)) {
             response.body.cancel();
             await pause(retry!, attempt, retryAfterMs(response.headers.get("retry-after")));
             continue;

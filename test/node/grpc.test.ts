@@ -20,6 +20,9 @@ spec:
     - name: locked
       matches: [{ method: { service: test.Echo, method: Slow }, headers: [{ name: x-locked, value: "yes" }] }]
       backendRefs: [{ name: echo-a, port: 50051 }]
+    - name: flaky
+      matches: [{ method: { service: test.Echo, method: Flaky }, headers: [{ name: x-retry, value: "yes" }] }]
+      backendRefs: [{ name: echo-a, port: 50051 }]
     - name: split
       matches: [{ method: { type: RegularExpression, service: "test\\\\.Ech.", method: "Split.*" } }]
       backendRefs: [{ name: echo-a, port: 50051, weight: 1 }, { name: echo-b, port: 50051, weight: 1 }]
@@ -29,6 +32,13 @@ spec:
         - { type: RequestHeaderModifier, requestHeaderModifier: { add: [{ name: x-added, value: "yes" }] } }
         - { type: ResponseHeaderModifier, responseHeaderModifier: { set: [{ name: x-resp, value: set }] } }
       backendRefs: [{ name: echo-a, port: 50051 }]
+---
+apiVersion: meshgate.dev/v1alpha1
+kind: TrafficPolicy
+metadata: { name: flaky }
+spec:
+  targetRefs: [{ kind: GRPCRoute, name: echo, sectionName: flaky }]
+  retry: { attempts: 3, on: [unavailable], codes: [], backoff: { base: 1ms, max: 5ms } }
 ---
 apiVersion: meshgate.dev/v1alpha1
 kind: SecurityPolicy
@@ -129,6 +139,17 @@ describe("GRPCRoute through meshgate (grpc-js client and server, h2c both sides)
     expect(res.err?.details).toBe("refused by a");
     expect(res.err?.code).toBe(status.FAILED_PRECONDITION);
     expect(res.err?.details).toBe("refused by a");
+  });
+
+  it("TrafficPolicy retry on gRPC status names (unavailable) retries a trailers-only UNAVAILABLE; without it the status reaches the client", async () => {
+    const md = new Metadata();
+    md.set("x-retry", "yes");
+    const retried = await unary(client, "Flaky", Buffer.from("k1"), md);
+    expect(retried.err).toBeNull();
+    expect(retried.value?.toString()).toBe("ok after 3");
+    const plain = await unary(client, "Flaky", Buffer.from("k2"));
+    expect(plain.err?.code).toBe(status.UNAVAILABLE);
+    expect(plain.err?.details).toBe("try 1 unavailable");
   });
 
   it("weighted backendRefs on a RegularExpression method match", async () => {

@@ -13,6 +13,7 @@ export const ECHO_SERVICE: ServiceDefinition = {
   Fail: method("/test.Echo/Fail", false, false),
   Slow: method("/test.Echo/Slow", false, false),
   SplitMe: method("/test.Echo/SplitMe", false, false),
+  Flaky: method("/test.Echo/Flaky", false, false),
 };
 
 export interface EchoServer {
@@ -73,8 +74,18 @@ export async function startEchoServer(name: string): Promise<EchoServer> {
     const timer = setTimeout(() => cb(null, call.request), 2_000);
     call.on("cancelled", () => clearTimeout(timer));
   };
+  // UNAVAILABLE for the first two calls of each key (the request body), then an answer.
+  const flakyCalls = new Map<string, number>();
+  const flaky: handleUnaryCall<Buffer, Buffer> = (call, cb) => {
+    record("/test.Echo/Flaky", call.metadata);
+    const key = call.request.toString();
+    const n = (flakyCalls.get(key) ?? 0) + 1;
+    flakyCalls.set(key, n);
+    if (n <= 2) return cb({ code: status.UNAVAILABLE, details: `try ${n} unavailable` });
+    cb(null, Buffer.from(`ok after ${n}`));
+  };
   const server = new Server();
-  server.addService(ECHO_SERVICE, { Unary: unary, SplitMe: unary, ServerStream: serverStream, ClientStream: clientStream, Bidi: bidi, Fail: fail, Slow: slow });
+  server.addService(ECHO_SERVICE, { Unary: unary, SplitMe: unary, Flaky: flaky, ServerStream: serverStream, ClientStream: clientStream, Bidi: bidi, Fail: fail, Slow: slow });
   const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
   return {
     url: `http://127.0.0.1:${port}`,
