@@ -127,6 +127,12 @@ describe("Istio tasks, translated and served", () => {
     expect(v2.received.at(-1)!.url).toBe("/headers");
   });
 
+  it("ingress: the Bookinfo Istio Gateway and its VirtualService serve productpage's paths on any host, nothing else", async () => {
+    const gw = await serveTask(["bookinfo-gateway.yaml"], { backends: [backendYaml("productpage", [upstreams.get("productpage-v1")!.url])] });
+    for (const path of ["/productpage", "/static/app.css", "/login", "/api/v1/products/0"]) expect(await call(gw, "bookinfo.example.com", path)).toMatchObject({ status: 200, upstream: "productpage-v1" });
+    expect((await call(gw, "bookinfo.example.com", "/reviews/0")).status).toBe(404);
+  });
+
   it("circuit breaking: one request in flight and one pending; a third at once answers 503 and never reaches httpbin", async () => {
     const slowHttpbin = await healthy("httpbin", 800);
     slow.push(slowHttpbin);
