@@ -10,7 +10,7 @@ DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-3}
 CONNS=${BENCH_CONNECTIONS:-50}
 ROUNDS=${BENCH_ROUNDS:-2}
-TARGETS=${BENCH_TARGETS:-"direct nginx reference meshgate meshgate-full meshgate-resilience meshgate-jwt meshgate-ratelimit-local meshgate-ratelimit-redis meshgate-exact meshgate-regex"}
+TARGETS=${BENCH_TARGETS:-"direct nginx reference meshgate meshgate-full meshgate-resilience meshgate-jwt meshgate-ratelimit-local meshgate-ratelimit-redis meshgate-exact meshgate-regex meshgate-mesh"}
 UP=19500; MG=19501; MGA=19502; REF=19503; NGX=19504
 OUT=bench/results; RAW=$OUT/raw
 mkdir -p "$RAW"; rm -f "$RAW"/*.txt
@@ -73,6 +73,8 @@ url_for() {
     meshgate-ratelimit-redis) echo "http://127.0.0.1:$MG/rl-redis" ;;
     meshgate-exact) echo "http://127.0.0.1:$MG/exact/orders/42" ;;
     meshgate-regex) echo "http://127.0.0.1:$MG/regex/orders/42" ;;
+    # Host "echo" names Service echo (it has a Backend) and no mesh route claims it: the mesh default route.
+    meshgate-mesh) echo "http://127.0.0.1:$MG/plain" ;;
   esac
 }
 
@@ -83,10 +85,12 @@ for round in $(seq 1 "$ROUNDS"); do
     # the JWT route also gets its token (verified once, then served from the verified-token cache).
     auth="x-bench-auth: none"
     [ "$t" = meshgate-jwt ] && auth="authorization: Bearer $TOKEN"
-    if ! curl -fs -o /dev/null -H "x-bench: 1" -H "$auth" "$url"; then echo "skip $t: $url not answering" >&2; continue; fi
-    taskset -c 1 wrk -t1 -c"$CONNS" -d"${WARMUP}s" -H "x-bench: 1" -H "$auth" "$url" >/dev/null
+    host="x-bench-host: default"
+    [ "$t" = meshgate-mesh ] && host="Host: echo"
+    if ! curl -fs -o /dev/null -H "x-bench: 1" -H "$auth" -H "$host" "$url"; then echo "skip $t: $url not answering" >&2; continue; fi
+    taskset -c 1 wrk -t1 -c"$CONNS" -d"${WARMUP}s" -H "x-bench: 1" -H "$auth" -H "$host" "$url" >/dev/null
     echo "round $round: $t"
-    taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -H "x-bench: 1" -H "$auth" "$url" > "$RAW/$t-$round.txt"
+    taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -H "x-bench: 1" -H "$auth" -H "$host" "$url" > "$RAW/$t-$round.txt"
   done
 done
 

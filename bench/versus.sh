@@ -27,6 +27,8 @@ wait_http() { for _ in $(seq 1 150); do curl -fs -o /dev/null "$1" && return 0; 
 
 echo "building $BASE in a temporary worktree"
 git worktree add --detach "$WORK/base" "$BASE" >/dev/null 2>&1
+# Some revisions tracked a node_modules symlink by mistake: npm ci would empty its target.
+[ -L "$WORK/base/node_modules" ] && rm "$WORK/base/node_modules"
 (cd "$WORK/base" && npm ci --no-audit --no-fund --ignore-scripts >/dev/null 2>&1 && npx tsc -p tsconfig.build.json)
 
 taskset -c 1 node bench/upstream.js $UP >/dev/null & PIDS+=($!)
