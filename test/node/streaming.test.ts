@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendYaml, startTestGateway, type TestGateway } from "../support/gateway.js";
 import { startUpstream, type TestUpstream } from "../support/upstream.js";
 import { startStreamUpstream, type StreamUpstream } from "../support/stream-upstream.js";
-import { cadence, lockstep, streamingUpload } from "../shared/streaming-cases.js";
+import { EVENTS_ROUTE, cadence, lockstep, streamingUpload } from "../shared/streaming-cases.js";
 
 let up: TestUpstream;
 let gw: TestGateway;
@@ -96,17 +96,7 @@ describe("server-sent events and streaming bodies (shared cases)", () => {
     events = await startStreamUpstream();
     sgw = await startTestGateway({
       "b.yaml": backendYaml("events", [events.url]),
-      "r.yaml": `apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: events }
-spec:
-  rules:
-    - matches: [{ path: { value: /bounded } }]
-      timeouts: { request: 300ms }
-      filters: [{ type: URLRewrite, urlRewrite: { path: { type: ReplacePrefixMatch, replacePrefixMatch: /events } } }]
-      backendRefs: [{ name: events }]
-    - backendRefs: [{ name: events }]
-`,
+      "r.yaml": EVENTS_ROUTE,
     });
   });
 

@@ -7,6 +7,19 @@
 
 type Send = (url: string, init?: RequestInit) => Promise<Response>;
 
+/** The route both runtimes serve the cases on: /bounded has timeouts.request 300ms, the rest none (Backend `events`). */
+export const EVENTS_ROUTE = `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: events }
+spec:
+  rules:
+    - matches: [{ path: { value: /bounded } }]
+      timeouts: { request: 300ms }
+      filters: [{ type: URLRewrite, urlRewrite: { path: { type: ReplacePrefixMatch, replacePrefixMatch: /events } } }]
+      backendRefs: [{ name: events }]
+    - backendRefs: [{ name: events }]
+`;
+
 /** Reads server-sent events off a response body as they arrive; `each` may await before the next is read. */
 export async function readEvents(res: Response, each: (data: { i: number }, index: number) => Promise<void> | void = () => undefined): Promise<{ i: number }[]> {
   const reader = res.body!.getReader();

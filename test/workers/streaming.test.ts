@@ -2,7 +2,7 @@ import { SELF, env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeBundle } from "../../src/config/bundle.js";
 import { KV_KEYS } from "../../src/runtime/workers/kv-store.js";
-import { cadence, lockstep, streamingUpload } from "../shared/streaming-cases.js";
+import { EVENTS_ROUTE, cadence, lockstep, streamingUpload } from "../shared/streaming-cases.js";
 
 interface TestEnv {
   POLICIES: KVNamespace;
@@ -18,17 +18,7 @@ kind: Backend
 metadata: { name: events }
 spec: { endpoints: [{ url: "${upstream}" }] }
 ---
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: events }
-spec:
-  rules:
-    - matches: [{ path: { value: /bounded } }]
-      timeouts: { request: 300ms }
-      filters: [{ type: URLRewrite, urlRewrite: { path: { type: ReplacePrefixMatch, replacePrefixMatch: /events } } }]
-      backendRefs: [{ name: events }]
-    - backendRefs: [{ name: events }]
-`;
+${EVENTS_ROUTE}`;
   await testEnv.POLICIES.put(KV_KEYS.current, JSON.stringify(await makeBundle([{ name: "s.yaml", text }], 1, "streaming-test")));
 });
 
