@@ -3,15 +3,15 @@
 // file edited until /ready reports the new version), RSS, idle CPU with the watcher on, req/s
 // (wrk, 50 connections) against a route in the middle relative to the 10-route case of the same
 // shape, and the 1-connection p99 while the watcher runs.
-// Usage: node bench/route-scaling.js [UPSTREAM_PORT]   (bench/run.sh runs it with BENCH_SCALING=1)
+// Usage: node bench/route-scaling.js [UPSTREAM_PORT] [PORT]   (bench/run.sh runs it with BENCH_SCALING=1)
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const UP = Number(process.argv[2] ?? 19500);
-const PORT = 19520;
-const ADMIN = 19521;
+const PORT = Number(process.argv[3] ?? 19520);
+const ADMIN = PORT + 1;
 const SECONDS = Number(process.env.BENCH_DURATION ?? 5);
 const TICK_US = 1e6 / Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
 

@@ -2,7 +2,7 @@
 # meshgate benchmark: one run measures every target, interleaved, pinned to cores.
 #   proxy under test on core 0; wrk and the 100-byte upstream on core 1.
 # Env: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, 3), BENCH_CONNECTIONS (50), BENCH_ROUNDS (2),
-#      BENCH_TARGETS (default: all).
+#      BENCH_TARGETS (default: all), BENCH_PORT_BASE (19500: ports BASE..BASE+4, route scaling BASE+20..21).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +11,8 @@ WARMUP=${BENCH_WARMUP:-3}
 CONNS=${BENCH_CONNECTIONS:-50}
 ROUNDS=${BENCH_ROUNDS:-2}
 TARGETS=${BENCH_TARGETS:-"direct nginx reference meshgate meshgate-full meshgate-resilience meshgate-jwt meshgate-ratelimit-local meshgate-ratelimit-redis meshgate-exact meshgate-regex meshgate-mesh"}
-UP=19500; MG=19501; MGA=19502; REF=19503; NGX=19504
+B=${BENCH_PORT_BASE:-19500}
+UP=$B; MG=$((B+1)); MGA=$((B+2)); REF=$((B+3)); NGX=$((B+4))
 OUT=bench/results; RAW=$OUT/raw
 mkdir -p "$RAW"; rm -f "$RAW"/*.txt
 
@@ -98,5 +99,5 @@ echo
 echo "node $(node --version), $(nproc) cores, wrk -t1 -c$CONNS -d${DURATION}s, $ROUNDS rounds (median shown)"
 node bench/summarize.js "$OUT"
 # BENCH_SCALING=1: the route-scaling table (10 / 1,000 / 10,000 routes by hostname and by prefix).
-if [ "${BENCH_SCALING:-0}" = 1 ]; then echo; node bench/route-scaling.js "$UP"; fi
+if [ "${BENCH_SCALING:-0}" = 1 ]; then echo; node bench/route-scaling.js "$UP" $((B+20)); fi
 rm -rf "$TMP"

@@ -3,14 +3,16 @@
 #   proxies on core 0, wrk and the 100-byte upstream on core 1; routes /plain and /resilient of
 #   each version's own bench/policies/bench.yaml; rounds interleaved so drift hits both alike.
 # Env: BENCH_BASE (git revision; default 4ef69d1, the release before the security-hardening and
-#      resilience work), BENCH_DURATION (s, 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50).
+#      resilience work), BENCH_DURATION (s, 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50),
+#      BENCH_PORT_BASE (19600: ports BASE..BASE+4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BASE=${BENCH_BASE:-4ef69d1}
 DURATION=${BENCH_DURATION:-5}
 ROUNDS=${BENCH_ROUNDS:-3}
 CONNS=${BENCH_CONNECTIONS:-50}
-UP=19600; CUR=19601; CURA=19602; OLD=19603; OLDA=19604
+B=${BENCH_PORT_BASE:-19600}
+UP=$B; CUR=$((B+1)); CURA=$((B+2)); OLD=$((B+3)); OLDA=$((B+4))
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 [ -d dist ] || npm run build >/dev/null
 
