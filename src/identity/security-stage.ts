@@ -34,6 +34,8 @@ export class SecurityStage {
   /** Per provider: where it reads a token, and everywhere a token for it would be looked for when counting places. */
   private readonly jwtPlaces: readonly { readonly name: string; readonly from: ExtractFrom; readonly anywhere: ExtractFrom }[];
   private readonly keyPlaces: { readonly from: ExtractFrom; readonly anywhere: ExtractFrom } | null;
+  /** Well-known credential parameters (access_token, api_key) this policy does not read: never forwarded. */
+  private readonly unreadParams: readonly string[];
 
   constructor(
     private readonly security: CompiledSecurity,
@@ -48,6 +50,8 @@ export class SecurityStage {
     });
     const keyFrom = apiKey?.extractFrom ?? API_KEY_HEADER;
     this.keyPlaces = apiKey ? { from: keyFrom, anywhere: withWellKnownParams(keyFrom, ["api_key"]) } : null;
+    const read = new Set([...this.jwtPlaces.flatMap((p) => p.from.params), ...(apiKey ? keyFrom.params : [])]);
+    this.unreadParams = [...(jwt ? ["access_token"] : []), ...(apiKey ? ["api_key"] : [])].filter((name) => !read.has(name));
   }
 
   prefetch(): void {
@@ -95,6 +99,10 @@ export class SecurityStage {
       }
     }
 
+    // A credential the gateway did not verify must not reach an upstream that might trust it
+    // (an optional provider that reads headers only, with ?access_token=<anything>).
+    if (this.unreadParams.length > 0) removeParams(req, this.unreadParams);
+
     const principal = combinePrincipal(jwt, consumer, certificate);
     const names = spec.upstreamHeaders;
     // Token subjects and consumer names are anyone's text: encoded when a header cannot carry them as is.
@@ -135,6 +143,21 @@ export class SecurityStage {
     if (peer !== null) throw new GatewayError("client_certificate_invalid", `client certificate was not accepted: ${peer.error ?? "not verified"}`, challenge);
     throw new GatewayError("client_certificate_required", "this route requires a client certificate", challenge);
   }
+}
+
+function removeParams(req: GatewayRequest, names: readonly string[]): void {
+  // The substring test keeps the common request (no such parameter) from parsing its query.
+  if (!names.some((name) => req.query.includes(name))) return;
+  const params = new URLSearchParams(req.query);
+  let removed = false;
+  for (const name of names) {
+    if (!params.has(name)) continue;
+    params.delete(name);
+    removed = true;
+  }
+  if (!removed) return;
+  const text = params.toString();
+  req.query = text === "" ? "" : `?${text}`;
 }
 
 /** A credential in two places of one request is refused (400) before either is verified. */

@@ -42,6 +42,8 @@ spec:
     - { name: jwt, matches: [{ path: { type: PathPrefix, value: /jwt } }], backendRefs: [{ name: echo }] }
     - { name: key, matches: [{ path: { type: PathPrefix, value: /key } }], backendRefs: [{ name: echo }] }
     - { name: cert, matches: [{ path: { type: PathPrefix, value: /cert } }], backendRefs: [{ name: echo }] }
+    - { name: jwt-optional, matches: [{ path: { type: PathPrefix, value: /maybe-jwt } }], backendRefs: [{ name: echo }] }
+    - { name: key-optional, matches: [{ path: { type: PathPrefix, value: /maybe-key } }], backendRefs: [{ name: echo }] }
     - { name: open, matches: [{ path: { type: PathPrefix, value: / } }], backendRefs: [{ name: echo }] }
 `,
     },
@@ -67,6 +69,28 @@ spec:
         audiences: [meshgate]
         localJWKS: { keys: [${JSON.stringify(jwk)}] }
         claimToHeaders: [{ claim: sub, header: x-user }, { claim: name, header: x-user-name }]
+---
+apiVersion: meshgate.dev/v1alpha1
+kind: SecurityPolicy
+metadata: { name: jwt-optional }
+spec:
+  targetRefs: [{ kind: HTTPRoute, name: secure, sectionName: jwt-optional }]
+  jwt:
+    optional: true
+    providers:
+      - name: shared
+        issuer: ${ISS}
+        audiences: [meshgate]
+        localJWKS: { keys: [${JSON.stringify(jwk)}] }
+---
+apiVersion: meshgate.dev/v1alpha1
+kind: SecurityPolicy
+metadata: { name: key-optional }
+spec:
+  targetRefs: [{ kind: HTTPRoute, name: secure, sectionName: key-optional }]
+  apiKey:
+    optional: true
+    keys: [{ consumer: shared-consumer, hash: "sha256:${hash}" }]
 ---
 apiVersion: meshgate.dev/v1alpha1
 kind: SecurityPolicy
@@ -104,6 +128,13 @@ spec:
       expect: { status: 400, errorCode: "multiple_credentials" },
     },
     { name: "?access_token is not read by a header-only provider", url: `${base}/jwt/a?access_token=${valid}`, expect: { status: 401, errorCode: "jwt_missing" } },
+    {
+      name: "an optional header-only provider: an unverified ?access_token never reaches the upstream",
+      url: `${base}/maybe-jwt/a?x=1&access_token=${none}&y=2`,
+      expect: { status: 200, upstreamUrl: "/maybe-jwt/a?x=1&y=2", upstreamHeaders: { "x-meshgate-principal": null } },
+    },
+    { name: "an optional header-only API key: ?api_key never reaches the upstream", url: `${base}/maybe-key/a?api_key=mgk_forged`, expect: { status: 200, upstreamUrl: "/maybe-key/a" } },
+    { name: "an optional API key that is sent is still checked", url: `${base}/maybe-key/a`, headers: { "x-api-key": "mgk_wrong" }, expect: { status: 401, errorCode: "api_key_invalid" } },
     { name: "an API key in its header and in ?api_key at once: 400", url: `${base}/key/a?api_key=mgk_other`, headers: { "x-api-key": SHARED_API_KEY }, expect: { status: 400, errorCode: "multiple_credentials" } },
     { name: "missing JWT: 401 with a Bearer challenge", url: `${base}/jwt/a`, expect: { status: 401, errorCode: "jwt_missing", responseHeaders: { "www-authenticate": 'Bearer realm="meshgate"' } } },
     { name: "expired JWT", url: `${base}/jwt/a`, headers: bearer(await token({ exp: now - 300 })), expect: denied("jwt_expired") },
