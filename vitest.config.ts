@@ -38,7 +38,7 @@ export default defineConfig({
               serviceBindings: { UPSTREAM_CERT: async (request: Request) => Response.json({ via: "UPSTREAM_CERT", url: request.url }), REVIEWS: "reviews-aux" },
               // An auxiliary Worker bound as a service: a Backend endpoint `binding: REVIEWS` calls it (test/workers/service-binding.test.ts).
               workers: [{ name: "reviews-aux", modules: true, compatibilityDate: "2026-04-21", script: REVIEWS_WORKER }],
-              bindings: { TEST_UPSTREAM_PORT: String(inject("upstreamPort")), MESHGATE_CONFIG_TTL_MS: "100", MESHGATE_ADMIN_TOKEN: "test-admin-token", MESHGATE_OTLP_ENDPOINT: `http://127.0.0.1:${inject("collectorPort")}`, TEST_COLLECTOR_PORT: String(inject("collectorPort")), TEST_JWKS_PORT: String(inject("jwksPort")), TEST_JWKS_PRIVATE_KEY: inject("jwksPrivateKey"), TEST_RETRY_UPSTREAM_PORT: String(inject("retryUpstreamPort")), TEST_WS_UPSTREAM_PORT: String(inject("wsUpstreamPort")), TEST_STREAM_UPSTREAM_PORT: String(inject("streamUpstreamPort")) },
+              bindings: { TEST_UPSTREAM_PORT: String(inject("upstreamPort")), MESHGATE_CONFIG_TTL_MS: "100", MESHGATE_ADMIN_TOKEN: "test-admin-token", MESHGATE_OTLP_ENDPOINT: `http://127.0.0.1:${inject("collectorPort")}`, TEST_COLLECTOR_PORT: String(inject("collectorPort")), TEST_JWKS_PORT: String(inject("jwksPort")), TEST_JWKS_PRIVATE_KEY: inject("jwksPrivateKey"), TEST_RETRY_UPSTREAM_PORT: String(inject("retryUpstreamPort")), TEST_WS_UPSTREAM_PORT: String(inject("wsUpstreamPort")), TEST_STREAM_UPSTREAM_PORT: String(inject("streamUpstreamPort")), TEST_ROTATING_JWKS_PORT: String(inject("rotatingJwksPort")) },
             },
           })),
         ],

@@ -12,6 +12,8 @@ declare module "vitest" {
     wsUpstreamPort: number;
     /** Server-sent events and streaming uploads (test/support/stream-upstream.ts). */
     streamUpstreamPort: number;
+    /** A JWKS endpoint whose key set a test replaces with PUT /keys (test/support/jwks-server.ts). */
+    rotatingJwksPort: number;
   }
 }
 export {};

@@ -20,7 +20,7 @@ export function sign(key: SigningKey, claims: JWTPayload & { iss: string }, head
   return new SignJWT({ iat: now, exp: now + 3600, sub: "alice", ...claims }).setProtectedHeader({ alg: key.alg, kid: key.kid, ...header }).sign(key.privateKey);
 }
 
-/** A JWKS endpoint on loopback whose key set and availability the test controls. */
+/** A JWKS endpoint on loopback whose key set and availability the test controls (in process, or over HTTP). */
 export interface JwksServer {
   readonly url: string;
   /** The server's base URL, usable as an issuer with OpenID discovery. */
@@ -36,6 +36,20 @@ export async function startJwksServer(keys: JWK[]): Promise<JwksServer> {
   const state = { keys, down: false, fetches: 0 };
   let base = "";
   const server: Server = createServer((req, res) => {
+    // Control for tests that run elsewhere (workerd): PUT /keys replaces the set, GET /fetches counts.
+    if (req.method === "PUT" && req.url === "/keys") {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        state.keys = (JSON.parse(body) as { keys: JWK[] }).keys;
+        res.writeHead(204).end();
+      });
+      return;
+    }
+    if (req.method === "GET" && req.url === "/fetches") {
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ fetches: state.fetches }));
+      return;
+    }
     state.fetches++;
     if (state.down) {
       res.writeHead(503).end("down");

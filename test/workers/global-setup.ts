@@ -6,6 +6,7 @@ import { exportJWK, generateKeyPair } from "jose";
 import { startRetrySimulation, type RetrySimulation } from "../support/retry-simulation.js";
 import { startWsUpstream, type WsUpstream } from "../support/ws-upstream.js";
 import { startStreamUpstream, type StreamUpstream } from "../support/stream-upstream.js";
+import { startJwksServer, type JwksServer } from "../support/jwks-server.js";
 
 let upstream: TestUpstream | undefined;
 let collector: Server | undefined;
@@ -13,6 +14,7 @@ let jwksServer: Server | undefined;
 let retrySimulation: RetrySimulation | undefined;
 let wsUpstream: WsUpstream | undefined;
 let streamUpstream: StreamUpstream | undefined;
+let rotatingJwks: JwksServer | undefined;
 
 /**
  * Real loopback servers the Worker under test (in workerd) talks to: an upstream it forwards to,
@@ -46,6 +48,8 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide("wsUpstreamPort", wsUpstream.port);
   streamUpstream = await startStreamUpstream();
   project.provide("streamUpstreamPort", streamUpstream.port);
+  rotatingJwks = await startJwksServer([]);
+  project.provide("rotatingJwksPort", Number(new URL(rotatingJwks.url).port));
 }
 
 export async function teardown(): Promise<void> {
@@ -55,4 +59,5 @@ export async function teardown(): Promise<void> {
   await retrySimulation?.close();
   await wsUpstream?.close();
   await streamUpstream?.close();
+  await rotatingJwks?.close();
 }
