@@ -30,6 +30,11 @@ export async function identityFixture(base = "http://gw.test"): Promise<Identity
   const none = `${base64url.encode(JSON.stringify({ alg: "none" }))}.${base64url.encode(JSON.stringify({ iss: ISS, aud: "meshgate", sub: "root", exp: now + 600 }))}.`;
 
   const hash = await sha256Hex(SHARED_API_KEY);
+  const provider = (extra = "") => `{ name: shared, issuer: "${ISS}", audiences: [meshgate], localJWKS: { keys: [${JSON.stringify(jwk)}] }${extra} }`;
+  const key = `{ consumer: shared-consumer, hash: "sha256:${hash}" }`;
+  /** A SecurityPolicy on one rule of route `secure`, named after the rule. */
+  const onSection = (section: string, spec: string) =>
+    `---\napiVersion: meshgate.dev/v1alpha1\nkind: SecurityPolicy\nmetadata: { name: ${section} }\nspec:\n  targetRefs: [{ kind: HTTPRoute, name: secure, sectionName: ${section} }]\n  ${spec}`;
   const sources = (upstreamOrigin: string) => [
     { name: "backend.yaml", text: `apiVersion: meshgate.dev/v1alpha1\nkind: Backend\nmetadata: { name: echo }\nspec: { endpoints: [{ url: "${upstreamOrigin}" }] }\n` },
     {
@@ -56,56 +61,11 @@ spec:
   targetRefs: [{ kind: Gateway, name: any }]
   authorization:
     rules: [{ name: deny-admin, action: DENY, paths: ["/admin/*"] }]
----
-apiVersion: meshgate.dev/v1alpha1
-kind: SecurityPolicy
-metadata: { name: jwt }
-spec:
-  targetRefs: [{ kind: HTTPRoute, name: secure, sectionName: jwt }]
-  jwt:
-    providers:
-      - name: shared
-        issuer: ${ISS}
-        audiences: [meshgate]
-        localJWKS: { keys: [${JSON.stringify(jwk)}] }
-        claimToHeaders: [{ claim: sub, header: x-user }, { claim: name, header: x-user-name }]
----
-apiVersion: meshgate.dev/v1alpha1
-kind: SecurityPolicy
-metadata: { name: jwt-optional }
-spec:
-  targetRefs: [{ kind: HTTPRoute, name: secure, sectionName: jwt-optional }]
-  jwt:
-    optional: true
-    providers:
-      - name: shared
-        issuer: ${ISS}
-        audiences: [meshgate]
-        localJWKS: { keys: [${JSON.stringify(jwk)}] }
----
-apiVersion: meshgate.dev/v1alpha1
-kind: SecurityPolicy
-metadata: { name: key-optional }
-spec:
-  targetRefs: [{ kind: HTTPRoute, name: secure, sectionName: key-optional }]
-  apiKey:
-    optional: true
-    keys: [{ consumer: shared-consumer, hash: "sha256:${hash}" }]
----
-apiVersion: meshgate.dev/v1alpha1
-kind: SecurityPolicy
-metadata: { name: key }
-spec:
-  targetRefs: [{ kind: HTTPRoute, name: secure, sectionName: key }]
-  apiKey:
-    keys: [{ consumer: shared-consumer, hash: "sha256:${hash}" }]
----
-apiVersion: meshgate.dev/v1alpha1
-kind: SecurityPolicy
-metadata: { name: cert }
-spec:
-  targetRefs: [{ kind: HTTPRoute, name: secure, sectionName: cert }]
-  clientCertificate: { required: true }
+${onSection("jwt", `jwt: { providers: [${provider(", claimToHeaders: [{ claim: sub, header: x-user }, { claim: name, header: x-user-name }]")}] }`)}
+${onSection("jwt-optional", `jwt: { optional: true, providers: [${provider()}] }`)}
+${onSection("key", `apiKey: { keys: [${key}] }`)}
+${onSection("key-optional", `apiKey: { optional: true, keys: [${key}] }`)}
+${onSection("cert", "clientCertificate: { required: true }")}
 `,
     },
   ];

@@ -36,12 +36,22 @@ export async function startJwksServer(keys: JWK[]): Promise<JwksServer> {
   const state = { keys, down: false, fetches: 0 };
   let base = "";
   const server: Server = createServer((req, res) => {
-    // Control for tests that run elsewhere (workerd): PUT /keys replaces the set, GET /fetches counts.
+    // Control for tests that run elsewhere (workerd): PUT /keys replaces the set, PUT /down true|false,
+    // GET /fetches counts.
     if (req.method === "PUT" && req.url === "/keys") {
       let body = "";
       req.on("data", (c: Buffer) => (body += c.toString()));
       req.on("end", () => {
         state.keys = (JSON.parse(body) as { keys: JWK[] }).keys;
+        res.writeHead(204).end();
+      });
+      return;
+    }
+    if (req.method === "PUT" && req.url === "/down") {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        state.down = body === "true";
         res.writeHead(204).end();
       });
       return;
