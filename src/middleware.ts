@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import type { z } from "zod";
+import type * as z from "zod";
 import { compileRateLimitPolicy } from "./ratelimit/compile-rate-limit.js";
 import { compileSecurityPolicy } from "./identity/compile-security.js";
 import { formatPolicyIssue } from "./policy/issues.js";

@@ -1,16 +1,20 @@
-import { z } from "zod";
+import * as z from "zod";
 import { strictObject } from "../policy/strict-object.js";
 import type { PolicySource } from "../policy/parse.js";
 import { sourcesHash } from "../policy/source-hash.js";
+import { documentSources } from "../policy/document-sources.js";
 
-export const BUNDLE_FORMAT = "meshgate.dev/bundle-v1";
+/** What publish writes: every source's documents parsed (no YAML parser needed to read it). */
+export const BUNDLE_FORMAT = "meshgate.dev/bundle-v2";
+/** Bundles written before: sources as text. Still read; a Worker refuses their YAML text by name. */
+export const BUNDLE_FORMAT_V1 = "meshgate.dev/bundle-v1";
 
 /**
  * Everything a gateway needs in ONE document, so a reader never sees half an update:
  * the policy sources as published, a monotonic version and a content hash.
  */
 export interface PolicyBundle {
-  readonly format: typeof BUNDLE_FORMAT;
+  readonly format: typeof BUNDLE_FORMAT | typeof BUNDLE_FORMAT_V1;
   readonly version: number;
   /** SHA-256 (hex) of the sources, the same digest a snapshot reports. */
   readonly hash: string;
@@ -31,13 +35,17 @@ export interface BundleSummary {
   readonly publisher: string;
 }
 
+const textSource = strictObject({ name: z.string().min(1), text: z.string() });
+const documentsSource = strictObject({ name: z.string().min(1), documents: z.array(z.unknown()) });
+
 const bundleSchema = strictObject({
-  format: z.literal(BUNDLE_FORMAT),
+  format: z.enum([BUNDLE_FORMAT, BUNDLE_FORMAT_V1]),
   version: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   hash: z.string().regex(/^[0-9a-f]{64}$/),
   createdAt: z.string(),
   publisher: z.string(),
-  sources: z.array(strictObject({ name: z.string().min(1), text: z.string() })).min(1),
+  // v1 has text only; v2 is what publish writes (documents), text kept readable for hand-made bundles.
+  sources: z.array(z.union([textSource, documentsSource])).min(1),
   force: z.literal(true).optional(),
 });
 
@@ -69,8 +77,14 @@ export async function decodeBundle(text: string): Promise<PolicyBundle> {
   return bundle;
 }
 
+/**
+ * A bundle of `sources` with their documents parsed (`documentSources`). A file that does not
+ * parse stays text: publish refuses such sources before it gets here; tests write them to see
+ * a gateway refuse the bundle.
+ */
 export async function makeBundle(sources: readonly PolicySource[], version: number, publisher: string, now = new Date(), force = false): Promise<PolicyBundle> {
-  return { format: BUNDLE_FORMAT, version, hash: await sourcesHash(sources), createdAt: now.toISOString(), publisher, sources, ...(force ? { force: true as const } : {}) };
+  const parsed = documentSources(sources).sources;
+  return { format: BUNDLE_FORMAT, version, hash: await sourcesHash(parsed), createdAt: now.toISOString(), publisher, sources: parsed, ...(force ? { force: true as const } : {}) };
 }
 
 export function summarize(b: PolicyBundle): BundleSummary {

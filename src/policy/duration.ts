@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 const DURATION = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;
 const UNIT_MS = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { strictObject } from "./strict-object.js";
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

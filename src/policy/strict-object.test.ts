@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { formatPolicyIssue } from "./issues.js";
 import { parseSources } from "./parse.js";
 import { strictObject } from "./strict-object.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { strictObject } from "./strict-object.js";
 import { suggestField } from "./suggest.js";
 

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import type { PolicyIssue, PolicyLocation } from "./issues.js";
 
 type Path = (string | number)[];

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { headerNameSchema } from "../policy/common.js";
 import { durationAtMost, durationSchema } from "../policy/duration.js";
 import { metadataSchema } from "../policy/meta.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { durationAtMost } from "../policy/duration.js";
 import { headerNameSchema } from "../policy/common.js";
 import { metadataSchema } from "../policy/meta.js";

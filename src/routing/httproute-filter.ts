@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { backendObjectRefSchema, headerFieldValueSchema, headerNameSchema, pathValueIssue, portSchema, preciseHostnameSchema } from "../policy/common.js";
 import { strictObject } from "../policy/strict-object.js";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { backendObjectRefSchema, hostnameSchema, portSchema } from "../policy/common.js";
 import { durationAtMost, durationSchema } from "../policy/duration.js";
 import { strictObject } from "../policy/strict-object.js";

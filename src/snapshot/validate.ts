@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import type { PolicyIssue } from "../policy/issues.js";
 import type { RawDocument } from "../policy/parse.js";
 import { API_GATEWAY, API_MESHGATE } from "../policy/api-versions.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * What the gateway speaks to an upstream, decided once per backendRef at compile time:

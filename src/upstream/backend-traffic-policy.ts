@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { metadataSchema } from "../policy/meta.js";
 import { strictObject } from "../policy/strict-object.js";
 import { targetRefSchema } from "../policy/target-ref.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { durationAtMost } from "../policy/duration.js";
 import { metadataSchema } from "../policy/meta.js";
 import { strictObject } from "../policy/strict-object.js";
