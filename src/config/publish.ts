@@ -4,6 +4,7 @@ import { PolicyError } from "../policy/issues.js";
 import type { PolicySource } from "../policy/parse.js";
 import type { Snapshot } from "../snapshot/snapshot.js";
 import { makeBundle, type PolicyBundle } from "./bundle.js";
+import { documentSources } from "../policy/document-sources.js";
 import type { PublishTarget } from "./config-store.js";
 
 export interface PublishResult {
@@ -15,8 +16,16 @@ export interface PublishResult {
  * Validates and compiles the sources first (throws PolicyError on any error, writing nothing),
  * then writes them as the next version.
  */
-export async function publishSources(target: PublishTarget, sources: readonly PolicySource[], publisher: string, options: { readonly force?: boolean } = {}): Promise<PublishResult> {
-  const snapshot = await compileSnapshot(sources, { location: target.description, files: sources.map((s) => s.name) }, undefined, { serviceBindings: "warn", http2Upstreams: "warn" });
+export async function publishSources(target: PublishTarget, given: readonly PolicySource[], publisher: string, options: { readonly force?: boolean } = {}): Promise<PublishResult> {
+  // What is validated is what is written: the documents parsed once here, as the bundle carries them.
+  const { sources, issues } = documentSources(given);
+  const compile = (s: readonly PolicySource[]) => compileSnapshot(s, { location: target.description, files: s.map((x) => x.name) }, undefined, { serviceBindings: "warn", http2Upstreams: "warn" });
+  if (issues.some((i) => i.severity === "error")) {
+    // Compiling the text reports every problem at once (syntax here, fields in the other files), as validate does.
+    await compile(given);
+    throw new PolicyError(issues);
+  }
+  const snapshot = await compile(sources);
   const empty = emptySourceIssues(target.description, snapshot);
   if (empty.length > 0) throw new PolicyError(empty);
   const bundle = await makeBundle(sources, await target.nextVersion(), publisher, new Date(), options.force === true);

@@ -1,10 +1,30 @@
 import { parseAllDocuments } from "yaml";
 import type { PolicyIssue } from "./issues.js";
 
-/** One policy source: a file's name and text (read by a runtime, or taken from a bundle). */
-export interface PolicySource {
+/** One policy source: a file as read (its text), or as `meshgate publish` bundles it (its documents, parsed). */
+export type PolicySource = TextSource | DocumentsSource;
+
+/** A file's name and text, YAML (many documents) or `.json`. */
+export interface TextSource {
   readonly name: string;
   readonly text: string;
+}
+
+/**
+ * A file's documents already parsed to JSON values, entry i being document i of the file (null
+ * for an empty one, so document numbers in errors stay the file's). Read without any parser.
+ */
+export interface DocumentsSource {
+  readonly name: string;
+  readonly documents: readonly unknown[];
+}
+
+export interface ParseOptions {
+  /**
+   * YAML text: `parse` (Node) or `refuse` (Workers, which carry no YAML parser and read the
+   * parsed documents `meshgate publish` bundles). Default `parse`.
+   */
+  readonly yaml?: "parse" | "refuse";
 }
 
 /** A document as parsed, before validation, with where it came from. */
@@ -15,10 +35,16 @@ export interface RawDocument {
 }
 
 /** YAML (multi-document) and JSON sources into documents; syntax errors name file, document and line. */
-export function parseSources(sources: readonly PolicySource[]): { documents: RawDocument[]; issues: PolicyIssue[] } {
+export function parseSources(sources: readonly PolicySource[], options: ParseOptions = {}): { documents: RawDocument[]; issues: PolicyIssue[] } {
   const documents: RawDocument[] = [];
   const issues: PolicyIssue[] = [];
   for (const source of sources) {
+    if ("documents" in source) {
+      source.documents.forEach((value, index) => {
+        if (value !== null && value !== undefined) documents.push({ file: source.name, index, value });
+      });
+      continue;
+    }
     if (source.name.endsWith(".json")) {
       try {
         const value: unknown = JSON.parse(source.text);
@@ -28,6 +54,10 @@ export function parseSources(sources: readonly PolicySource[]): { documents: Raw
       } catch (err) {
         issues.push({ file: source.name, index: 0, severity: "error", path: [], message: `invalid JSON: ${(err as Error).message}` });
       }
+      continue;
+    }
+    if (options.yaml === "refuse") {
+      issues.push({ file: source.name, index: 0, severity: "error", path: [], message: YAML_REFUSED });
       continue;
     }
     let list: ReturnType<typeof yamlDocuments>;
@@ -66,6 +96,9 @@ export function parseSources(sources: readonly PolicySource[]): { documents: Raw
   }
   return { documents, issues };
 }
+
+/** Why a Worker refuses YAML text: it comes from a bundle written before publish parsed documents. */
+const YAML_REFUSED = "YAML text, and this runtime parses no YAML (a Worker reads the parsed documents that `meshgate publish` bundles, format meshgate.dev/bundle-v2): republish with `meshgate publish`";
 
 function yamlDocuments(text: string) {
   const docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });

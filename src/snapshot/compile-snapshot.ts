@@ -1,6 +1,6 @@
 import { PolicyError, type PolicyIssue } from "../policy/issues.js";
 import { sourcesHash } from "../policy/source-hash.js";
-import { parseSources, type PolicySource } from "../policy/parse.js";
+import { parseSources, type ParseOptions, type PolicySource } from "../policy/parse.js";
 import type { CompiledBackend } from "../upstream/compiled-backend.js";
 import type { Snapshot, SnapshotSource } from "./snapshot.js";
 import type { HTTPRoute } from "../routing/httproute.js";
@@ -48,11 +48,13 @@ export interface CompileOptions {
    * response trailers), `warn` (validate and publish), `allow` (the Node gateway).
    */
   readonly http2Upstreams?: "allow" | "warn" | "refuse";
+  /** YAML text among the sources: `parse` (the default) or `refuse` (Workers: see ParseOptions). */
+  readonly yaml?: ParseOptions["yaml"];
 }
 
 export async function compileSnapshot(sources: readonly PolicySource[], source: SnapshotSource, version?: string, options: CompileOptions = {}): Promise<Snapshot> {
   const mesh = options.mesh ?? DEFAULT_MESH;
-  const parsed = parseSources(sources);
+  const parsed = parseSources(sources, { yaml: options.yaml ?? "parse" });
   const set = validateDocuments(parsed.documents);
   const issues = [...parsed.issues, ...set.issues, ...bindingIssues(set.backends, options.serviceBindings ?? "allow"), ...http2Issues(set, options.http2Upstreams ?? "refuse")];
   const exists = knownServices(set);

@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { PolicySource } from "../../policy/parse.js";
+// A directory holds files, so its sources are always text.
+import type { TextSource as PolicySource } from "../../policy/parse.js";
 
 const POLICY_FILE = /\.(ya?ml|json)$/i;
 

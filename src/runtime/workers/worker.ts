@@ -85,7 +85,8 @@ function createIsolate(env: WorkerEnv): Isolate {
   const pathWarning = env.MESHGATE_PATH_REJECT !== undefined ? pathRejectionWarning(parsePathRejections(env.MESHGATE_PATH_REJECT)) : null;
   if (pathWarning !== null) console.warn(JSON.stringify({ level: "warn", message: `MESHGATE_PATH_REJECT: ${pathWarning}` }));
   const mesh = meshOptions(env.MESHGATE_NAMESPACE || undefined, env.MESHGATE_CLUSTER_DOMAIN || undefined, { namespace: "MESHGATE_NAMESPACE", clusterDomain: "MESHGATE_CLUSTER_DOMAIN" });
-  const holder = new SnapshotHolder({ compile: { mesh } });
+  // Bundles carry parsed documents; the Worker has no YAML parser (wrangler.toml aliases it away).
+  const holder = new SnapshotHolder({ compile: { mesh, yaml: "refuse" } });
   const metrics = new GatewayMetrics();
   const tracer = env.MESHGATE_OTLP_ENDPOINT ? new OtlpExporter({ endpoint: env.MESHGATE_OTLP_ENDPOINT, onError: (err) => console.error(JSON.stringify({ level: "warn", message: "span export failed", error: String(err) })) }) : null;
   const accessLog = env.MESHGATE_ACCESS_LOG === "on";
