@@ -1,21 +1,10 @@
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bursting, failing, hanging, healthy, refusing, resetting, type ChaosServer } from "../support/chaos-upstreams.js";
-import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import type { TestGateway } from "../support/gateway.js";
+import { fleet } from "../support/fleet.js";
 import { until } from "../support/cli-gateway.js";
 
-const servers: ChaosServer[] = [];
-const gateways: TestGateway[] = [];
-
-afterAll(async () => {
-  await Promise.all(gateways.map((g) => g.close()));
-  await Promise.all(servers.map((s) => s.close()));
-});
-
-async function track<T extends ChaosServer>(p: Promise<T>): Promise<T> {
-  const s = await p;
-  servers.push(s);
-  return s;
-}
+const { server: track, gateway } = fleet();
 
 function backend(name: string, endpoints: { url: string; priority?: number }[], extra = ""): string {
   return `apiVersion: meshgate.dev/v1alpha1
@@ -43,12 +32,6 @@ metadata: { name: ${name} }
 spec:
   targetRefs: [{ kind: HTTPRoute, name: ${routeName} }]
 ${spec}`;
-}
-
-async function gateway(files: Record<string, string>): Promise<TestGateway> {
-  const gw = await startTestGateway(files);
-  gateways.push(gw);
-  return gw;
 }
 
 async function run(gw: TestGateway, n: number, concurrency: number, init: RequestInit = {}): Promise<{ status: number; upstream: string | null; skipped: string | null }[]> {
@@ -142,8 +125,7 @@ describe("multi-cluster failover", () => {
     await share(20); // first failures eject cluster A (and are retried onto B)
     expect(await share(100)).toBe(1);
 
-    [a1, a2] = (await Promise.all(ports.map((p) => healthy("cluster-a", 0, p)))) as [ChaosServer, ChaosServer];
-    servers.push(a1, a2);
+    [a1, a2] = (await Promise.all(ports.map((p) => track(healthy("cluster-a", 0, p))))) as [ChaosServer, ChaosServer];
     // Ejection time grows with each ejection (base × n): on a slow run cluster A's endpoints may
     // have been re-probed and re-ejected while B served, so wait for A's first answer, not for 1 s.
     await until(async () => (await run(gw, 1, 1))[0]!.upstream === "cluster-a", 15_000, "cluster A serving again after its ejection");

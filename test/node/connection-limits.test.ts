@@ -1,19 +1,18 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { afterAll, describe, expect, it } from "vitest";
-import { hanging, healthy, stallingMidBody, type ChaosServer } from "../support/chaos-upstreams.js";
-import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { describe, expect, it } from "vitest";
+import { hanging, healthy, stallingMidBody } from "../support/chaos-upstreams.js";
+import type { TestGateway } from "../support/gateway.js";
+import { fleet, serviceFiles } from "../support/fleet.js";
 
 /** Backend.spec.connection and the default upstream timeouts, against real loopback upstreams. */
-const closers: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const close of closers.reverse()) await close();
-});
+const { server: track, gateway } = fleet();
 
 interface CountingUpstream {
   readonly url: string;
   /** Connections ever accepted, and the most open at once. */
   readonly stats: { accepted: number; open: number; maxOpen: number; closed: number };
+  close(): Promise<void>;
 }
 
 /** An upstream that answers after `delayMs` and counts its TCP connections. */
@@ -35,45 +34,15 @@ async function counting(delayMs: number): Promise<CountingUpstream> {
     });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  closers.push(
-    () =>
-      new Promise((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, stats };
+  const close = () =>
+    new Promise<void>((r) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => r());
+    });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, stats, close };
 }
 
-function files(urls: string[], spec: string, routeExtra = ""): Record<string, string> {
-  return {
-    "b.yaml": `apiVersion: meshgate.dev/v1alpha1
-kind: Backend
-metadata: { name: svc }
-spec:
-  endpoints:
-${urls.map((u) => `    - url: "${u}"`).join("\n")}
-${spec}`,
-    "r.yaml": `apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: svc }
-spec:
-  rules: [{ backendRefs: [{ name: svc }]${routeExtra} }]
-`,
-  };
-}
-
-async function gateway(f: Record<string, string>): Promise<TestGateway> {
-  const gw = await startTestGateway(f);
-  closers.push(() => gw.close());
-  return gw;
-}
-
-async function track(p: Promise<ChaosServer>): Promise<ChaosServer> {
-  const s = await p;
-  closers.push(() => s.close());
-  return s;
-}
+const files = serviceFiles;
 
 async function get(gw: TestGateway): Promise<{ status: number; code: string | null; flags: string | null; ok: boolean }> {
   try {
@@ -88,7 +57,7 @@ async function get(gw: TestGateway): Promise<{ status: number; code: string | nu
 
 describe("Backend.spec.connection", () => {
   it("maxConnections per endpoint: excess requests wait, up to the breaker's pending limit, then 503 backend_overloaded", async () => {
-    const up = await counting(300);
+    const up = await track(counting(300));
     const gw = await gateway(files([up.url], "  connection: { maxConnections: 2 }\n  circuitBreaker: { maxRequests: 100, maxPendingRequests: 3 }\n"));
     const results = await Promise.all(Array.from({ length: 10 }, () => get(gw)));
     expect(results.filter((r) => r.ok)).toHaveLength(5); // 2 in service + 3 waiting
@@ -101,7 +70,7 @@ describe("Backend.spec.connection", () => {
   });
 
   it("without a circuit breaker, up to 1024 requests wait for one of maxConnections", async () => {
-    const up = await counting(50);
+    const up = await track(counting(50));
     const gw = await gateway(files([up.url], "  connection: { maxConnections: 2 }\n"));
     const results = await Promise.all(Array.from({ length: 30 }, () => get(gw)));
     expect(results.filter((r) => !r.ok)).toEqual([]);
@@ -110,11 +79,11 @@ describe("Backend.spec.connection", () => {
   });
 
   it("maxRequestsPerConnection and idleTimeout recycle connections", async () => {
-    const up = await counting(0);
+    const up = await track(counting(0));
     const gw = await gateway(files([up.url], "  connection: { maxRequestsPerConnection: 1, idleTimeout: 100ms }\n"));
     for (let i = 0; i < 4; i++) expect((await get(gw)).ok).toBe(true);
     expect(up.stats.accepted).toBe(4);
-    const three = await counting(0);
+    const three = await track(counting(0));
     const gw3 = await gateway(files([three.url], "  connection: { maxRequestsPerConnection: 3 }\n"));
     for (let i = 0; i < 7; i++) expect((await get(gw3)).ok).toBe(true);
     expect(three.stats.accepted).toBe(3); // 3 + 3 + 1

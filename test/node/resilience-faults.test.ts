@@ -1,47 +1,24 @@
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { hanging, healthy, refusing, resettingMidBody, switchable, type ChaosServer } from "../support/chaos-upstreams.js";
-import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { describe, expect, it } from "vitest";
+import { hanging, healthy, refusing, resettingMidBody, switchable } from "../support/chaos-upstreams.js";
+import type { TestGateway } from "../support/gateway.js";
+import { fleet, serviceFiles } from "../support/fleet.js";
 
 /**
  * The faults of issue 17 against a real gateway and real loopback upstreams, with the README's
  * recommended settings: outlierDetection 5/3/30s/300s/50%, retries 2 on 502/503/504 and
  * connect-failure/reset/timeout, perTryTimeout 500ms, budget 0.2 + 10/s.
  */
-const servers: ChaosServer[] = [];
-const gateways: TestGateway[] = [];
-
-afterAll(async () => {
-  await Promise.all(gateways.map((g) => g.close()));
-  await Promise.all(servers.map((s) => s.close()));
-});
-
-async function track<T extends ChaosServer>(p: Promise<T>): Promise<T> {
-  const s = await p;
-  servers.push(s);
-  return s;
-}
+const { server: track, gateway } = fleet();
 
 const OUTLIER = "  outlierDetection: { consecutive5xx: 5, consecutiveGatewayErrors: 3, baseEjectionTime: 30s, maxEjectionTime: 300s, maxEjectionPercent: 50 }\n";
 const RETRY = "  retry: { attempts: 2, codes: [502, 503, 504], on: [connect-failure, reset, timeout], perTryTimeout: 500ms, budget: { ratio: 0.2, minPerSecond: 10 } }\n";
 
 function files(urls: string[], backendExtra: string, traffic: string): Record<string, string> {
   return {
-    "b.yaml": `apiVersion: meshgate.dev/v1alpha1
-kind: Backend
-metadata: { name: svc }
-spec:
-  endpoints:
-${urls.map((u) => `    - url: "${u}"`).join("\n")}
-${backendExtra}`,
-    "r.yaml": `apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: svc }
-spec:
-  rules: [{ backendRefs: [{ name: svc }] }]
-`,
+    ...serviceFiles(urls, backendExtra),
     "t.yaml": `apiVersion: meshgate.dev/v1alpha1
 kind: TrafficPolicy
 metadata: { name: svc }
@@ -49,12 +26,6 @@ spec:
   targetRefs: [{ kind: HTTPRoute, name: svc }]
 ${traffic}`,
   };
-}
-
-async function gateway(f: Record<string, string>, options: Parameters<typeof startTestGateway>[1] = {}): Promise<TestGateway> {
-  const gw = await startTestGateway(f, options);
-  gateways.push(gw);
-  return gw;
 }
 
 interface Outcome {
