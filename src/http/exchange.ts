@@ -17,6 +17,13 @@ export interface RequestBody {
    * bodies of unknown length; a Content-Length is checked before). Runtimes without it send as is.
    */
   capped?(maxBytes: number): RequestBody;
+  /**
+   * The client may send trailer fields after the body (HTTP/1.1 with a `Trailer` header, a gRPC
+   * call over HTTP/2): a transport that can pass them on keeps the upstream stream open for them.
+   */
+  readonly mayHaveTrailers?: boolean;
+  /** The trailer fields that followed the body, once it was read to the end (null: none). */
+  trailers?(): HeaderList | null;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createSecureServer, createServer, type Http2SecureServer, type Http2Server, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
+import { createSecureServer, createServer, type Settings, type Http2SecureServer, type Http2Server, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
 
@@ -10,6 +10,8 @@ export interface H2Seen {
   readonly authority: string | undefined;
   readonly headers: Http2ServerRequest["headers"];
   readonly body: string;
+  /** Trailer fields the client sent after the body. */
+  readonly trailers: Http2ServerRequest["trailers"];
 }
 
 export interface H2Upstream {
@@ -18,6 +20,8 @@ export interface H2Upstream {
   readonly seen: H2Seen[];
   /** Sessions the server accepted (to check that streams share one connection). */
   sessions: number;
+  /** Sessions open now. */
+  readonly open: number;
   respond: (req: Http2ServerRequest, res: Http2ServerResponse, body: string) => void;
   close(): Promise<void>;
 }
@@ -26,13 +30,16 @@ export interface H2Upstream {
  * An HTTP/2 echo server on loopback: cleartext h2c (prior knowledge only), or TLS with ALPN h2 and
  * http/1.1 when given a certificate. It answers JSON naming the protocol it was reached with.
  */
-export async function startH2Upstream(name: string, tls?: { cert: string; key: string }): Promise<H2Upstream> {
+export async function startH2Upstream(name: string, tls?: { cert: string; key: string }, settings?: Settings): Promise<H2Upstream> {
   const seen: H2Seen[] = [];
   const upstream: H2Upstream = {
     url: "",
     port: 0,
     seen,
     sessions: 0,
+    get open() {
+      return sessions.size;
+    },
     respond: (req, res, body) => {
       res.writeHead(200, { "content-type": "application/json", "x-upstream": name });
       res.end(JSON.stringify({ upstream: name, httpVersion: req.httpVersion, alpn: alpnOf(req), method: req.method, url: req.url, host: req.headers[":authority"] ?? req.headers.host, body }));
@@ -48,11 +55,11 @@ export async function startH2Upstream(name: string, tls?: { cert: string; key: s
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
-      seen.push({ httpVersion: req.httpVersion, alpn: alpnOf(req), method: req.method, url: req.url, authority: req.headers[":authority"] ?? req.headers.host, headers: req.headers, body });
+      seen.push({ httpVersion: req.httpVersion, alpn: alpnOf(req), method: req.method, url: req.url, authority: req.headers[":authority"] ?? req.headers.host, headers: req.headers, body, trailers: req.trailers });
       upstream.respond(req, res, body);
     });
   };
-  const server: Http2Server | Http2SecureServer = tls ? createSecureServer({ ...tls, allowHTTP1: true }, handler) : createServer(handler);
+  const server: Http2Server | Http2SecureServer = tls ? createSecureServer({ ...tls, allowHTTP1: true, ...(settings ? { settings } : {}) }, handler) : createServer(settings ? { settings } : {}, handler);
   const sessions = new Set<{ destroy(): void }>();
   server.on("session", (s) => {
     upstream.sessions++;

@@ -62,7 +62,7 @@ export function h2Handler(pipeline: Pipeline, options: NodeHandlerOptions & { re
       path: head.path,
       query: head.query,
       headers,
-      body: hasBody ? new NodeRequestBody(req, null, length === undefined ? null : Number(length)) : null,
+      body: hasBody ? new NodeRequestBody(req, null, length === undefined ? null : Number(length), mayHaveTrailers(headers) ? req : null) : null,
       clientAddress: socket.remoteAddress ?? "",
       peerCertificate: options.scheme === "https" ? peerCertificate(socket) : null,
       startTime,
@@ -95,6 +95,11 @@ function writeH2Response(res: Http2ServerResponse, response: GatewayResponse): v
     headers[key] = prior === undefined ? value : Array.isArray(prior) ? [...prior, value] : key === "set-cookie" ? [String(prior), value] : `${String(prior)}, ${value}`;
   }
   res.stream.respond(headers, { endStream: true });
+}
+
+/** HTTP/2 never announces trailers; gRPC calls are where clients send them, and a Trailer field says so elsewhere. */
+function mayHaveTrailers(headers: HeaderList): boolean {
+  return headers.has("trailer") || (headers.get("content-type")?.startsWith("application/grpc") ?? false);
 }
 
 /** Fields HTTP/2 forbids (RFC 9113 §8.2.2); node:http2 throws on them. */

@@ -1,6 +1,12 @@
 import { Readable, Transform } from "node:stream";
 import { bodyTooLarge } from "../../http/gateway-error.js";
 import type { RequestBody } from "../../http/exchange.js";
+import { HeaderList } from "../../http/header-list.js";
+
+/** Where the client's trailer fields appear once its body was read: node:http's and node:http2's request. */
+export interface TrailerSource {
+  readonly rawTrailers: string[];
+}
 
 /** A request body on Node: the incoming stream, or its bytes once read for replay. */
 export class NodeRequestBody implements RequestBody {
@@ -8,7 +14,18 @@ export class NodeRequestBody implements RequestBody {
     readonly stream: Readable | null,
     readonly buffer: Buffer | null,
     readonly length: number | null,
+    /** The client's request when it may end in trailers (see RequestBody.mayHaveTrailers). */
+    readonly trailerSource: TrailerSource | null = null,
   ) {}
+
+  get mayHaveTrailers(): boolean {
+    return this.trailerSource !== null;
+  }
+
+  trailers(): HeaderList | null {
+    const raw = this.trailerSource?.rawTrailers;
+    return raw === undefined || raw.length === 0 ? null : new HeaderList([...raw]);
+  }
 
   get replayable(): boolean {
     return this.buffer !== null;
@@ -26,7 +43,7 @@ export class NodeRequestBody implements RequestBody {
     });
     const source = this.stream;
     source.on("error", (err) => counter.destroy(err));
-    return new NodeRequestBody(source.pipe(counter), null, null);
+    return new NodeRequestBody(source.pipe(counter), null, null, this.trailerSource);
   }
 
   static fromBuffer(buffer: Buffer): NodeRequestBody {
@@ -56,8 +73,8 @@ export async function bufferBody(body: NodeRequestBody, maxBytes: number): Promi
         yield* chunks;
         yield* rest;
       })(), { objectMode: false });
-      return new NodeRequestBody(stream, null, body.length);
+      return new NodeRequestBody(stream, null, body.length, body.trailerSource);
     }
   }
-  return NodeRequestBody.fromBuffer(Buffer.concat(chunks, size));
+  return new NodeRequestBody(null, Buffer.concat(chunks, size), size, body.trailerSource);
 }

@@ -59,7 +59,8 @@ export function gatewayRequest(req: IncomingMessage, options: NodeHandlerOptions
     path: head.path,
     query: head.query,
     headers,
-    body: hasBody ? new NodeRequestBody(req, null, length === undefined ? null : Number(length)) : null,
+    // Chunked trailers come only when announced (RFC 9110 §6.6.2 asks senders for a Trailer field).
+    body: hasBody ? new NodeRequestBody(req, null, length === undefined ? null : Number(length), length === undefined && headers.has("trailer") ? req : null) : null,
     clientAddress: req.socket.remoteAddress ?? "",
     peerCertificate: options.scheme === "https" ? peerCertificate(req.socket) : null,
     startTime,

@@ -29,7 +29,7 @@ interface PoolEntry {
   readonly limiter: ConnectionLimiter | null;
 }
 
-/** The Node transport: one undici Pool per upstream origin (and TLS and connection settings), driven through `dispatch`. */
+/** HTTP/1.1 to upstreams: one undici Pool per upstream origin (and TLS and connection settings), driven through `dispatch`. */
 export class UndiciTransport implements Transport {
   private readonly pools = new Map<string, PoolEntry>();
 
@@ -40,7 +40,7 @@ export class UndiciTransport implements Transport {
       const body = request.body as NodeRequestBody | null;
       let entry: PoolEntry;
       try {
-        entry = this.pool(request.origin, request.tls ?? null, request.connection ?? DEFAULT_CONNECTION, request.protocol === "h2");
+        entry = this.pool(request.origin, request.tls ?? null, request.connection ?? DEFAULT_CONNECTION);
       } catch (err) {
         return reject(new TransportError("connect_failed", (err as Error).message, { cause: err }));
       }
@@ -86,18 +86,13 @@ export class UndiciTransport implements Transport {
     await Promise.allSettled(pools.map((p) => p.pool.close()));
   }
 
-  private pool(origin: string, tls: UpstreamTls | null, connection: ConnectionPolicy, h2: boolean): PoolEntry {
-    const key = poolKey(origin, tls, connection, h2 ? "h2" : "http1");
+  private pool(origin: string, tls: UpstreamTls | null, connection: ConnectionPolicy): PoolEntry {
+    const key = poolKey(origin, tls, connection, "http1");
     let entry = this.pools.get(key);
     if (entry === undefined) {
-      const https = origin.startsWith("https:");
-      // HTTP/2: ALPN offers h2 (and http/1.1) on https://; prior knowledge (h2c) on http://. One
-      // connection multiplexes streams up to the peer's SETTINGS_MAX_CONCURRENT_STREAMS (undici
-      // reads them), and a GOAWAY makes undici open a new connection for later requests.
-      const connect = { ...(tls && https ? connectOptions(tls) : {}), ...(h2 && !https ? { useH2c: true } : {}) };
+      // HTTP/2 upstreams are h2-transport.ts's: undici's HTTP/2 sends POSTs and streamed bodies one per connection.
       const pool = new Pool(origin, {
-        ...(Object.keys(connect).length > 0 ? { connect } : {}),
-        ...(h2 ? { allowH2: true } : {}),
+        ...(tls && origin.startsWith("https:") ? { connect: connectOptions(tls) } : {}),
         connections: connection.maxConnections ?? this.options.connectionsPerOrigin ?? null,
         connectTimeout: connection.id === "" ? (this.options.connectTimeoutMs ?? connection.connectTimeoutMs) : connection.connectTimeoutMs,
         keepAliveTimeout: connection.id === "" ? (this.options.keepAliveTimeoutMs ?? connection.idleTimeoutMs) : connection.idleTimeoutMs,

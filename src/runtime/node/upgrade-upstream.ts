@@ -3,23 +3,13 @@ import { request as httpsRequest, type RequestOptions } from "node:https";
 import type { Socket } from "node:net";
 import { HeaderList } from "../../http/header-list.js";
 import { onAbort } from "../../http/abort-link.js";
-import { DEFAULT_CONNECTION, TransportError, type Transport, type UpstreamRequest, type UpstreamResponse } from "../../upstream/transport.js";
+import { DEFAULT_CONNECTION, TransportError, type UpstreamRequest, type UpstreamResponse } from "../../upstream/transport.js";
 import { NodeResponseBody } from "./node-response-body.js";
 import { NodeTunnel } from "./tunnel.js";
 import { CONNECT_CODES, connectOptions } from "./undici-transport.js";
 
 /** Headers of one hop; the runtime writes its own Connection/Upgrade on the 101 it relays. */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
-
-/**
- * `inner` for every request but WebSocket handshakes, which get a connection of their own
- * (`sendUpgrade`): a pooled HTTP/1.1 or HTTP/2 connection can never become a tunnel.
- */
-export function withUpgrades<T extends Transport>(inner: T): T {
-  const send = inner.send.bind(inner);
-  inner.send = (request) => (request.upgrade ? sendUpgrade(request, request.origin.startsWith("https:")) : send(request));
-  return inner;
-}
 
 /**
  * Sends a WebSocket handshake upstream on a connection of its own (HTTP/1.1, never pooled: it
