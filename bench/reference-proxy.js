@@ -1,13 +1,19 @@
 // The yardstick DESIGN.md names: bare node:http + undici Pool, pool.stream straight into the
 // ServerResponse. No policy at all; meshgate's goal is at least 0.8x of it.
+// With CERT and KEY files it serves HTTPS instead (node:https, same handler): the bare Node TLS
+// proxy the HTTPS section measures meshgate's TLS listener against.
+// Usage: node bench/reference-proxy.js PORT UPSTREAM_PORT [CERT KEY]
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { Pool } from "undici";
 
-const [port, upstreamPort] = process.argv.slice(2).map(Number);
+const [portArg, upstreamArg, certFile, keyFile] = process.argv.slice(2);
+const [port, upstreamPort] = [Number(portArg), Number(upstreamArg)];
 const pool = new Pool(`http://127.0.0.1:${upstreamPort}`, { connections: 128 });
 const HOP = new Set(["connection", "keep-alive", "transfer-encoding"]);
 
-createServer((req, res) => {
+function proxy(req, res) {
   const headers = [];
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     if (!HOP.has(req.rawHeaders[i].toLowerCase())) headers.push(req.rawHeaders[i], req.rawHeaders[i + 1]);
@@ -23,6 +29,10 @@ createServer((req, res) => {
       if (!res.headersSent) res.writeHead(502);
       res.end();
     });
-})
-  .listen(port, "127.0.0.1", () => console.log(`reference proxy on ${port}`))
-  .keepAliveTimeout = 65_000;
+}
+
+const server = certFile ? createHttpsServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, proxy) : createServer(proxy);
+server.keepAliveTimeout = 65_000;
+server.listen(port, "127.0.0.1", () => console.log(`reference proxy on ${port}${certFile ? " (https)" : ""}`));
+// Exit through process.exit so `node --cpu-prof` writes its profile when the bench stops it.
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(0));

@@ -1,31 +1,44 @@
 #!/usr/bin/env bash
 # meshgate benchmark: one run measures every target, interleaved, pinned to cores.
-#   proxy under test on core 0; wrk and the 100-byte upstream on core 1.
+#   proxies under test on core 0; wrk and the 100-byte upstream on core 1.
+# Sections (BENCH_SECTIONS, space-separated; default "proxy"):
+#   proxy     GET /plain and the policy variants through every proxy (req/s, p50/p99/p99.9, CPU µs/req)
+#   uploads   1 MiB POST bodies (BENCH_UPLOAD_BYTES) through meshgate, the reference proxy, nginx, HAProxy
+#   https     TLS termination: keep-alive req/s, and new connections (one request each, a full handshake) per s
+#   scaling   the route-scaling table (bench/route-scaling.js); BENCH_SCALING=1 also adds it
 # Env: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, 3), BENCH_CONNECTIONS (50), BENCH_ROUNDS (2),
-#      BENCH_TARGETS (default: all), BENCH_PORT_BASE (19500: ports BASE..BASE+4, route scaling BASE+20..21).
+#      BENCH_TARGETS (proxy section subset), BENCH_UPLOAD_CONNECTIONS (16), BENCH_UPLOAD_BYTES (1048576),
+#      BENCH_PORT_BASE (19500: ports BASE..BASE+10, route scaling BASE+20..21).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-3}
 CONNS=${BENCH_CONNECTIONS:-50}
 ROUNDS=${BENCH_ROUNDS:-2}
-TARGETS=${BENCH_TARGETS:-"direct nginx reference meshgate meshgate-full meshgate-resilience meshgate-jwt meshgate-ratelimit-local meshgate-ratelimit-redis meshgate-exact meshgate-regex meshgate-mesh"}
+SECTIONS=" ${BENCH_SECTIONS:-proxy} "
+[ "${BENCH_SCALING:-0}" = 1 ] && SECTIONS+="scaling "
+has() { [[ $SECTIONS == *" $1 "* ]]; }
+TARGETS=${BENCH_TARGETS:-"direct nginx haproxy reference meshgate meshgate-full meshgate-resilience meshgate-jwt meshgate-ratelimit-local meshgate-ratelimit-redis meshgate-exact meshgate-regex meshgate-mesh"}
+UPLOAD_TARGETS="direct nginx haproxy reference meshgate"
+HTTPS_TARGETS="nginx haproxy reference meshgate"
+UPLOAD_CONNS=${BENCH_UPLOAD_CONNECTIONS:-16}
+UPLOAD_BYTES=${BENCH_UPLOAD_BYTES:-1048576}
 B=${BENCH_PORT_BASE:-19500}
-UP=$B; MG=$((B+1)); MGA=$((B+2)); REF=$((B+3)); NGX=$((B+4))
+UP=$B; MG=$((B+1)); MGA=$((B+2)); REF=$((B+3)); NGX=$((B+4)); HAP=$((B+5))
+MGS=$((B+6)); MGSA=$((B+7)); REFS=$((B+8)); NGXS=$((B+9)); HAPS=$((B+10))
 OUT=bench/results; RAW=$OUT/raw
-mkdir -p "$RAW"; rm -f "$RAW"/*.txt
+rm -rf "$RAW"; mkdir -p "$RAW"
 
-need() { command -v "$1" >/dev/null || { echo "installing $2 from Debian"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }; }
 need wrk wrk
 need nginx nginx-light
+need haproxy haproxy
 [ -d dist ] || npm run build >/dev/null
 
 PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
-
-wait_http() { for _ in $(seq 1 100); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not ready: $1" >&2; return 1; }
 
 taskset -c 1 node bench/upstream.js $UP >/dev/null & PIDS+=($!)
 wait_http "http://127.0.0.1:$UP/"
@@ -37,11 +50,30 @@ TOKEN=$(node bench/jwt-fixture.js "$TMP")
 REDIS_URL=${BENCH_REDIS:-redis://127.0.0.1:6379}
 if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && [ -z "${BENCH_REDIS:-}" ]; then redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null; fi
 taskset -c 0 node bin/meshgate.js serve --policies "$TMP" --port $MG --admin-port $MGA --no-watch --access-log off --ratelimit-store "$REDIS_URL" --prefix "meshgate-bench-$$" 2>"$TMP/meshgate.log" & PIDS+=($!)
+MG_PID=$!
 if ! wait_http "http://127.0.0.1:$MGA/ready"; then echo "meshgate did not start:"; cat "$TMP/meshgate.log"; fi
 
 taskset -c 0 node bench/reference-proxy.js $REF $UP >/dev/null & PIDS+=($!)
+REF_PID=$!
 wait_http "http://127.0.0.1:$REF/"
 
+# HTTPS: one ECDSA P-256 certificate for every TLS listener (the common choice; RSA would make
+# the signature, not the proxy, the cost of a handshake).
+if has https; then
+  mkdir -p "$TMP/tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$TMP/tls/key.pem" -out "$TMP/tls/cert.pem" 2>/dev/null
+  cat "$TMP/tls/cert.pem" "$TMP/tls/key.pem" > "$TMP/tls/haproxy.pem"
+  taskset -c 0 node bin/meshgate.js serve --policies "$TMP" --port $MGS --admin-port $MGSA --no-watch --access-log off --ratelimit-store "$REDIS_URL" --prefix "meshgate-bench-$$" --tls-cert "$TMP/tls/cert.pem" --tls-key "$TMP/tls/key.pem" 2>"$TMP/meshgate-tls.log" & PIDS+=($!)
+  MGS_PID=$!
+  if ! wait_http "http://127.0.0.1:$MGSA/ready"; then echo "meshgate (TLS) did not start:"; cat "$TMP/meshgate-tls.log"; fi
+  taskset -c 0 node bench/reference-proxy.js $REFS $UP "$TMP/tls/cert.pem" "$TMP/tls/key.pem" >/dev/null & PIDS+=($!)
+  REFS_PID=$!
+  wait_http "https://127.0.0.1:$REFS/"
+  NGINX_TLS="server { listen 127.0.0.1:$NGXS ssl; ssl_certificate $TMP/tls/cert.pem; ssl_certificate_key $TMP/tls/key.pem; location / { proxy_pass http://echo; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_set_header Host \$host; } }"
+  HAPROXY_TLS="  bind 127.0.0.1:$HAPS ssl crt $TMP/tls/haproxy.pem alpn http/1.1"
+fi
+
+# nginx: 1 worker, upstream keep-alive; request bodies streamed (not spooled to a temp file), as the Node proxies do.
 mkdir -p "$TMP/nginx/logs"
 cat > "$TMP/nginx/nginx.conf" <<NGINX
 worker_processes 1;
@@ -51,20 +83,59 @@ pid $TMP/nginx/nginx.pid;
 events { worker_connections 4096; }
 http {
   access_log off;
+  client_max_body_size 16m;
+  proxy_request_buffering off;
   upstream echo { server 127.0.0.1:$UP; keepalive 64; }
   server {
     listen 127.0.0.1:$NGX;
     location / { proxy_pass http://echo; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host \$host; }
   }
+  ${NGINX_TLS:-}
 }
 NGINX
 taskset -c 0 nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" & PIDS+=($!)
+NGX_PID=$!
 wait_http "http://127.0.0.1:$NGX/"
+
+# HAProxy: one thread, idle upstream connections reused by any client (as nginx's keepalive pool).
+cat > "$TMP/haproxy.cfg" <<HAPROXY
+global
+  nbthread 1
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 65s
+  timeout server 65s
+  timeout http-keep-alive 65s
+  http-reuse always
+frontend bench
+  bind 127.0.0.1:$HAP
+${HAPROXY_TLS:-}
+  default_backend echo
+backend echo
+  server echo 127.0.0.1:$UP
+HAPROXY
+taskset -c 0 haproxy -db -f "$TMP/haproxy.cfg" 2>"$TMP/haproxy.log" & PIDS+=($!)
+HAP_PID=$!
+wait_http "http://127.0.0.1:$HAP/"
+
+# The processes whose CPU a target's requests cost (direct has no proxy).
+pids_for() {
+  case $1 in
+    direct) echo "" ;;
+    nginx) echo "$NGX_PID" ;;
+    haproxy) echo "$HAP_PID" ;;
+    reference) [ "$2" = https ] && echo "$REFS_PID" || echo "$REF_PID" ;;
+    *) [ "$2" = https ] && echo "$MGS_PID" || echo "$MG_PID" ;;
+  esac
+}
 
 url_for() {
   case $1 in
     direct) echo "http://127.0.0.1:$UP/plain" ;;
     nginx) echo "http://127.0.0.1:$NGX/plain" ;;
+    haproxy) echo "http://127.0.0.1:$HAP/plain" ;;
     reference) echo "http://127.0.0.1:$REF/plain" ;;
     meshgate) echo "http://127.0.0.1:$MG/plain" ;;
     meshgate-full) echo "http://127.0.0.1:$MG/full" ;;
@@ -79,25 +150,53 @@ url_for() {
   esac
 }
 
+tls_url_for() {
+  case $1 in
+    nginx) echo "https://127.0.0.1:$NGXS/plain" ;;
+    haproxy) echo "https://127.0.0.1:$HAPS/plain" ;;
+    reference) echo "https://127.0.0.1:$REFS/plain" ;;
+    meshgate) echo "https://127.0.0.1:$MGS/plain" ;;
+  esac
+}
+
+# bench SECTION TARGET ROUND URL CONNECTIONS [WRK HEADER ARGS...]: warm-up, then the measured run
+# into raw/SECTION/TARGET-ROUND.txt (wrk --latency, p99.9 from bench/wrk.lua, the proxy's CPU).
+bench() {
+  local section=$1 target=$2 round=$3 url=$4 conns=$5; shift 5
+  local kind=http; [[ $url == https:* ]] && kind=https
+  if ! curl -fsk -o /dev/null "$@" "$url"; then echo "skip $section $target: $url not answering" >&2; return 0; fi
+  taskset -c 1 wrk -t1 -c"$conns" -d"${WARMUP}s" -s bench/wrk.lua "$@" "$url" >/dev/null
+  echo "round $round: $section $target"
+  mkdir -p "$RAW/$section"
+  measured_wrk "$(pids_for "$target" "$kind")" -t1 -c"$conns" -d"${DURATION}s" --timeout 10s --latency -s bench/wrk.lua "$@" "$url" > "$RAW/$section/$target-$round.txt"
+}
+
 for round in $(seq 1 "$ROUNDS"); do
-  for t in $TARGETS; do
-    url=$(url_for "$t")
-    # Every target gets the header the /full route matches on, so all requests are alike;
-    # the JWT route also gets its token (verified once, then served from the verified-token cache).
-    auth="x-bench-auth: none"
-    [ "$t" = meshgate-jwt ] && auth="authorization: Bearer $TOKEN"
-    host="x-bench-host: default"
-    [ "$t" = meshgate-mesh ] && host="Host: echo"
-    if ! curl -fs -o /dev/null -H "x-bench: 1" -H "$auth" -H "$host" "$url"; then echo "skip $t: $url not answering" >&2; continue; fi
-    taskset -c 1 wrk -t1 -c"$CONNS" -d"${WARMUP}s" -H "x-bench: 1" -H "$auth" -H "$host" "$url" >/dev/null
-    echo "round $round: $t"
-    taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -H "x-bench: 1" -H "$auth" -H "$host" "$url" > "$RAW/$t-$round.txt"
-  done
+  if has proxy; then
+    for t in $TARGETS; do
+      # Every target gets the header the /full route matches on, so all requests are alike;
+      # the JWT route also gets its token (verified once, then served from the verified-token cache).
+      auth="x-bench-auth: none"
+      [ "$t" = meshgate-jwt ] && auth="authorization: Bearer $TOKEN"
+      host="x-bench-host: default"
+      [ "$t" = meshgate-mesh ] && host="Host: echo"
+      bench proxy "$t" "$round" "$(url_for "$t")" "$CONNS" -H "x-bench: 1" -H "$auth" -H "$host"
+    done
+  fi
+  if has uploads; then
+    export BENCH_BODY_BYTES=$UPLOAD_BYTES
+    for t in $UPLOAD_TARGETS; do bench uploads "$t" "$round" "$(url_for "$t")" "$UPLOAD_CONNS" -H "x-bench: 1"; done
+    unset BENCH_BODY_BYTES
+  fi
+  if has https; then
+    for t in $HTTPS_TARGETS; do bench https-keepalive "$t" "$round" "$(tls_url_for "$t")" "$CONNS" -H "x-bench: 1"; done
+    # One request per connection: every request is a new TCP connection and a full TLS handshake.
+    for t in $HTTPS_TARGETS; do bench https-handshake "$t" "$round" "$(tls_url_for "$t")" "$CONNS" -H "x-bench: 1" -H "Connection: close"; done
+  fi
 done
 
 echo
 echo "node $(node --version), $(nproc) cores, wrk -t1 -c$CONNS -d${DURATION}s, $ROUNDS rounds (median shown)"
 node bench/summarize.js "$OUT"
-# BENCH_SCALING=1: the route-scaling table (10 / 1,000 / 10,000 routes by hostname and by prefix).
-if [ "${BENCH_SCALING:-0}" = 1 ]; then echo; node bench/route-scaling.js "$UP" $((B+20)); fi
+if has scaling; then echo; node bench/route-scaling.js "$UP" $((B+20)); fi
 rm -rf "$TMP"

@@ -7,13 +7,14 @@
 #      BENCH_PORT_BASE (19600: ports BASE..BASE+4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 BASE=${BENCH_BASE:-4ef69d1}
 DURATION=${BENCH_DURATION:-5}
 ROUNDS=${BENCH_ROUNDS:-3}
 CONNS=${BENCH_CONNECTIONS:-50}
 B=${BENCH_PORT_BASE:-19600}
 UP=$B; CUR=$((B+1)); CURA=$((B+2)); OLD=$((B+3)); OLDA=$((B+4))
-command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+need wrk wrk
 [ -d dist ] || npm run build >/dev/null
 
 WORK=$(mktemp -d)
@@ -25,7 +26,6 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-wait_http() { for _ in $(seq 1 150); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not ready: $1" >&2; return 1; }
 
 echo "building $BASE in a temporary worktree"
 git worktree add --detach "$WORK/base" "$BASE" >/dev/null 2>&1
@@ -49,18 +49,14 @@ CUR_PID=${PIDS[-1]}
 start "$WORK/base" $OLD $OLDA
 OLD_PID=${PIDS[-1]}
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-TICK=$(getconf CLK_TCK)
 RESULTS=$WORK/results.txt
 measure() { # label pid url
-  local before after out
-  before=$(cpu_ticks "$2")
-  out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" "$3")
-  after=$(cpu_ticks "$2")
-  local rps reqs
+  local out rps reqs cpu
+  out=$(measured_wrk "$2" -t1 -c"$CONNS" -d"${DURATION}s" "$3")
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   reqs=$(echo "$out" | awk '/requests in/ {print $1}')
-  echo "$1 $rps $(( (after - before) * 1000000 / TICK )) $reqs" >> "$RESULTS"
+  cpu=$(echo "$out" | awk '/^cpu_us:/ {print $2}')
+  echo "$1 $rps $cpu $reqs" >> "$RESULTS"
 }
 
 for url in "http://127.0.0.1:PORT/plain" "http://127.0.0.1:PORT/resilient"; do

@@ -1,0 +1,43 @@
+# Shared by bench/run.sh and bench/versus.sh (sourced, not run).
+
+# need COMMAND DEBIAN-PACKAGE: installs the package when the command is missing.
+need() {
+  command -v "$1" >/dev/null && return 0
+  echo "installing $2 from Debian"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }
+}
+
+# wait_http URL [CURL-ARGS...]: until it answers 2xx/3xx (15 s at most).
+wait_http() {
+  local url=$1; shift
+  for _ in $(seq 1 150); do curl -fsk -o /dev/null "$@" "$url" && return 0; sleep 0.1; done
+  echo "not ready: $url" >&2; return 1
+}
+
+TICK=$(getconf CLK_TCK)
+
+# cpu_ticks PID...: user + system CPU ticks of these processes and their children (nginx's
+# worker under its master), from /proc/PID/stat: the figure least moved by a noisy neighbour.
+cpu_ticks() {
+  local total=0 p q
+  for p in "$@"; do
+    for q in "$p" $(cat /proc/"$p"/task/*/children 2>/dev/null); do
+      total=$((total + $(awk '{print $14 + $15}' /proc/"$q"/stat 2>/dev/null || echo 0)))
+    done
+  done
+  echo "$total"
+}
+
+# measured_wrk "PID..." WRK-ARGS...: wrk pinned to core 1, its output followed by
+# "cpu_us: N", the CPU the given processes spent while it ran (the request count is wrk's own);
+# no PIDs (wrk straight to the upstream): no cpu_us line.
+measured_wrk() {
+  local pids=$1 before after; shift
+  [ -z "$pids" ] && { taskset -c 1 wrk "$@"; return; }
+  # shellcheck disable=SC2086
+  before=$(cpu_ticks $pids)
+  taskset -c 1 wrk "$@"
+  # shellcheck disable=SC2086
+  after=$(cpu_ticks $pids)
+  echo "cpu_us: $(( (after - before) * 1000000 / TICK ))"
+}
