@@ -2,7 +2,6 @@ import type { GatewayRequest } from "../http/exchange.js";
 import { CidrSet, parseIp } from "../http/cidr.js";
 import { GatewayError } from "../http/gateway-error.js";
 import { randomHex } from "../http/random-hex.js";
-import { restoreUpgradeHeaders } from "../http/websocket.js";
 
 export interface HygieneOptions {
   /**
@@ -134,43 +133,27 @@ export function hygiene(options: HygieneOptions = {}): (req: GatewayRequest, str
     return set;
   };
 
+  let lastStrip: ReadonlySet<string> | null = null;
+  let lastUntrusted: ReadonlySet<string> = HOP_BY_HOP;
+
   return function cleanRequest(req, strip = HOP_BY_HOP) {
     if (req.malformed) throw req.malformed; // the runtime refused the request head (Host, target)
-    const headers = req.headers;
     const peer = req.clientAddress;
     const fromTrusted = isTrusted(peer);
-    if (underscores !== "allow") dropUnderscored(req, strip, underscores);
-    const remove = fromTrusted ? strip : forUntrusted(strip);
-    const connection = headers.get("connection");
-    if (connection !== undefined) {
-      const named = new Set(remove);
-      for (const token of connection.split(",")) named.add(token.trim().toLowerCase());
-      headers.deleteAll(named);
-    } else {
-      headers.deleteAll(remove);
+    if (!fromTrusted && strip !== lastStrip) {
+      lastUntrusted = forUntrusted(strip);
+      lastStrip = strip;
     }
-    // A valid WebSocket handshake is the one upgrade the gateway relays: its two headers go on.
-    if (req.upgrade) restoreUpgradeHeaders(headers, req.upgrade);
+    const remove = fromTrusted ? strip : lastUntrusted;
+    req.peerAddress = peer;
+    const seen = rewriteHeaders(req, strip, remove, fromTrusted, underscores);
 
     // Only a trusted proxy's X-Forwarded-For says anything; the client is the right-most entry
     // that is not one of our trusted proxies (each proxy appends the address it saw).
-    req.peerAddress = peer;
-    const xff = fromTrusted ? headers.getJoined("x-forwarded-for") : undefined;
-    if (xff !== undefined) req.clientAddress = rightmostUntrusted(xff, peer, isTrusted);
-    headers.set("x-forwarded-for", xff === undefined ? peer : `${xff}, ${peer}`);
-    if (!fromTrusted || !headers.has("x-forwarded-proto")) headers.set("x-forwarded-proto", req.scheme);
-    if (!fromTrusted || !headers.has("x-forwarded-host")) {
-      const host = headers.get("host");
-      if (host !== undefined) headers.set("x-forwarded-host", host);
-    }
+    if (seen.xff !== undefined) req.clientAddress = rightmostUntrusted(seen.xff, peer, isTrusted);
 
-    let requestId = fromTrusted ? headers.get("x-request-id") : undefined;
-    if (requestId === undefined || !REQUEST_ID.test(requestId)) {
-      requestId = newRequestId();
-      headers.set("x-request-id", requestId);
-    }
-
-    const incoming = headers.get("traceparent");
+    const requestId = seen.requestId ?? newRequestId();
+    const incoming = seen.traceparent;
     let parsed = incoming === undefined ? null : TRACEPARENT.exec(incoming);
     let link: RequestIds["link"] = null;
     if (parsed && !fromTrusted && !continueUntrusted) {
@@ -182,25 +165,162 @@ export function hygiene(options: HygieneOptions = {}): (req: GatewayRequest, str
     const traceId = parsed ? parsed[1]! : randomHex(16);
     const flags = parsed ? parsed[3]! : "01";
     const spanId = randomHex(8);
-    headers.set("traceparent", `00-${traceId}-${spanId}-${flags}`);
-    if (!parsed) headers.delete("tracestate");
+    const headers = req.headers;
+    headers.lines[seen.traceparentAt + 1] = `00-${traceId}-${spanId}-${flags}`;
+    if (seen.requestIdAt !== -1) headers.lines[seen.requestIdAt + 1] = requestId;
+    // Rare: a trusted proxy's ids that are replaced (position-changing edits go last).
+    if (seen.requestId === undefined && seen.requestIdAt === -1) headers.set("x-request-id", requestId);
+    if (!parsed && seen.tracestate) headers.delete("tracestate");
     return { requestId, traceId, spanId, parentSpanId: parsed ? parsed[2]! : null, sampled: (parseInt(flags, 16) & 1) === 1, link };
   };
 }
 
-/** Header names with "_" per the configured action; one scan of the names, work only when one has "_". */
-function dropUnderscored(req: GatewayRequest, strip: ReadonlySet<string>, action: Exclude<UnderscoreHeaders, "allow">): void {
+/** What the one pass over the request's headers found (values as read after removals). */
+interface SeenHeaders {
+  /** A trusted peer's X-Forwarded-For lines, joined; undefined from anyone else. */
+  readonly xff: string | undefined;
+  /** A trusted peer's valid X-Request-Id, kept as it is; undefined when the gateway makes one. */
+  readonly requestId: string | undefined;
+  /** Where the line for the gateway's request id is, or -1 when it must replace a trusted peer's invalid one. */
+  readonly requestIdAt: number;
+  /** The first traceparent line's value, and where its (single) line now is. */
+  readonly traceparent: string | undefined;
+  readonly traceparentAt: number;
+  readonly tracestate: boolean;
+}
+
+const X_FORWARDED_FOR = "x-forwarded-for";
+const X_FORWARDED_PROTO = "x-forwarded-proto";
+const X_FORWARDED_HOST = "x-forwarded-host";
+const X_REQUEST_ID = "x-request-id";
+const TRACEPARENT_NAME = "traceparent";
+
+/**
+ * Hop-by-hop, Connection-named, identity and (from untrusted peers) forwarding headers out,
+ * underscore names per the action, X-Forwarded-For/-Proto/-Host set, lines for the request id
+ * and traceparent the caller fills in: one pass that lower-cases each name once, instead of a
+ * pass per header the stage reads or sets. A line the gateway sets takes the place (and name
+ * spelling) of its first occurrence; new ones are appended in a fixed order, exactly where
+ * `HeaderList.set` would put them.
+ */
+function rewriteHeaders(req: GatewayRequest, strip: ReadonlySet<string>, remove: ReadonlySet<string>, fromTrusted: boolean, underscores: UnderscoreHeaders): SeenHeaders {
   const lines = req.headers.lines;
-  let drop: Set<string> | null = null;
+  // Connection names more hop-by-hop headers (its first line, as every reader of it here did).
+  let named: Set<string> | null = null;
   for (let i = 0; i < lines.length; i += 2) {
     const name = lines[i]!;
-    if (name.indexOf("_") === -1) continue;
-    const lower = name.toLowerCase();
-    if (action === "reject") throw new GatewayError("bad_request", `header names with underscores are not accepted (${lower})`);
-    const dashed = lower.replaceAll("_", "-");
-    if (action === "drop" || TRUSTED.has(dashed) || strip.has(dashed) || dashed.startsWith("x-meshgate-") || dashed.startsWith("x-forwarded-") || dashed.startsWith("x-envoy-")) (drop ??= new Set()).add(lower);
+    if (name.length === 10 && lowerName(name) === "connection") {
+      named = new Set();
+      for (const token of lines[i + 1]!.split(",")) named.add(token.trim().toLowerCase());
+      break;
+    }
   }
-  if (drop !== null) req.headers.deleteAll(drop);
+  const out: string[] = [];
+  let xffAt = -1;
+  let xff: string | undefined;
+  let protoAt = -1;
+  let hasHost = false;
+  let host: string | undefined;
+  let requestIdAt = -1;
+  let requestId: string | undefined;
+  let traceAt = -1;
+  let traceparent: string | undefined;
+  let tracestate = false;
+  for (let i = 0; i < lines.length; i += 2) {
+    const name = lines[i]!;
+    const lower = lowerName(name);
+    if (underscores !== "allow" && name.indexOf("_") !== -1 && dropsUnderscored(lower, strip, underscores)) continue;
+    if (remove.has(name) || remove.has(lower) || (named !== null && named.has(lower))) continue;
+    const value = lines[i + 1]!;
+    switch (lower) {
+      case X_FORWARDED_FOR:
+        // One line where the first was: the trusted chain plus this peer (filled in below).
+        if (fromTrusted) xff = xff === undefined ? value : `${xff}, ${value}`;
+        if (xffAt === -1) {
+          xffAt = out.length;
+          out.push(name, "");
+        }
+        continue;
+      case X_FORWARDED_PROTO:
+        if (protoAt === -1) protoAt = out.length;
+        else if (!fromTrusted) continue;
+        // A trusted proxy's lines stay as they are; anyone else's become the gateway's one.
+        out.push(name, fromTrusted ? value : req.scheme);
+        continue;
+      case X_FORWARDED_HOST:
+        hasHost = true; // only a trusted peer's gets here (untrusted: removed above)
+        break;
+      case X_REQUEST_ID:
+        if (fromTrusted) {
+          requestId ??= value;
+          break;
+        }
+        if (requestIdAt === -1) {
+          requestIdAt = out.length;
+          out.push(name, "");
+        }
+        continue;
+      case TRACEPARENT_NAME:
+        if (traceAt === -1) {
+          traceparent = value;
+          traceAt = out.length;
+          out.push(name, "");
+        }
+        continue;
+      case "tracestate":
+        tracestate = true;
+        break;
+      case "host":
+        host ??= value;
+        break;
+    }
+    out.push(name, value);
+  }
+  // A valid WebSocket handshake is the one upgrade the gateway relays: its two headers go on.
+  if (req.upgrade) out.push("connection", "upgrade", "upgrade", req.upgrade);
+  const forwardedFor = xff === undefined ? req.clientAddress : `${xff}, ${req.clientAddress}`;
+  if (xffAt === -1) out.push(X_FORWARDED_FOR, forwardedFor);
+  else out[xffAt + 1] = forwardedFor;
+  if (protoAt === -1) out.push(X_FORWARDED_PROTO, req.scheme);
+  if (!hasHost && host !== undefined) out.push(X_FORWARDED_HOST, host);
+  let keptId: string | undefined;
+  if (fromTrusted && requestId !== undefined) {
+    if (REQUEST_ID.test(requestId)) keptId = requestId; // else: replaced where it is, by the caller
+  } else if (requestIdAt === -1) {
+    requestIdAt = out.length;
+    out.push(X_REQUEST_ID, "");
+  }
+  if (traceAt === -1) {
+    traceAt = out.length;
+    out.push(TRACEPARENT_NAME, "");
+  }
+  replaceLines(lines, out);
+  return { xff, requestId: keptId, requestIdAt, traceparent, traceparentAt: traceAt, tracestate };
+}
+
+/** Header names arrive in any case; most are already lower case, so that test goes first. */
+function lowerName(name: string): string {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return name.toLowerCase();
+  }
+  return name;
+}
+
+function replaceLines(target: string[], source: readonly string[]): void {
+  target.length = source.length;
+  for (let i = 0; i < source.length; i++) target[i] = source[i]!;
+}
+
+/**
+ * Whether a header name with "_" goes (per the configured action): "drop" all; "drop-trusted"
+ * those whose dashed form the gateway sets or trusts; "reject" answers 400.
+ */
+function dropsUnderscored(lower: string, strip: ReadonlySet<string>, action: Exclude<UnderscoreHeaders, "allow">): boolean {
+  if (action === "reject") throw new GatewayError("bad_request", `header names with underscores are not accepted (${lower})`);
+  if (action === "drop") return true;
+  const dashed = lower.replaceAll("_", "-");
+  return TRUSTED.has(dashed) || strip.has(dashed) || dashed.startsWith("x-meshgate-") || dashed.startsWith("x-forwarded-") || dashed.startsWith("x-envoy-");
 }
 
 /**
