@@ -1,7 +1,7 @@
 import type { GatewayRequest } from "../http/exchange.js";
 import { CidrSet, parseIp } from "../http/cidr.js";
 import { GatewayError } from "../http/gateway-error.js";
-import { randomHex } from "../http/random-hex.js";
+import { randomHex, randomUuid } from "../http/random-hex.js";
 
 export interface HygieneOptions {
   /**
@@ -18,7 +18,7 @@ export interface HygieneOptions {
   readonly underscoreHeaders?: UnderscoreHeaders;
   /** A traceparent from a peer outside trustedProxies: "restart" (default) a new trace, linked to theirs; or "continue" it. */
   readonly untrustedTraceparent?: "restart" | "continue";
-  /** Generates request ids; injected for tests. Default: crypto.randomUUID. */
+  /** Generates request ids; injected for tests. Default: a random (v4) UUID. */
   readonly newRequestId?: () => string;
 }
 
@@ -111,7 +111,7 @@ export function headersToStrip(also: Iterable<string>): ReadonlySet<string> {
 /** `strip` (default: hop-by-hop only) comes from `headersToStrip`, built once per snapshot. */
 export function hygiene(options: HygieneOptions = {}): (req: GatewayRequest, strip?: ReadonlySet<string>) => RequestIds {
   const trusted = new CidrSet(options.trustedProxies ?? ["127.0.0.0/8", "::1/128"]);
-  const newRequestId = options.newRequestId ?? (() => crypto.randomUUID());
+  const newRequestId = options.newRequestId ?? randomUuid;
   const trustCache = new Map<string, boolean>();
   const isTrusted = (address: string) => {
     let hit = trustCache.get(address);
@@ -215,7 +215,8 @@ function rewriteHeaders(req: GatewayRequest, strip: ReadonlySet<string>, remove:
       break;
     }
   }
-  const out: string[] = [];
+  // Kept lines are compacted in place (w never passes the line being read), new ones pushed after.
+  let w = 0;
   let xffAt = -1;
   let xff: string | undefined;
   let protoAt = -1;
@@ -237,15 +238,15 @@ function rewriteHeaders(req: GatewayRequest, strip: ReadonlySet<string>, remove:
         // One line where the first was: the trusted chain plus this peer (filled in below).
         if (fromTrusted) xff = xff === undefined ? value : `${xff}, ${value}`;
         if (xffAt === -1) {
-          xffAt = out.length;
-          out.push(name, "");
+          xffAt = w;
+          w = keep(lines, w, name, "");
         }
         continue;
       case X_FORWARDED_PROTO:
-        if (protoAt === -1) protoAt = out.length;
+        if (protoAt === -1) protoAt = w;
         else if (!fromTrusted) continue;
         // A trusted proxy's lines stay as they are; anyone else's become the gateway's one.
-        out.push(name, fromTrusted ? value : req.scheme);
+        w = keep(lines, w, name, fromTrusted ? value : req.scheme);
         continue;
       case X_FORWARDED_HOST:
         hasHost = true; // only a trusted peer's gets here (untrusted: removed above)
@@ -256,15 +257,15 @@ function rewriteHeaders(req: GatewayRequest, strip: ReadonlySet<string>, remove:
           break;
         }
         if (requestIdAt === -1) {
-          requestIdAt = out.length;
-          out.push(name, "");
+          requestIdAt = w;
+          w = keep(lines, w, name, "");
         }
         continue;
       case TRACEPARENT_NAME:
         if (traceAt === -1) {
           traceparent = value;
-          traceAt = out.length;
-          out.push(name, "");
+          traceAt = w;
+          w = keep(lines, w, name, "");
         }
         continue;
       case "tracestate":
@@ -274,27 +275,27 @@ function rewriteHeaders(req: GatewayRequest, strip: ReadonlySet<string>, remove:
         host ??= value;
         break;
     }
-    out.push(name, value);
+    w = keep(lines, w, name, value);
   }
+  lines.length = w;
   // A valid WebSocket handshake is the one upgrade the gateway relays: its two headers go on.
-  if (req.upgrade) out.push("connection", "upgrade", "upgrade", req.upgrade);
+  if (req.upgrade) lines.push("connection", "upgrade", "upgrade", req.upgrade);
   const forwardedFor = xff === undefined ? req.clientAddress : `${xff}, ${req.clientAddress}`;
-  if (xffAt === -1) out.push(X_FORWARDED_FOR, forwardedFor);
-  else out[xffAt + 1] = forwardedFor;
-  if (protoAt === -1) out.push(X_FORWARDED_PROTO, req.scheme);
-  if (!hasHost && host !== undefined) out.push(X_FORWARDED_HOST, host);
+  if (xffAt === -1) lines.push(X_FORWARDED_FOR, forwardedFor);
+  else lines[xffAt + 1] = forwardedFor;
+  if (protoAt === -1) lines.push(X_FORWARDED_PROTO, req.scheme);
+  if (!hasHost && host !== undefined) lines.push(X_FORWARDED_HOST, host);
   let keptId: string | undefined;
   if (fromTrusted && requestId !== undefined) {
     if (REQUEST_ID.test(requestId)) keptId = requestId; // else: replaced where it is, by the caller
   } else if (requestIdAt === -1) {
-    requestIdAt = out.length;
-    out.push(X_REQUEST_ID, "");
+    requestIdAt = lines.length;
+    lines.push(X_REQUEST_ID, "");
   }
   if (traceAt === -1) {
-    traceAt = out.length;
-    out.push(TRACEPARENT_NAME, "");
+    traceAt = lines.length;
+    lines.push(TRACEPARENT_NAME, "");
   }
-  replaceLines(lines, out);
   return { xff, requestId: keptId, requestIdAt, traceparent, traceparentAt: traceAt, tracestate };
 }
 
@@ -307,9 +308,10 @@ function lowerName(name: string): string {
   return name;
 }
 
-function replaceLines(target: string[], source: readonly string[]): void {
-  target.length = source.length;
-  for (let i = 0; i < source.length; i++) target[i] = source[i]!;
+function keep(lines: string[], w: number, name: string, value: string): number {
+  lines[w] = name;
+  lines[w + 1] = value;
+  return w + 2;
 }
 
 /**

@@ -25,12 +25,14 @@ export interface AttemptContext {
   readonly transport: Transport;
   readonly state: UpstreamState;
   readonly random: Random;
-  /** Endpoints this request already used; the next attempt prefers another. */
-  readonly tried: Set<string>;
+  /** Endpoints this request already used; the next attempt prefers another. Null: the request has one attempt only. */
+  readonly tried: Set<string> | null;
   /** Aborts every attempt of the request (client gone, request timeout). */
   readonly requestSignal: AbortSignal | undefined;
   readonly trace: ForwardStats["trace"] | null;
 }
+
+const NONE_TRIED: ReadonlySet<string> = new Set();
 
 /**
  * One attempt at one endpoint: breaker slot, per-try timeout, and the endpoint's health bookkeeping.
@@ -42,10 +44,10 @@ export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expo
   const clock = state.clock;
   // Consistent hashing picks the first endpoint by the request's key; retries go elsewhere as usual.
   const hashOn = backend.hashOn ?? ctx.rule.endpointHash ?? null;
-  const point = hashOn === null || ctx.tried.size > 0 ? null : hashPoint(hashOn, req);
-  const endpoint = chooseEndpoint(backend, state.health.backend(backend.key), clock.now(), point === null ? ctx.random : () => point, ctx.tried);
+  const point = hashOn === null || (ctx.tried !== null && ctx.tried.size > 0) ? null : hashPoint(hashOn, req);
+  const endpoint = chooseEndpoint(backend, state.health.backend(backend.key), clock.now(), point === null ? ctx.random : () => point, ctx.tried ?? NONE_TRIED);
   if (endpoint === null) return { kind: "failure", error: new GatewayError("upstream_unavailable", `backend ${backend.key} has no endpoints`), cause: "other", endpoint: null };
-  ctx.tried.add(endpoint.origin);
+  ctx.tried?.add(endpoint.origin);
 
   const breaker = state.breaker(backend);
   let span: AttemptSpan | null = null;
@@ -70,7 +72,6 @@ export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expo
   };
   if (cancellable) expose?.(cancel);
   const timeoutMs = rule.backendTimeoutMs;
-  const limits = transportTimeouts(rule, backend);
   const cancelTimer =
     cancellable && timeoutMs !== null && timeoutMs > 0
       ? clock.timer(timeoutMs, () => cancel(new GatewayError("upstream_timeout", `upstream did not answer within ${timeoutMs} ms`)))
@@ -92,10 +93,10 @@ export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expo
       body: req.body,
       signal,
       connection: backend.connection,
-      headersTimeoutMs: limits.headersMs,
-      bodyIdleTimeoutMs: limits.idleMs,
+      headersTimeoutMs: headersTimeoutMs(rule, backend),
+      bodyIdleTimeoutMs: idleTimeoutMs(rule, backend),
       upgrade: req.upgrade ?? null,
-      ...(cancellable ? { cancelHook: (fn: (reason: unknown) => void) => void (cancelAttempt = fn) } : {}),
+      cancelHook: cancellable ? (fn: (reason: unknown) => void) => void (cancelAttempt = fn) : undefined,
     });
     cancelTimer?.();
     if (span) {
@@ -144,10 +145,15 @@ export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expo
  * no deadline, so defaults are lifted there (a Backend's own explicit values still apply).
  */
 export function transportTimeouts(rule: ForwardPolicy, backend: CompiledBackend): { headersMs: number; idleMs: number } {
-  const unbounded = rule.requestTimeoutMs === 0;
-  const headersMs = rule.backendTimeoutMs !== null ? 0 : unbounded && !backend.explicitTimeouts.responseHeaders ? 0 : backend.timeouts.responseHeadersMs;
-  const idleMs = unbounded && !backend.explicitTimeouts.streamIdle ? 0 : backend.timeouts.streamIdleMs;
-  return { headersMs, idleMs };
+  return { headersMs: headersTimeoutMs(rule, backend), idleMs: idleTimeoutMs(rule, backend) };
+}
+
+function headersTimeoutMs(rule: ForwardPolicy, backend: CompiledBackend): number {
+  return rule.backendTimeoutMs !== null ? 0 : rule.requestTimeoutMs === 0 && !backend.explicitTimeouts.responseHeaders ? 0 : backend.timeouts.responseHeadersMs;
+}
+
+function idleTimeoutMs(rule: ForwardPolicy, backend: CompiledBackend): number {
+  return rule.requestTimeoutMs === 0 && !backend.explicitTimeouts.streamIdle ? 0 : backend.timeouts.streamIdleMs;
 }
 
 function record(ctx: AttemptContext, endpoint: CompiledEndpoint, outcome: AttemptOutcome): void {

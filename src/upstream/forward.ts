@@ -34,11 +34,19 @@ export function forward(options: ForwardOptions): Forward {
   const { transport, state, random } = options;
   const clock = state.clock;
 
-  return async function forwardRequest(req, rule, backend, clientSignal, stats) {
+  return function forwardRequest(req, rule, backend, clientSignal, stats) {
     const retry = rule.retry;
     const idempotent = IDEMPOTENT.has(req.method);
     // An upgrade is one connection for its whole life: a hedge would open a second one.
     const hedge = rule.hedge !== null && idempotent && !req.upgrade ? rule.hedge : null;
+    // One attempt and no deadline of the route's own: nothing to retry, budget or time here.
+    if (retry === null && hedge === null && !(rule.requestTimeoutMs !== null && rule.requestTimeoutMs > 0) && !isGrpcRequest(req.headers)) {
+      return single({ req, rule, backend, transport, state, random, tried: null, requestSignal: clientSignal, trace: stats.trace ?? null }, rule.backendTimeoutMs !== null, stats);
+    }
+    return withPolicies(req, rule, backend, clientSignal, stats, retry, hedge, idempotent);
+  };
+
+  async function withPolicies(req: GatewayRequest, rule: ForwardPolicy, backend: CompiledBackend, clientSignal: AbortSignal | undefined, stats: ForwardStats, retry: RetryPolicy | null, hedge: HedgePolicy | null, idempotent: boolean): Promise<GatewayResponse> {
     // Every request pays into the budgets first: retries and hedges are bounded by a share of them.
     const budget = retry !== null ? state.budget(backend, retry.budget) : null;
     budget?.recordRequest();
@@ -119,7 +127,16 @@ export function forward(options: ForwardOptions): Forward {
         throw requestSignal?.reason instanceof GatewayError ? requestSignal.reason : new GatewayError("upstream_reset", "request cancelled during retry backoff");
       }
     }
-  };
+  }
+}
+
+/** The one attempt of a request no retry, hedge or route deadline applies to. */
+async function single(ctx: AttemptContext, cancellable: boolean, stats: ForwardStats): Promise<GatewayResponse> {
+  stats.attempts++;
+  const result = await runAttempt(ctx, cancellable);
+  stats.endpoint = result.endpoint?.origin ?? stats.endpoint;
+  if (result.kind === "response") return withSkipHeader({ status: result.response.status, headers: result.response.headers, body: result.response.body }, stats);
+  throw finalError(result.error, false, 1, ctx.backend.key, stats.retrySkipped);
 }
 
 /**
