@@ -12,6 +12,7 @@ import type { GatewayError } from "../http/gateway-error.js";
 import type { SecurityDeps } from "../identity/security-stage.js";
 import type { DestinationPolicies } from "../routing/compiled-rule.js";
 import { explainRateLimit, explainSecurity } from "./explain-policies.js";
+import { grpcCallInput, grpcMethodOf } from "./explain-grpc.js";
 
 export interface ExplainInput {
   readonly method: string;
@@ -34,8 +35,9 @@ export interface ExplainContext {
  * serves: which rule matches and why the others do not, which policies apply, where traffic
  * would go and with what weights and health. Nothing is sent anywhere.
  */
-export async function explain(snapshot: Snapshot, input: ExplainInput, context: ExplainContext = {}): Promise<Record<string, unknown>> {
+export async function explain(snapshot: Snapshot, given: ExplainInput, context: ExplainContext = {}): Promise<Record<string, unknown>> {
   const { upstreams, now = 0 } = context;
+  const { input, grpc } = grpcCallInput(given);
   if (!URL.canParse(input.url)) throw new Error(`"${input.url}" is not a full URL: give one such as http://example.com${input.url.startsWith("/") ? input.url : "/path"} (a host header, if given, still picks the route)`);
   const url = new URL(input.url);
   const headers = HeaderList.fromEntries(Object.entries(input.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const));
@@ -80,7 +82,7 @@ export async function explain(snapshot: Snapshot, input: ExplainInput, context: 
   const trail: Record<string, unknown> = {
     config: { version: snapshot.version, hash: snapshot.hash },
     // Explain output is pasted into tickets and chats: credentials never appear in it.
-    request: { method: req.method, host, port, path: req.path, query: redactQuery(req.query, snapshot.credentials.params), headers: Object.fromEntries([...headers.entries()].map(([k, v]) => [k, snapshot.credentials.headers.has(k) ? REDACTED : v])) },
+    request: { ...(grpc ? { grpc: req.path.slice(1) } : {}), method: req.method, host, port, path: req.path, query: redactQuery(req.query, snapshot.credentials.params), headers: Object.fromEntries([...headers.entries()].map(([k, v]) => [k, snapshot.credentials.headers.has(k) ? REDACTED : v])) },
     routing: {
       ...(service !== undefined ? { service: meshFacts(service.service, candidates, port, snapshot) } : {}),
       considered,
@@ -116,6 +118,7 @@ function meshFacts(service: string, candidates: readonly RouteEntry[], port: num
 function describeEntry(e: RouteEntry): Record<string, unknown> {
   return {
     ...(e.mesh !== undefined ? { mesh: e.mesh.role === "default" ? `default route of Service ${e.mesh.service}` : `${e.mesh.role} route, parentRefs[${e.mesh.parent}] Service ${e.mesh.service}${e.mesh.port === null ? "" : ` port ${e.mesh.port}`}` } : {}),
+    ...(e.grpc !== undefined ? { kind: "GRPCRoute", grpcMethod: grpcMethodOf(e) } : {}),
     route: `${e.rule.route.namespace}/${e.rule.route.name}`,
     rule: e.rule.id,
     match: e.age.match,

@@ -8,7 +8,8 @@ export function explainSummary(trail: Readonly<Record<string, unknown>>): string
   const outcome = record(trail.outcome);
   const considered = list(record(trail.routing).considered).map(record);
   const matched = considered.find((c) => c.result === "matched");
-  const lines: [string, string][] = [["request", `${text(request.method)} ${text(request.host)}${request.port ? `:${text(request.port)}` : ""}${text(request.path)}${text(request.query)}  (config ${text(config.version)})`]];
+  const call = request.grpc !== undefined ? `gRPC ${text(request.grpc)}, ` : "";
+  const lines: [string, string][] = [["request", `${call}${text(request.method)} ${text(request.host)}${request.port ? `:${text(request.port)}` : ""}${text(request.path)}${text(request.query)}  (config ${text(config.version)})`]];
   // East-west: the Service the authority named, and what serves it on that port.
   const service = record(record(trail.routing).service);
   if (service.name !== undefined) lines.push(["service", `${text(service.name)} port ${text(service.port)}: ${text(service.servedBy)}`]);
@@ -27,9 +28,11 @@ export function explainSummary(trail: Readonly<Record<string, unknown>>): string
 }
 
 function matchText(m: Record<string, unknown>): string {
-  const parts = [text(m.path)];
-  if (m.method !== undefined) parts.push(`method ${text(m.method)}`);
-  for (const h of list(m.headers)) parts.push(`header ${text(h)}`);
+  // A GRPCRoute match is a method match; its POST and gRPC content type are implied.
+  const grpc = m.grpcMethod !== undefined;
+  const parts = grpc ? [`GRPCRoute method ${text(m.grpcMethod)}`] : [text(m.path)];
+  if (m.method !== undefined && !grpc) parts.push(`method ${text(m.method)}`);
+  for (const h of list(m.headers)) if (!grpc || !text(h).startsWith("content-type ")) parts.push(`header ${text(h)}`);
   for (const q of list(m.queryParams)) parts.push(`query ${text(q)}`);
   if (m.hostname !== "(any)") parts.push(`host ${text(m.hostname)}`);
   return parts.join(", ");

@@ -18,12 +18,13 @@ export const EXPLAIN_OPTIONS = {
   "cluster-domain": { type: "string" },
 } as const;
 
-/** `meshgate explain --policies DIR [METHOD] (URL | PATH --host HOST) [-H 'name: value' ...]`: the decision, offline. */
+/** `meshgate explain --policies DIR [METHOD] (URL | PATH --host HOST | grpc://HOST/pkg.Service/Method) [-H 'name: value' ...]`: the decision, offline. */
 export async function explainCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: EXPLAIN_OPTIONS, allowPositionals: true, strict: true });
   if (!values.policies) throw new Error("explain needs --policies DIR");
   if (positionals.length < 1 || positionals.length > 2) throw new Error("explain needs [METHOD] URL, e.g. meshgate explain --policies DIR GET http://example.com/path (or: GET /path --host example.com)");
-  const [method, target] = positionals.length === 1 ? ["GET", positionals[0]!] : [positionals[0]!, positionals[1]!];
+  // A gRPC method (grpc://host/package.Service/Method) is always a POST.
+  const [method, target] = positionals.length === 1 ? [/^grpcs?:\/\//i.test(positionals[0]!) ? "POST" : "GET", positionals[0]!] : [positionals[0]!, positionals[1]!];
   const url = requestUrl(target, values.host);
   const headers: Record<string, string> = {};
   for (const h of values.header ?? []) {
@@ -52,7 +53,7 @@ function requestUrl(target: string, host: string | undefined): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
     if (!URL.canParse(target)) throw new Error(`explain: "${target}" is not a valid URL`);
     const scheme = new URL(target).protocol;
-    if (scheme !== "http:" && scheme !== "https:") throw new Error(`explain: the URL must be http:// or https://, got "${target}"`);
+    if (scheme !== "http:" && scheme !== "https:" && scheme !== "grpc:" && scheme !== "grpcs:") throw new Error(`explain: the URL must be http:// or https:// (or a gRPC method: grpc://host/package.Service/Method), got "${target}"`);
     return target;
   }
   const path = target.startsWith("/") ? target : `/${target}`;

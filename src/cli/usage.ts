@@ -34,7 +34,7 @@ export const COMMANDS = {
   explain: {
     summary: "why a request goes where it goes, offline: a short summary, or the full trail with --json",
     synopsis: [
-      "meshgate explain --policies DIR [METHOD] (URL | PATH --host HOST) [-H|--header 'name: value' ...]",
+      "meshgate explain --policies DIR [METHOD] (URL | PATH --host HOST | grpc://HOST/pkg.Service/Method) [-H|--header 'name: value' ...]",
       "                 [--from CLIENT-ADDRESS] [--json] [--namespace default] [--cluster-domain cluster.local]",
     ],
   },
