@@ -2,7 +2,7 @@ import { grpcStatusOfResponse, isGrpcRequest } from "../http/grpc.js";
 import type { RequestOutcome } from "./request-outcome.js";
 import type { Snapshot } from "../snapshot/snapshot.js";
 import type { UpstreamState } from "../upstream/upstream-state.js";
-import { Counter, Gauge, Histogram, Registry } from "./metrics.js";
+import { Counter, Gauge, Histogram, Registry, type CounterSeries, type HistogramSeries } from "./metrics.js";
 import { RateWindow } from "./rate-window.js";
 
 const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -27,6 +27,25 @@ export interface RouteTraffic {
   errors: number;
   seconds: number;
   readonly lastMinute: RateWindow;
+}
+
+/**
+ * The series one route's traffic to one backend records into, looked up once and kept: a
+ * request then costs a few short map lookups instead of joining label values into keys for
+ * every metric it touches.
+ */
+interface RouteSeries {
+  readonly duration: HistogramSeries;
+  readonly responseBytes: HistogramSeries;
+  readonly traffic: RouteTraffic;
+  /** By endpoint, status code, response flag. */
+  readonly requests: Map<string, Map<number, Map<string, CounterSeries>>>;
+}
+
+function cached<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) map.set(key, (value = make()));
+  return value;
 }
 
 const ISTIO_LABELS = [
@@ -69,6 +88,7 @@ export class GatewayMetrics {
   private readonly istioRequests: Counter | null;
   private readonly istioDuration: Histogram | null;
   private readonly workload: string;
+  private readonly routeSeries = new Map<string, Map<string, RouteSeries>>();
 
   constructor(options: GatewayMetricsOptions = {}) {
     this.websocketsActive.set([], 0);
@@ -90,34 +110,44 @@ export class GatewayMetrics {
   readonly observe = (o: RequestOutcome): void => {
     const route = o.routeId ?? "";
     const backend = o.backend ?? "";
-    const code = String(o.response.status);
+    const status = o.response.status;
     const grpcStatus = grpcStatusOfResponse(o.response);
     if (grpcStatus !== null) this.grpcRequests.inc([route, backend, grpcStatus]);
     const seconds = (o.endTime - o.request.startTime) / 1000;
-    this.requests.inc([route, backend, o.forward.endpoint ?? "", code, o.flags]);
-    this.duration.observe([route, backend], seconds);
+    const series = this.seriesFor(route, backend);
+    const endpoint = o.forward.endpoint ?? "";
+    const byStatus = cached(series.requests, endpoint, () => new Map<number, Map<string, CounterSeries>>());
+    cached(cached(byStatus, status, () => new Map<string, CounterSeries>()), o.flags, () => this.requests.seriesOf([route, backend, endpoint, String(status), o.flags])).count++;
+    series.duration.observe(seconds);
     if (o.request.body?.length) this.requestBytes.observe([route], o.request.body.length);
-    if (o.responseBytes !== null) this.responseBytes.observe([route], o.responseBytes);
-    if ((o.response.status === 401 || o.response.status === 403 || o.error?.code === "jwks_unavailable" || o.error?.code === "key_store_unavailable") && o.error) this.authFailures.inc([route, o.error.code]);
+    if (o.responseBytes !== null) series.responseBytes.observe(o.responseBytes);
+    if ((status === 401 || status === 403 || o.error?.code === "jwks_unavailable" || o.error?.code === "key_store_unavailable") && o.error) this.authFailures.inc([route, o.error.code]);
     const decision = o.security?.decision;
     if (decision) this.authzDecisions.inc([o.security!.policy, decision.rule ?? "(default)", decision.allowed ? "allow" : o.security!.dryRunDenied ? "dry_run_deny" : "deny"]);
     if (o.rateLimit) this.rateLimitDecisions.inc([o.rateLimit.policy, o.rateLimit.rule, o.rateLimit.outcome]);
-    let byBackend = this.traffic.get(route);
-    if (byBackend === undefined) this.traffic.set(route, (byBackend = new Map()));
-    let t = byBackend.get(backend);
-    if (t === undefined) byBackend.set(backend, (t = { requests: 0, clientErrors: 0, errors: 0, seconds: 0, lastMinute: new RateWindow() }));
+    const t = series.traffic;
     t.requests++;
-    if (o.response.status >= 500) t.errors++;
-    else if (o.response.status >= 400) t.clientErrors++;
+    if (status >= 500) t.errors++;
+    else if (status >= 400) t.clientErrors++;
     t.seconds += seconds;
-    t.lastMinute.add(this.now(), o.response.status);
+    t.lastMinute.add(this.now(), status);
     if (this.istioRequests && this.istioDuration) {
+      const code = String(status);
       const [ns = "", name = ""] = backend.split("/");
       const labels = ["source", this.workload, "default", "unknown", name || "unknown", ns || "unknown", name ? `${name}.${ns}.svc.cluster.local` : "unknown", name || "unknown", ns || "unknown", "unknown", grpcStatus !== null || isGrpcRequest(o.request.headers) ? "grpc" : "http", code, o.flags, "unknown", grpcStatus ?? ""];
       this.istioRequests.inc(labels);
       this.istioDuration.observe(labels, seconds * 1000);
     }
   };
+
+  private seriesFor(route: string, backend: string): RouteSeries {
+    return cached(cached(this.routeSeries, route, () => new Map<string, RouteSeries>()), backend, () => {
+      let byBackend = this.traffic.get(route);
+      if (byBackend === undefined) this.traffic.set(route, (byBackend = new Map()));
+      const traffic = cached(byBackend, backend, () => ({ requests: 0, clientErrors: 0, errors: 0, seconds: 0, lastMinute: new RateWindow() }));
+      return { duration: this.duration.seriesOf([route, backend]), responseBytes: this.responseBytes.seriesOf([route]), traffic, requests: new Map() };
+    });
+  }
 
   /** Reads retry, hedge, ejection and breaker state at every scrape. */
   watchUpstreams(state: UpstreamState): void {

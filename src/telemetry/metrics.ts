@@ -16,20 +16,49 @@ interface Metric {
   render(): string;
 }
 
+/** One counter series; `count` is what a scrape shows. */
+export interface CounterSeries {
+  count: number;
+}
+
+/** One histogram series: cumulative bucket counts, sum and count. */
+export class HistogramSeries {
+  readonly values: Labels;
+  readonly buckets: number[];
+  sum = 0;
+  count = 0;
+  constructor(values: Labels, private readonly bounds: readonly number[]) {
+    this.values = [...values];
+    this.buckets = bounds.map(() => 0);
+  }
+
+  observe(value: number): void {
+    this.sum += value;
+    this.count++;
+    const bounds = this.bounds;
+    for (let i = 0; i < bounds.length; i++) if (value <= bounds[i]!) this.buckets[i]!++;
+  }
+}
+
 export class Counter implements Metric {
   /** Sets an absolute value (for counters kept elsewhere and read at scrape time). */
   setTotal(values: Labels, total: number): void {
     this.series.set(values.join("\u0000"), { values: [...values], count: total });
   }
 
-  private readonly series = new Map<string, { values: Labels; count: number }>();
+  private readonly series = new Map<string, CounterSeries & { readonly values: Labels }>();
   constructor(readonly name: string, readonly help: string, readonly labels: Labels = []) {}
 
   inc(values: Labels = [], by = 1): void {
+    this.seriesOf(values).count += by;
+  }
+
+  /** The series for `values`, made at 0 if new: a caller on the request path keeps it and adds to `count`. */
+  seriesOf(values: Labels): CounterSeries {
     const key = values.join("\u0000");
-    const s = this.series.get(key);
-    if (s) s.count += by;
-    else this.series.set(key, { values: [...values], count: by });
+    let s = this.series.get(key);
+    if (s === undefined) this.series.set(key, (s = { values: [...values], count: 0 }));
+    return s;
   }
 
   get(values: Labels = []): number {
@@ -70,16 +99,19 @@ export class Gauge implements Metric {
 }
 
 export class Histogram implements Metric {
-  private readonly series = new Map<string, { values: Labels; buckets: number[]; sum: number; count: number }>();
+  private readonly series = new Map<string, HistogramSeries>();
   constructor(readonly name: string, readonly help: string, readonly labels: Labels, readonly bounds: readonly number[]) {}
 
   observe(values: Labels, value: number): void {
+    this.seriesOf(values).observe(value);
+  }
+
+  /** The series for `values` (made empty if new), to observe into without looking it up again. */
+  seriesOf(values: Labels): HistogramSeries {
     const key = values.join("\u0000");
     let s = this.series.get(key);
-    if (!s) this.series.set(key, (s = { values: [...values], buckets: this.bounds.map(() => 0), sum: 0, count: 0 }));
-    s.sum += value;
-    s.count++;
-    for (let i = 0; i < this.bounds.length; i++) if (value <= this.bounds[i]!) s.buckets[i]!++;
+    if (s === undefined) this.series.set(key, (s = new HistogramSeries(values, this.bounds)));
+    return s;
   }
 
   render(): string {

@@ -62,6 +62,8 @@ export function gatewayRequest(req: IncomingMessage, options: NodeHandlerOptions
     // Chunked trailers come only when announced (RFC 9110 §6.6.2 asks senders for a Trailer field).
     body: hasBody ? new NodeRequestBody(req, null, length === undefined ? null : Number(length), length === undefined && headers.has("trailer") ? req : null) : null,
     clientAddress: req.socket.remoteAddress ?? "",
+    // Set by hygiene; present from the start so the object keeps one shape through the stages.
+    peerAddress: undefined,
     peerCertificate: options.scheme === "https" ? peerCertificate(req.socket) : null,
     startTime,
     malformed,

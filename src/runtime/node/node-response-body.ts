@@ -99,11 +99,14 @@ export class NodeResponseBody implements ResponseBody {
   /** Starts streaming into the server response (headers must already be written). */
   pipeTo(res: ResponseSink): void {
     this.sink = res;
-    // A client that leaves mid-body must not leave the upstream connection paused forever.
-    res.once("close", () => {
-      if (!this.ended && this.failed === null) this.cancel(new Error("client closed the connection"));
-    });
     if (this.failed) return void res.destroy(this.failed);
+    // A client that leaves mid-body must not leave the upstream connection paused forever (a
+    // body that already arrived whole, as most small ones have, has nothing left to cancel).
+    if (!this.ended) {
+      res.once("close", () => {
+        if (!this.ended && this.failed === null) this.cancel(new Error("client closed the connection"));
+      });
+    }
     const queue = this.queue;
     this.queue = [];
     let ok = true;

@@ -20,6 +20,7 @@ export interface UndiciTransportOptions {
 
 /** Response headers that describe one hop only; the gateway's own hop sets its own. */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
+const HOP_LENGTHS = new Set([...HOP_BY_HOP].map((name) => name.length));
 
 /** Errors raised before any byte was sent: safe to retry for every method. */
 export const CONNECT_CODES: ReadonlySet<string> = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT", "ERR_TLS_CERT_ALTNAME_INVALID", "DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "CERT_HAS_EXPIRED"]);
@@ -60,7 +61,8 @@ export class UndiciTransport implements Transport {
           // undici's own timers (coarse, cheap): no timer of ours per request.
           headersTimeout: request.headersTimeoutMs ?? 0,
           bodyTimeout: request.bodyIdleTimeoutMs ?? 0,
-          ...(request.connection?.maxRequestsPerConnection === 1 ? { reset: true } : {}),
+          // One request per connection; false is undici's default (no spread on the per-request path).
+          reset: request.connection?.maxRequestsPerConnection === 1,
         },
         handler,
       );
@@ -152,7 +154,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     const lines: string[] = [];
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const name = rawHeaders[i]!.toString("latin1");
-      if (HOP_BY_HOP.has(name.toLowerCase())) continue;
+      // Only names as long as a hop-by-hop one need lower-casing to be looked up.
+      if (HOP_LENGTHS.has(name.length) && HOP_BY_HOP.has(name.toLowerCase())) continue;
       lines.push(name, rawHeaders[i + 1]!.toString("latin1"));
     }
     this.body = new NodeResponseBody(resume, (reason) => this.abortRequest?.(reason));
