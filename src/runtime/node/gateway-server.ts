@@ -271,8 +271,9 @@ async function startGateway(options: NodeGatewayOptions, opened: (() => unknown)
   const tlsTimer = tls?.reload ? watchTls(front as TlsServer, tls, log) : null;
   if (tlsTimer) opened.push(() => clearInterval(tlsTimer));
   const port = (front.address() as AddressInfo).port;
-  const handler = nodeHandler(pipeline, { scheme: tls ? "https" : "http", listenerPort: port });
-  const handleH2 = h2Handler(pipeline, { scheme: tls ? "https" : "http", listenerPort: port, maxHeaderListSize: options.http2?.maxHeaderListSize ?? HTTP2_DEFAULTS.maxHeaderListSize });
+  const clientCertificates = tls?.clientCa !== undefined;
+  const handler = nodeHandler(pipeline, { scheme: tls ? "https" : "http", listenerPort: port, clientCertificates });
+  const handleH2 = h2Handler(pipeline, { scheme: tls ? "https" : "http", listenerPort: port, clientCertificates, maxHeaderListSize: options.http2?.maxHeaderListSize ?? HTTP2_DEFAULTS.maxHeaderListSize });
   h2.server.on("request", (req, res) => {
     if (!holder.ready) {
       res.writeHead(503, { "content-type": "application/json" }).end(errorBody(new GatewayError("no_config", "no configuration loaded yet")));
@@ -304,6 +305,7 @@ async function startGateway(options: NodeGatewayOptions, opened: (() => unknown)
   const upgrades = upgradeHandler(pipeline, {
     scheme: tls ? "https" : "http",
     listenerPort: port,
+    clientCertificates,
     metrics,
     plain: (socket, replay) => {
       socket.unshift(replay);

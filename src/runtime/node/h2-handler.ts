@@ -6,7 +6,7 @@ import { HeaderList } from "../../http/header-list.js";
 import type { Pipeline } from "../../pipeline.js";
 import { parseRequestHead, type RequestHead } from "../../http/request-target.js";
 import { NodeRequestBody } from "./node-body.js";
-import { peerCertificate } from "./peer-certificate.js";
+import { lazyPeerCertificate } from "./peer-certificate.js";
 import { writeResponse, type NodeHandlerOptions, type ResponseSink } from "./node-handler.js";
 
 /**
@@ -64,11 +64,12 @@ export function h2Handler(pipeline: Pipeline, options: NodeHandlerOptions & { re
       headers,
       body: hasBody ? new NodeRequestBody(req, null, length === undefined ? null : Number(length), mayHaveTrailers(headers) ? req : null) : null,
       clientAddress: socket.remoteAddress ?? "",
-      peerCertificate: options.scheme === "https" ? peerCertificate(socket) : null,
+      peerCertificate: null,
       startTime,
       malformed,
       protocol: "h2",
     };
+    if (options.clientCertificates === true) lazyPeerCertificate(gwReq, socket);
     pipeline(gwReq, controller.signal).then(
       (response) => writeH2Response(res, response),
       () => {

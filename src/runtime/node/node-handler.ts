@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Socket } from "node:net";
 import type { GatewayRequest, GatewayResponse } from "../../http/exchange.js";
 import { GatewayError, errorBody } from "../../http/gateway-error.js";
 import { HeaderList } from "../../http/header-list.js";
@@ -8,12 +7,18 @@ import { parseRequestHead, type RequestHead } from "../../http/request-target.js
 import { NodeRequestBody } from "./node-body.js";
 import { NodeResponseBody, type ResponseSink } from "./node-response-body.js";
 export type { ResponseSink } from "./node-response-body.js";
-import { peerCertificate } from "./peer-certificate.js";
+import { lazyPeerCertificate } from "./peer-certificate.js";
+import { clientConnection } from "./client-connection.js";
 import type { UpgradeProtocol } from "../../http/websocket.js";
 
 export interface NodeHandlerOptions {
   readonly scheme: "http" | "https";
   readonly listenerPort: number;
+  /**
+   * The listener asks clients for certificates (`--client-ca`). Without it no connection has
+   * one, and requests are never asked for theirs; with it each is read when a policy needs it.
+   */
+  readonly clientCertificates?: boolean;
   readonly now?: () => number;
 }
 
@@ -24,9 +29,17 @@ export interface NodeHandlerOptions {
 export function nodeHandler(pipeline: Pipeline, options: NodeHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const now = options.now ?? (() => performance.now());
   return function handleNodeRequest(req, res) {
-    pipeline(gatewayRequest(req, options, now(), null), connectionSignal(req.socket)).then(
-      (response) => writeResponse(res, response),
-      () => writeError(res, new GatewayError("internal", "internal gateway error")),
+    const conn = clientConnection(req.socket);
+    conn.inFlight++;
+    pipeline(gatewayRequest(req, options, now(), null), conn.signal).then(
+      (response) => {
+        conn.inFlight--;
+        writeResponse(res, response);
+      },
+      () => {
+        conn.inFlight--;
+        writeError(res, new GatewayError("internal", "internal gateway error"));
+      },
     );
   };
 }
@@ -50,7 +63,7 @@ export function gatewayRequest(req: IncomingMessage, options: NodeHandlerOptions
   }
   const length = headers.get("content-length");
   const hasBody = upgrade === null && (length !== undefined ? length !== "0" : headers.has("transfer-encoding"));
-  return {
+  const request: GatewayRequest = {
     method: req.method ?? "GET",
     scheme: options.scheme,
     host: head.host,
@@ -64,11 +77,12 @@ export function gatewayRequest(req: IncomingMessage, options: NodeHandlerOptions
     clientAddress: req.socket.remoteAddress ?? "",
     // Set by hygiene; present from the start so the object keeps one shape through the stages.
     peerAddress: undefined,
-    peerCertificate: options.scheme === "https" ? peerCertificate(req.socket) : null,
+    peerCertificate: null,
     startTime,
     malformed,
     upgrade,
   };
+  return options.clientCertificates === true ? lazyPeerCertificate(request, req.socket) : request;
 }
 
 const NO_HEAD: RequestHead = { host: "", port: null, authority: "", path: "/", query: "" };
@@ -103,22 +117,4 @@ export function writeError(res: ServerResponse, err: GatewayError): void {
   const body = errorBody(err);
   res.writeHead(err.status, ["content-type", "application/json", "content-length", String(Buffer.byteLength(body))]);
   res.end(body);
-}
-
-const CONNECTION_SIGNAL = Symbol("meshgate.connectionSignal");
-type SignalledSocket = Socket & { [CONNECTION_SIGNAL]?: AbortSignal };
-
-/**
- * One abort signal per client connection, fired when it closes: an HTTP/1.1 connection carries
- * one request at a time, and a controller per connection instead of per request took 5% off
- * the hot path.
- */
-export function connectionSignal(socket: SignalledSocket): AbortSignal {
-  let signal = socket[CONNECTION_SIGNAL];
-  if (signal === undefined) {
-    const controller = new AbortController();
-    signal = socket[CONNECTION_SIGNAL] = controller.signal;
-    socket.once("close", () => controller.abort(new GatewayError("bad_request", "client closed the connection")));
-  }
-  return signal;
 }

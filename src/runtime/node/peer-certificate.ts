@@ -30,6 +30,15 @@ export function peerCertificate(socket: Socket): PeerCertificate | null {
   return cert;
 }
 
+/**
+ * Makes `request.peerCertificate` the client certificate of `socket`, read when first asked for:
+ * on a listener that verifies client certificates most requests never look at it (no
+ * SecurityPolicy asks), and reading one costs an X509 object, a SHA-256 and four strings.
+ */
+export function lazyPeerCertificate<T extends { readonly peerCertificate?: PeerCertificate | null }>(request: T, socket: Socket): T {
+  return Object.defineProperty(request, "peerCertificate", { get: () => peerCertificate(socket), enumerable: true });
+}
+
 /** Node prints one attribute per line, most significant first; RFC 2253 lists them the other way, comma separated. */
 function distinguishedName(lines: string): string {
   return lines.split("\n").filter(Boolean).reverse().join(",");

@@ -7,7 +7,8 @@ import { HeaderList } from "../../http/header-list.js";
 import { isWebSocketUpgrade } from "../../http/websocket.js";
 import type { Pipeline } from "../../pipeline.js";
 import type { GatewayMetrics } from "../../telemetry/gateway-metrics.js";
-import { connectionSignal, gatewayRequest, writeResponse, type NodeHandlerOptions } from "./node-handler.js";
+import { clientConnection } from "./client-connection.js";
+import { gatewayRequest, writeResponse, type NodeHandlerOptions } from "./node-handler.js";
 import { NodeTunnel } from "./tunnel.js";
 
 export interface UpgradeHandlerOptions extends NodeHandlerOptions {
@@ -46,9 +47,17 @@ export function upgradeHandler(pipeline: Pipeline, options: UpgradeHandlerOption
     const startTime = now();
     if (!isWebSocketUpgrade(req.method ?? "", new HeaderList(req.rawHeaders))) return options.plain(socket, Buffer.concat([plainHead(req), head]));
     socket.on("error", () => undefined);
-    pipeline(gatewayRequest(req, options, startTime, "websocket"), connectionSignal(socket)).then(
-      (response) => answer(req, socket, head, response),
-      () => answer(req, socket, head, errorResponse(new GatewayError("internal", "internal gateway error"))),
+    const conn = clientConnection(socket);
+    conn.inFlight++;
+    pipeline(gatewayRequest(req, options, startTime, "websocket"), conn.signal).then(
+      (response) => {
+        conn.inFlight--;
+        answer(req, socket, head, response);
+      },
+      () => {
+        conn.inFlight--;
+        answer(req, socket, head, errorResponse(new GatewayError("internal", "internal gateway error")));
+      },
     );
   };
 
