@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import type * as z from "zod";
+import type * as z from "./policy/zod.js";
 import { compileRateLimitPolicy } from "./ratelimit/compile-rate-limit.js";
 import { compileSecurityPolicy } from "./identity/compile-security.js";
 import { formatPolicyIssue } from "./policy/issues.js";
@@ -86,7 +86,7 @@ function errorResponse(err: GatewayError): Response {
 }
 
 /** Validates a spec the way a policy file is validated; throws with every problem, one per line. */
-function parseOrThrow<S extends z.ZodType>(schema: S, kind: string, spec: object): z.output<S> {
+function parseOrThrow<S extends z.ZodMiniType>(schema: S, kind: string, spec: object): z.output<S> {
   const result = schema.safeParse({ apiVersion: "meshgate.dev/v1alpha1", kind, metadata: { name: "middleware" }, spec: { ...spec, targetRefs: [{ name: "middleware" }] } });
   if (result.success) return result.data;
   const lines = result.error.issues.map((i) => formatPolicyIssue({ file: `${kind} middleware`, index: 0, severity: "error", path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)), message: i.message }));

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../policy/zod.js";
 import { strictObject } from "../policy/strict-object.js";
 import type { PolicySource } from "../policy/parse.js";
 import { sourcesHash } from "../policy/source-hash.js";
@@ -35,18 +35,18 @@ export interface BundleSummary {
   readonly publisher: string;
 }
 
-const textSource = strictObject({ name: z.string().min(1), text: z.string() });
-const documentsSource = strictObject({ name: z.string().min(1), documents: z.array(z.unknown()) });
+const textSource = strictObject({ name: z.string().check(z.minLength(1)), text: z.string() });
+const documentsSource = strictObject({ name: z.string().check(z.minLength(1)), documents: z.array(z.unknown()) });
 
 const bundleSchema = strictObject({
   format: z.enum([BUNDLE_FORMAT, BUNDLE_FORMAT_V1]),
-  version: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  version: z.number().check(z.int(), z.positive(), z.lte(Number.MAX_SAFE_INTEGER)),
+  hash: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   createdAt: z.string(),
   publisher: z.string(),
   // v1 has text only; v2 is what publish writes (documents), text kept readable for hand-made bundles.
-  sources: z.array(z.union([textSource, documentsSource])).min(1),
-  force: z.literal(true).optional(),
+  sources: z.array(z.union([textSource, documentsSource])).check(z.minLength(1)),
+  force: z.optional(z.literal(true)),
 });
 
 /** Thrown for a bundle that must not be used; `reason` is what operators read in the log. */

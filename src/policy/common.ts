@@ -1,33 +1,24 @@
-import * as z from "zod";
+import * as z from "./zod.js";
 import { strictObject } from "./strict-object.js";
 
 /** RFC 7230 token: what a header name may be. */
-export const headerNameSchema = z.string().min(1).max(256).regex(/^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/, { message: "must be a valid HTTP header name" });
+export const headerNameSchema = z.string().check(z.minLength(1), z.maxLength(256), z.regex(/^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/, { message: "must be a valid HTTP header name" }));
 
 /** A precise hostname (no wildcard, no port, no IP check beyond shape). */
-export const preciseHostnameSchema = z
-  .string()
-  .max(253)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i, { message: "must be a hostname such as api.example.com (no port, no wildcard)" })
-  .transform((h) => h.toLowerCase());
+export const preciseHostnameSchema = z.pipe(z.string().check(z.maxLength(253), z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i, { message: "must be a hostname such as api.example.com (no port, no wildcard)" })), z.transform((h) => h.toLowerCase()));
 
 /** A route hostname: precise, or one leading wildcard label (`*.example.com`). */
-export const hostnameSchema = z
-  .string()
-  .max(253)
-  .regex(/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i, { message: "must be a hostname such as api.example.com or *.example.com (no port, no IP)" })
-  .refine((h) => !/^[0-9.]+$/.test(h), { message: "IP addresses are not allowed as hostnames" })
-  .transform((h) => h.toLowerCase());
+export const hostnameSchema = z.pipe(z.string().check(z.maxLength(253), z.regex(/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i, { message: "must be a hostname such as api.example.com or *.example.com (no port, no IP)" }), z.refine((h) => !/^[0-9.]+$/.test(h), { message: "IP addresses are not allowed as hostnames" })), z.transform((h) => h.toLowerCase()));
 
-export const portSchema = z.number().int().min(1).max(65535);
+export const portSchema = z.number().check(z.int(), z.gte(1), z.lte(65535));
 
 /** A reference to a backend object (Service by default). */
 export const backendObjectRefSchema = strictObject({
-  group: z.string().default(""),
-  kind: z.string().default("Service"),
-  name: z.string().min(1).max(253),
-  namespace: z.string().min(1).max(63).optional(),
-  port: portSchema.optional(),
+  group: z._default(z.string(), ""),
+  kind: z._default(z.string(), "Service"),
+  name: z.string().check(z.minLength(1), z.maxLength(253)),
+  namespace: z.optional(z.string().check(z.minLength(1), z.maxLength(63))),
+  port: z.optional(portSchema),
 });
 
 /** Why a policy regex cannot run on the RE2 engine (backreference, lookaround, bad syntax), or null. */
@@ -58,13 +49,10 @@ function hex(c: number): string {
 }
 
 /** An HTTP header value written in a policy (RFC 9110 field-value), at most 4 KiB. */
-export const headerFieldValueSchema = z
-  .string()
-  .max(4096)
-  .superRefine((v, ctx) => {
+export const headerFieldValueSchema = z.string().check(z.maxLength(4096), z.superRefine((v, ctx) => {
     const issue = fieldValueIssue(v, { trimmed: true });
     if (issue) ctx.addIssue({ code: "custom", message: issue });
-  });
+  }));
 
 /** A path written in a policy (rewrite, redirect): RFC 3986 path characters only, so it can go on the request line. */
 export const pathValueIssue = (value: string): string | null => {

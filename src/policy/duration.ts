@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "./zod.js";
 
 const DURATION = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;
 const UNIT_MS = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;
@@ -31,9 +31,5 @@ export const durationSchema = durationAtMost(MAX_DURATION_MS);
  */
 export function durationAtMost(maxMs: number) {
   const bound = maxMs === MAX_DURATION_MS ? "596h31m23s647ms (the longest timer a JavaScript runtime keeps)" : formatDuration(maxMs);
-  return z
-    .string()
-    .regex(DURATION, { message: 'expected a Gateway API duration such as "500ms", "10s" or "1h30m"' })
-    .transform(parseDuration)
-    .refine((ms) => ms <= maxMs, { message: `must be at most ${bound}` });
+  return z.pipe(z.string().check(z.regex(DURATION, { message: 'expected a Gateway API duration such as "500ms", "10s" or "1h30m"' })), z.transform(parseDuration)).check(z.refine((ms) => ms <= maxMs, { message: `must be at most ${bound}` }));
 }

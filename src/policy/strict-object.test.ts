@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import * as z from "zod";
+import * as z from "./zod.js";
 import { formatPolicyIssue } from "./issues.js";
 import { parseSources } from "./parse.js";
 import { strictObject } from "./strict-object.js";
@@ -67,7 +67,7 @@ describe("strict schemas", () => {
   });
 
   it("keeps the suggestion after .extend()", () => {
-    const schema = strictObject({ alpha: z.number() }).extend({ betaGamma: z.number().optional() });
+    const schema = z.extend(strictObject({ alpha: z.number() }), { betaGamma: z.optional(z.number()) });
     const result = schema.safeParse({ alpha: 1, betaGama: 2 });
     expect(result.success).toBe(false);
     const issues = zodIssuesToPolicy(result.error!.issues, { file: "f", index: 0 });

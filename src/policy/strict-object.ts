@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "./zod.js";
 import { suggestField } from "./suggest.js";
 
 /**
@@ -12,7 +12,7 @@ import { suggestField } from "./suggest.js";
  * const limit = strictObject({ requests: z.number(), burst: z.number().optional() });
  * limit.safeParse({ requests: 1, burstt: 3 }); // unknown field "burstt" (did you mean "burst"?)
  */
-export function strictObject<Shape extends z.ZodRawShape>(shape: Shape): z.ZodObject<Shape, z.core.$strict> {
+export function strictObject<Shape extends z.core.$ZodShape>(shape: Shape): z.ZodMiniObject<Shape, z.core.$strict> {
   const known = Object.keys(shape);
   return z.strictObject(shape, {
     error: (issue) => (issue.code === "unrecognized_keys" ? unknownFieldMessages(issue.keys, knownKeys(issue.inst) ?? known) : undefined),

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "./zod.js";
 import { strictObject } from "./strict-object.js";
 import { suggestField } from "./suggest.js";
 
@@ -18,14 +18,13 @@ const TARGET_GROUPS: ReadonlyMap<string, string> = new Map([
  * `{kind: Service, name: reviews}` means the core Service. A kind one typo away from a known one,
  * or a known kind in the wrong group, is refused: the policy would otherwise apply nowhere.
  */
-export const targetRefSchema = strictObject({
-  group: z.string().max(253).optional(),
-  kind: z.string().min(1).max(63).default("HTTPRoute"),
-  name: z.string().min(1).max(253),
+export const targetRefSchema = z.pipe(strictObject({
+  group: z.optional(z.string().check(z.maxLength(253))),
+  kind: z._default(z.string().check(z.minLength(1), z.maxLength(63)), "HTTPRoute"),
+  name: z.string().check(z.minLength(1), z.maxLength(253)),
   /** For an HTTPRoute: the `name` of one rule; absent = every rule. */
-  sectionName: z.string().min(1).max(253).optional(),
-})
-  .superRefine((ref, ctx) => {
+  sectionName: z.optional(z.string().check(z.minLength(1), z.maxLength(253))),
+}).check(z.superRefine((ref, ctx) => {
     const group = TARGET_GROUPS.get(ref.kind);
     if (group === undefined) {
       const guess = suggestField(ref.kind, [...TARGET_GROUPS.keys()]);
@@ -39,8 +38,7 @@ export const targetRefSchema = strictObject({
     if (ref.kind === "Service" && ref.sectionName !== undefined) {
       ctx.addIssue({ code: "custom", path: ["sectionName"], message: "sectionName (a Service port name) is not supported on Service targets: the policy applies to every port of the Service" });
     }
-  })
-  .transform((ref) => ({ ...ref, group: ref.group ?? TARGET_GROUPS.get(ref.kind) ?? GATEWAY_GROUP }));
+  })), z.transform((ref) => ({ ...ref, group: ref.group ?? TARGET_GROUPS.get(ref.kind) ?? GATEWAY_GROUP })));
 
 export type TargetRef = z.output<typeof targetRefSchema>;
 

@@ -1,4 +1,4 @@
-import type * as z from "zod";
+import type * as z from "./zod.js";
 import type { PolicyIssue, PolicyLocation } from "./issues.js";
 
 type Path = (string | number)[];

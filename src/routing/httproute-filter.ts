@@ -1,15 +1,14 @@
-import * as z from "zod";
+import * as z from "../policy/zod.js";
 import { backendObjectRefSchema, headerFieldValueSchema, headerNameSchema, pathValueIssue, portSchema, preciseHostnameSchema } from "../policy/common.js";
 import { strictObject } from "../policy/strict-object.js";
 
 const headerValueSchema = strictObject({ name: headerNameSchema, value: headerFieldValueSchema });
 
 const headerModifierSchema = strictObject({
-    set: z.array(headerValueSchema).max(16).default([]),
-    add: z.array(headerValueSchema).max(16).default([]),
-    remove: z.array(headerNameSchema).max(16).default([]),
-  })
-  .superRefine((m, ctx) => {
+    set: z._default(z.array(headerValueSchema).check(z.maxLength(16)), []),
+    add: z._default(z.array(headerValueSchema).check(z.maxLength(16)), []),
+    remove: z._default(z.array(headerNameSchema).check(z.maxLength(16)), []),
+  }).check(z.superRefine((m, ctx) => {
     for (const field of ["set", "add"] as const) {
       const seen = new Set<string>();
       m[field].forEach((h, i) => {
@@ -17,14 +16,13 @@ const headerModifierSchema = strictObject({
         seen.add(h.name.toLowerCase());
       });
     }
-  });
+  }));
 
 export const pathModifierSchema = strictObject({
     type: z.enum(["ReplaceFullPath", "ReplacePrefixMatch"]),
-    replaceFullPath: z.string().max(1024).optional(),
-    replacePrefixMatch: z.string().max(1024).optional(),
-  })
-  .superRefine((p, ctx) => {
+    replaceFullPath: z.optional(z.string().check(z.maxLength(1024))),
+    replacePrefixMatch: z.optional(z.string().check(z.maxLength(1024))),
+  }).check(z.superRefine((p, ctx) => {
     const field = p.type === "ReplaceFullPath" ? "replaceFullPath" : "replacePrefixMatch";
     const other = p.type === "ReplaceFullPath" ? "replacePrefixMatch" : "replaceFullPath";
     if (p[field] === undefined) ctx.addIssue({ code: "custom", path: [field], message: `${field} is required when type is ${p.type}` });
@@ -33,39 +31,36 @@ export const pathModifierSchema = strictObject({
     if (value !== undefined && value !== "" && !value.startsWith("/")) ctx.addIssue({ code: "custom", path: [field], message: `must start with / (got "${value}")` });
     const chars = value === undefined ? null : pathValueIssue(value);
     if (chars) ctx.addIssue({ code: "custom", path: [field], message: chars });
-  });
+  }));
 
 const redirectSchema = strictObject({
-  scheme: z.enum(["http", "https"]).optional(),
-  hostname: preciseHostnameSchema.optional(),
-  path: pathModifierSchema.optional(),
-  port: portSchema.optional(),
-  statusCode: z.union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)], { message: "statusCode must be one of 301, 302, 303, 307, 308" }).default(302),
+  scheme: z.optional(z.enum(["http", "https"])),
+  hostname: z.optional(preciseHostnameSchema),
+  path: z.optional(pathModifierSchema),
+  port: z.optional(portSchema),
+  statusCode: z._default(z.union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)], { message: "statusCode must be one of 301, 302, 303, 307, 308" }), 302),
 });
 
-const rewriteSchema = strictObject({ hostname: preciseHostnameSchema.optional(), path: pathModifierSchema.optional() });
+const rewriteSchema = strictObject({ hostname: z.optional(preciseHostnameSchema), path: z.optional(pathModifierSchema) });
 
 const mirrorSchema = strictObject({
     backendRef: backendObjectRefSchema,
-    percent: z.number().int().min(0).max(100).optional(),
-    fraction: strictObject({ numerator: z.number().int().min(0).max(1_000_000), denominator: z.number().int().min(1).max(1_000_000).default(100) })
-      .refine((f) => f.numerator <= f.denominator, { message: "numerator must not exceed denominator", path: ["numerator"] })
-      .optional(),
-  })
-  .refine((m) => m.percent === undefined || m.fraction === undefined, { message: "percent and fraction are mutually exclusive", path: ["fraction"] });
+    percent: z.optional(z.number().check(z.int(), z.gte(0), z.lte(100))),
+    fraction: z.optional(strictObject({ numerator: z.number().check(z.int(), z.gte(0), z.lte(1_000_000)), denominator: z._default(z.number().check(z.int(), z.gte(1), z.lte(1_000_000)), 100) }).check(z.refine((f) => f.numerator <= f.denominator, { message: "numerator must not exceed denominator", path: ["numerator"] }))),
+  }).check(z.refine((m) => m.percent === undefined || m.fraction === undefined, { message: "percent and fraction are mutually exclusive", path: ["fraction"] }));
 
 const ORIGIN = /^(\*|(https?):\/\/(\*\.)?[a-z0-9.-]+(:[0-9]{1,5})?)$/i;
 const corsSchema = strictObject({
-  allowOrigins: z.array(z.string().regex(ORIGIN, { message: 'must be "*" or an origin such as https://app.example.com or https://*.example.com' })).max(64).default([]),
-  allowMethods: z.array(z.string().regex(/^(\*|[A-Z]+)$/, { message: 'must be an HTTP method or "*"' })).max(9).default([]),
-  allowHeaders: z.array(z.string().min(1)).max(64).default([]),
-  exposeHeaders: z.array(z.string().min(1)).max(64).default([]),
+  allowOrigins: z._default(z.array(z.string().check(z.regex(ORIGIN, { message: 'must be "*" or an origin such as https://app.example.com or https://*.example.com' }))).check(z.maxLength(64)), []),
+  allowMethods: z._default(z.array(z.string().check(z.regex(/^(\*|[A-Z]+)$/, { message: 'must be an HTTP method or "*"' }))).check(z.maxLength(9)), []),
+  allowHeaders: z._default(z.array(z.string().check(z.minLength(1))).check(z.maxLength(64)), []),
+  exposeHeaders: z._default(z.array(z.string().check(z.minLength(1))).check(z.maxLength(64)), []),
   /** Seconds a preflight answer may be cached; browsers cap it at 2 h (Chromium) or 24 h (Firefox). */
-  maxAge: z.number().int().min(1).max(86_400).default(5),
-  allowCredentials: z.boolean().default(false),
+  maxAge: z._default(z.number().check(z.int(), z.gte(1), z.lte(86_400)), 5),
+  allowCredentials: z._default(z.boolean(), false),
 });
 
-const extensionRefSchema = strictObject({ group: z.string(), kind: z.string().min(1), name: z.string().min(1) });
+const extensionRefSchema = strictObject({ group: z.string(), kind: z.string().check(z.minLength(1)), name: z.string().check(z.minLength(1)) });
 
 const FILTER_FIELD = {
   RequestHeaderModifier: "requestHeaderModifier",
@@ -81,28 +76,27 @@ export const httpRouteFilterSchema = strictObject({
     type: z.enum(["RequestHeaderModifier", "ResponseHeaderModifier", "RequestRedirect", "URLRewrite", "RequestMirror", "CORS", "ExtensionRef"], {
       message: "type must be one of RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite, RequestMirror, CORS, ExtensionRef",
     }),
-    requestHeaderModifier: headerModifierSchema.optional(),
-    responseHeaderModifier: headerModifierSchema.optional(),
-    requestRedirect: redirectSchema.optional(),
-    urlRewrite: rewriteSchema.optional(),
-    requestMirror: mirrorSchema.optional(),
-    cors: corsSchema.optional(),
-    extensionRef: extensionRefSchema.optional(),
-  })
-  .superRefine((f, ctx) => {
+    requestHeaderModifier: z.optional(headerModifierSchema),
+    responseHeaderModifier: z.optional(headerModifierSchema),
+    requestRedirect: z.optional(redirectSchema),
+    urlRewrite: z.optional(rewriteSchema),
+    requestMirror: z.optional(mirrorSchema),
+    cors: z.optional(corsSchema),
+    extensionRef: z.optional(extensionRefSchema),
+  }).check(z.superRefine((f, ctx) => {
     // Gateway API CEL: exactly the field named by `type` is set.
     const wanted = FILTER_FIELD[f.type];
     for (const field of Object.values(FILTER_FIELD)) {
       if (field === wanted && f[field] === undefined) ctx.addIssue({ code: "custom", path: [field], message: `${field} is required when type is ${f.type}` });
       if (field !== wanted && f[field] !== undefined) ctx.addIssue({ code: "custom", path: [field], message: `${field} must not be set when type is ${f.type}` });
     }
-  });
+  }));
 
 export type HTTPRouteFilter = z.output<typeof httpRouteFilterSchema>;
 export type HTTPPathModifier = z.output<typeof pathModifierSchema>;
 
 /** Gateway API CEL rules over one filter list; `path` is where the list sits. */
-export function checkFilterList(filters: readonly HTTPRouteFilter[], ctx: z.RefinementCtx, path: (string | number)[], onBackend: boolean): void {
+export function checkFilterList(filters: readonly HTTPRouteFilter[], ctx: z.core.$RefinementCtx, path: (string | number)[], onBackend: boolean): void {
   const once = new Set(["RequestHeaderModifier", "ResponseHeaderModifier", "RequestRedirect", "URLRewrite", "CORS"]);
   const seen = new Set<string>();
   filters.forEach((f, i) => {

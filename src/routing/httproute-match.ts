@@ -1,12 +1,11 @@
-import * as z from "zod";
+import * as z from "../policy/zod.js";
 import { headerNameSchema, regexIssue } from "../policy/common.js";
 import { strictObject } from "../policy/strict-object.js";
 
 const pathMatchSchema = strictObject({
-    type: z.enum(["Exact", "PathPrefix", "RegularExpression"]).default("PathPrefix"),
-    value: z.string().max(1024).default("/"),
-  })
-  .superRefine((p, ctx) => {
+    type: z._default(z.enum(["Exact", "PathPrefix", "RegularExpression"]), "PathPrefix"),
+    value: z._default(z.string().check(z.maxLength(1024)), "/"),
+  }).check(z.superRefine((p, ctx) => {
     if (p.type === "RegularExpression") {
       const issue = regexIssue(p.value);
       if (issue) ctx.addIssue({ code: "custom", path: ["value"], message: issue });
@@ -24,20 +23,19 @@ const pathMatchSchema = strictObject({
               ? "must not contain # or ?"
               : null;
     if (problem) ctx.addIssue({ code: "custom", path: ["value"], message: `${p.type} path ${problem} (got "${p.value}")` });
-  });
+  }));
 
-const valueMatchSchema = (name: z.ZodType<string>) =>
-  strictObject({ type: z.enum(["Exact", "RegularExpression"]).default("Exact"), name, value: z.string().max(4096) })
-    .superRefine((m, ctx) => {
+const valueMatchSchema = (name: z.ZodMiniType<string>) =>
+  strictObject({ type: z._default(z.enum(["Exact", "RegularExpression"]), "Exact"), name, value: z.string().check(z.maxLength(4096)) }).check(z.superRefine((m, ctx) => {
       if (m.type !== "RegularExpression") return;
       const issue = regexIssue(m.value);
       if (issue) ctx.addIssue({ code: "custom", path: ["value"], message: issue });
-    });
+    }));
 
-const headerMatchSchema = valueMatchSchema(headerNameSchema.transform((n) => n.toLowerCase()));
-const queryMatchSchema = valueMatchSchema(z.string().min(1).max(256));
+const headerMatchSchema = valueMatchSchema(z.pipe(headerNameSchema, z.transform((n) => n.toLowerCase())));
+const queryMatchSchema = valueMatchSchema(z.string().check(z.minLength(1), z.maxLength(256)));
 
-function uniqueNames(list: readonly { name: string }[], field: string, ctx: z.RefinementCtx, caseInsensitive: boolean) {
+function uniqueNames(list: readonly { name: string }[], field: string, ctx: z.core.$RefinementCtx, caseInsensitive: boolean) {
   const seen = new Set<string>();
   list.forEach((m, i) => {
     const key = caseInsensitive ? m.name.toLowerCase() : m.name;
@@ -47,15 +45,14 @@ function uniqueNames(list: readonly { name: string }[], field: string, ctx: z.Re
 }
 
 export const httpRouteMatchSchema = strictObject({
-    path: pathMatchSchema.default({ type: "PathPrefix", value: "/" }),
-    headers: z.array(headerMatchSchema).max(16).default([]),
-    queryParams: z.array(queryMatchSchema).max(16).default([]),
-    method: z.enum(["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]).optional(),
-  })
-  .superRefine((m, ctx) => {
+    path: z._default(pathMatchSchema, { type: "PathPrefix", value: "/" }),
+    headers: z._default(z.array(headerMatchSchema).check(z.maxLength(16)), []),
+    queryParams: z._default(z.array(queryMatchSchema).check(z.maxLength(16)), []),
+    method: z.optional(z.enum(["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"])),
+  }).check(z.superRefine((m, ctx) => {
     uniqueNames(m.headers, "headers", ctx, true);
     uniqueNames(m.queryParams, "queryParams", ctx, false);
-  });
+  }));
 
 export type HTTPRouteMatch = z.output<typeof httpRouteMatchSchema>;
 export type HTTPPathMatch = HTTPRouteMatch["path"];

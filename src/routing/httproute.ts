@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../policy/zod.js";
 import { backendObjectRefSchema, hostnameSchema, portSchema } from "../policy/common.js";
 import { durationAtMost, durationSchema } from "../policy/duration.js";
 import { strictObject } from "../policy/strict-object.js";
@@ -6,39 +6,32 @@ import { checkFilterList, httpRouteFilterSchema, type HTTPRouteFilter } from "./
 import { httpRouteMatchSchema, type HTTPRouteMatch } from "./httproute-match.js";
 import { metadataSchema } from "../policy/meta.js";
 
-const backendRefSchema = backendObjectRefSchema.extend({
-  weight: z.number().int().min(0).max(1_000_000).default(1),
-  filters: z.array(httpRouteFilterSchema).max(16).default([]),
+const backendRefSchema = z.extend(backendObjectRefSchema, {
+  weight: z._default(z.number().check(z.int(), z.gte(0), z.lte(1_000_000)), 1),
+  filters: z._default(z.array(httpRouteFilterSchema).check(z.maxLength(16)), []),
 });
 
 const DEFAULT_MATCH = { path: { type: "PathPrefix" as const, value: "/" }, headers: [], queryParams: [] };
 
 const ruleSchema = strictObject({
-    name: z.string().min(1).max(253).optional(),
-    matches: z
-      .array(httpRouteMatchSchema)
-      .max(64)
-      .optional()
-      .transform((m): HTTPRouteMatch[] => (m === undefined || m.length === 0 ? [DEFAULT_MATCH] : m)),
-    filters: z.array(httpRouteFilterSchema).max(16).default([]),
-    backendRefs: z.array(backendRefSchema).max(16).default([]),
-    timeouts: strictObject({ request: durationAtMost(3_600_000).optional(), backendRequest: durationAtMost(3_600_000).optional() }).optional(),
-    retry: strictObject({
-        codes: z.array(z.number().int().min(400).max(599, { message: "retry codes must be 400-599" })).optional(),
-        attempts: z.number().int().min(0).max(10).optional(),
-        backoff: durationAtMost(60_000).optional(),
-      })
-      .optional(),
-    sessionPersistence: strictObject({
-        sessionName: z.string().max(128).optional(),
-        absoluteTimeout: durationSchema.optional(),
-        idleTimeout: durationSchema.optional(),
-        type: z.enum(["Cookie", "Header"]).default("Cookie"),
-        cookieConfig: strictObject({ lifetimeType: z.enum(["Permanent", "Session"]).default("Session") }).optional(),
-      })
-      .optional(),
-  })
-  .superRefine((rule, ctx) => {
+    name: z.optional(z.string().check(z.minLength(1), z.maxLength(253))),
+    matches: z.pipe(z.optional(z.array(httpRouteMatchSchema).check(z.maxLength(64))), z.transform((m): HTTPRouteMatch[] => (m === undefined || m.length === 0 ? [DEFAULT_MATCH] : m))),
+    filters: z._default(z.array(httpRouteFilterSchema).check(z.maxLength(16)), []),
+    backendRefs: z._default(z.array(backendRefSchema).check(z.maxLength(16)), []),
+    timeouts: z.optional(strictObject({ request: z.optional(durationAtMost(3_600_000)), backendRequest: z.optional(durationAtMost(3_600_000)) })),
+    retry: z.optional(strictObject({
+        codes: z.optional(z.array(z.number().check(z.int(), z.gte(400), z.lte(599, { message: "retry codes must be 400-599" })))),
+        attempts: z.optional(z.number().check(z.int(), z.gte(0), z.lte(10))),
+        backoff: z.optional(durationAtMost(60_000)),
+      })),
+    sessionPersistence: z.optional(strictObject({
+        sessionName: z.optional(z.string().check(z.maxLength(128))),
+        absoluteTimeout: z.optional(durationSchema),
+        idleTimeout: z.optional(durationSchema),
+        type: z._default(z.enum(["Cookie", "Header"]), "Cookie"),
+        cookieConfig: z.optional(strictObject({ lifetimeType: z._default(z.enum(["Permanent", "Session"]), "Session") })),
+      })),
+  }).check(z.superRefine((rule, ctx) => {
     checkFilterList(rule.filters, ctx, ["filters"], false);
     rule.backendRefs.forEach((ref, i) => checkFilterList(ref.filters, ctx, ["backendRefs", i, "filters"], true));
     const t = rule.timeouts;
@@ -52,26 +45,19 @@ const ruleSchema = strictObject({
     if (i !== -1 && rule.matches.some((m) => m.path.type !== "PathPrefix")) {
       ctx.addIssue({ code: "custom", path: ["filters", i], message: "ReplacePrefixMatch requires every match of the rule to use a PathPrefix path match" });
     }
-  });
+  }));
 
 export const httpRouteSchema = strictObject({
   apiVersion: z.literal("gateway.networking.k8s.io/v1"),
   kind: z.literal("HTTPRoute"),
   metadata: metadataSchema,
   spec: strictObject({
-    parentRefs: z
-      .array(strictObject({ group: z.string().optional(), kind: z.string().optional(), namespace: z.string().optional(), name: z.string(), sectionName: z.string().optional(), port: portSchema.optional() }))
-      .max(32)
-      .default([]),
-    hostnames: z.array(hostnameSchema).max(16).default([]),
-    rules: z
-      .array(ruleSchema)
-      .max(16)
-      .optional()
-      .transform((r): z.output<typeof ruleSchema>[] => r ?? [{ matches: [DEFAULT_MATCH], filters: [], backendRefs: [] }]),
+    parentRefs: z._default(z.array(strictObject({ group: z.optional(z.string()), kind: z.optional(z.string()), namespace: z.optional(z.string()), name: z.string(), sectionName: z.optional(z.string()), port: z.optional(portSchema) })).check(z.maxLength(32)), []),
+    hostnames: z._default(z.array(hostnameSchema).check(z.maxLength(16)), []),
+    rules: z.pipe(z.optional(z.array(ruleSchema).check(z.maxLength(16))), z.transform((r): z.output<typeof ruleSchema>[] => r ?? [{ matches: [DEFAULT_MATCH], filters: [], backendRefs: [] }])),
   }),
   // Written by controllers, not by authors: accepted so `kubectl get -o yaml` output loads, never read.
-  status: z.unknown().optional(),
+  status: z.optional(z.unknown()),
 });
 
 export type HTTPRoute = z.output<typeof httpRouteSchema>;

@@ -1,4 +1,4 @@
-import type * as z from "zod";
+import type * as z from "../policy/zod.js";
 import type { PolicyIssue } from "../policy/issues.js";
 import type { RawDocument } from "../policy/parse.js";
 import { API_GATEWAY, API_MESHGATE } from "../policy/api-versions.js";
@@ -139,7 +139,7 @@ function keep<T>(list: Located<T>[], doc: T | null, at: { file: string; index: n
   return doc;
 }
 
-function check<S extends z.ZodType>(schema: S, value: unknown, at: { file: string; index: number }, issues: PolicyIssue[]): z.output<S> | null {
+function check<S extends z.ZodMiniType>(schema: S, value: unknown, at: { file: string; index: number }, issues: PolicyIssue[]): z.output<S> | null {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   issues.push(...zodIssuesToPolicy(result.error.issues, at));

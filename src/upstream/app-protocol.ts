@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../policy/zod.js";
 
 /**
  * What the gateway speaks to an upstream, decided once per backendRef at compile time:

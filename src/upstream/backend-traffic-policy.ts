@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../policy/zod.js";
 import { metadataSchema } from "../policy/meta.js";
 import { strictObject } from "../policy/strict-object.js";
 import { targetRefSchema } from "../policy/target-ref.js";
@@ -16,15 +16,11 @@ export const backendTrafficPolicySchema = strictObject({
   kind: z.literal("BackendTrafficPolicy"),
   metadata: metadataSchema,
   spec: strictObject({
-    targetRefs: z
-      .array(targetRefSchema)
-      .min(1, { message: "a BackendTrafficPolicy needs at least one targetRef" })
-      .max(16)
-      .superRefine((refs, ctx) => {
+    targetRefs: z.array(targetRefSchema).check(z.minLength(1, { message: "a BackendTrafficPolicy needs at least one targetRef" }), z.maxLength(16), z.superRefine((refs, ctx) => {
         refs.forEach((r, i) => {
           if (r.kind !== "Service" || r.group !== "") ctx.addIssue({ code: "custom", path: [i, "kind"], message: `a BackendTrafficPolicy targets Services ({group: "", kind: Service}), not ${r.group === "" ? "" : `${r.group}/`}${r.kind}` });
         });
-      }),
+      })),
     ...BACKEND_SETTINGS,
   }),
 });
