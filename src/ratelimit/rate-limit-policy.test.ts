@@ -25,4 +25,12 @@ describe("RateLimitPolicy: an error in one field does not cascade", () => {
   it("a cost above a valid burst is still refused", () => {
     expect(issues({ limit: { requests: 5, period: "10s", burst: 2 }, cost: 3 })).toEqual(["spec.rules.0.cost: cost is larger than the burst: no request could ever pass"]);
   });
+
+  it("a rule that is not an object is one error, never a TypeError from the cost check", () => {
+    for (const rule of ["x", 1.5, null, []]) {
+      const r = rateLimitPolicySchema.safeParse({ ...policy({}), spec: { ...policy({}).spec, rules: [rule] } });
+      expect(r.success).toBe(false);
+      expect(r.success ? [] : r.error.issues.map((i) => i.path.join("."))).toEqual(["spec.rules.0"]);
+    }
+  });
 });

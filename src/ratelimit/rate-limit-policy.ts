@@ -28,7 +28,11 @@ const rateLimitRuleSchema = strictObject({
     limit: limitSchema,
     /** Units each request takes from the bucket. */
     cost: z._default(z.number().check(z.int(), z.gte(1), z.lte(1_000_000)), 1),
-  }).check(z.refine((r) => (r.key === "header") === (r.keyHeader !== undefined), { message: "keyHeader is required with key: header (and only then)", path: ["keyHeader"] }), z.refine((r) => r.cost <= r.limit.burst, { message: "cost is larger than the burst: no request could ever pass", path: ["cost"], when: (payload) => !payload.issues.some((i) => i.path?.[0] === "limit" || i.path?.[0] === "cost") }));
+  }).check(
+    z.refine((r) => (r.key === "header") === (r.keyHeader !== undefined), { message: "keyHeader is required with key: header (and only then)", path: ["keyHeader"] }),
+    // Only when the rule is an object and its limit and cost are themselves valid: a bad period must not also read as a bad cost.
+    z.refine((r) => r.cost <= r.limit.burst, { message: "cost is larger than the burst: no request could ever pass", path: ["cost"], when: (payload) => !payload.issues.some((i) => !i.path?.length || i.path[0] === "limit" || i.path[0] === "cost") }),
+  );
 
 /** meshgate.dev/v1alpha1 RateLimitPolicy: request limits for the routes it targets. */
 export const rateLimitPolicySchema = strictObject({
