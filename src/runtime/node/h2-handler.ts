@@ -51,7 +51,10 @@ export function h2Handler(pipeline: Pipeline, options: NodeHandlerOptions & { re
     const hasBody = !req.stream.readableEnded && !(req.stream as { endAfterHeaders?: boolean }).endAfterHeaders;
     const socket = req.socket as Socket;
     const controller = new AbortController();
-    const onClose = () => controller.abort(new GatewayError("bad_request", "client reset the stream"));
+    // Only a stream closed before its answer was written is a cancellation (no error built per request).
+    const onClose = () => {
+      if (!res.writableEnded) controller.abort(new GatewayError("bad_request", "client reset the stream"));
+    };
     req.stream.once("close", onClose);
     const gwReq: GatewayRequest = {
       method: req.method,

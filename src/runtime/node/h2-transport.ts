@@ -158,7 +158,7 @@ class H2Exchange {
     stream.on("response", (headers: IncomingHttpHeaders) => {
       this.pump?.settled();
       const idleMs = this.request.bodyIdleTimeoutMs ?? 0;
-      stream.setTimeout(idleMs, idleMs > 0 ? onTimeout : () => undefined);
+      if (idleMs > 0 || headersMs > 0) stream.setTimeout(idleMs, idleMs > 0 ? onTimeout : () => undefined);
       this.body = new NodeResponseBody(
         () => stream.resume(),
         () => stream.close(constants.NGHTTP2_CANCEL),
