@@ -6,6 +6,7 @@
 #   uploads   1 MiB POST bodies (BENCH_UPLOAD_BYTES) through meshgate, the reference proxy, nginx, HAProxy
 #   https     TLS termination: keep-alive req/s, and new connections (one request each, a full handshake) per s
 #   scaling   the route-scaling table (bench/route-scaling.js); BENCH_SCALING=1 also adds it
+#   grpc      gRPC unary and HTTP/2 vs HTTP/1.1 clients (bench/grpc.sh, ports BASE+30..34); BENCH_GRPC=1 also adds it
 # Env: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, 3), BENCH_CONNECTIONS (50), BENCH_ROUNDS (2),
 #      BENCH_TARGETS (proxy section subset), BENCH_UPLOAD_CONNECTIONS (16), BENCH_UPLOAD_BYTES (1048576),
 #      BENCH_PORT_BASE (19500: ports BASE..BASE+10, route scaling BASE+20..21).
@@ -199,4 +200,5 @@ echo
 echo "node $(node --version), $(nproc) cores, wrk -t1 -c$CONNS -d${DURATION}s, $ROUNDS rounds (median shown)"
 node bench/summarize.js "$OUT"
 if has scaling; then echo; node bench/route-scaling.js "$UP" $((B+20)); fi
+if has grpc || [ "${BENCH_GRPC:-0}" = 1 ]; then echo; BENCH_PORT_BASE=$((B+30)) bash bench/grpc.sh; fi
 rm -rf "$TMP"
