@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { compileGlob, compileSafeRegex, safeRegexIssue } from "./safe-regex.js";
+import { RE2JS } from "re2js";
+import { compileGlob, compileSafeRegex, literalPrefix, safeRegexIssue } from "./safe-regex.js";
 
 describe("safe regexes (RE2 semantics)", () => {
   it("match the whole input, like Envoy's safe_regex", () => {
@@ -46,5 +47,51 @@ describe("safe regexes (RE2 semantics)", () => {
     expect(compileGlob("https://*.example.com", "[^/]+").test("https://a/b.example.com")).toBe(false);
     // Many stars against a long near-miss: polynomial for backtracking, linear here.
     expect(compileGlob("*a*a*a*a*a*a*a*a*b").test("a".repeat(20_000))).toBe(false);
+  });
+});
+
+describe("a regex's literal prefix (checked before the automaton runs)", () => {
+  it("is the leading literals, without one a quantifier applies to, and nothing past a top-level |", () => {
+    expect(literalPrefix("/regex/[a-z]+/[0-9]+")).toBe("/regex/");
+    expect(literalPrefix("/ab?c")).toBe("/a");
+    expect(literalPrefix("/ab*")).toBe("/a");
+    expect(literalPrefix("/ab{2}")).toBe("/a");
+    expect(literalPrefix("/a(b|c)")).toBe("/a");
+    expect(literalPrefix("/a|/b")).toBe("");
+    expect(literalPrefix("/a(b)|/c")).toBe("");
+    expect(literalPrefix("/a[|]x")).toBe("/a");
+    expect(literalPrefix("/a\\|x|y")).toBe("");
+    expect(literalPrefix("(?i)/admin")).toBe("");
+    expect(literalPrefix("^/x")).toBe("");
+    expect(literalPrefix("/caf\u00e9+")).toBe("/caf");
+    expect(literalPrefix("/a[[:alpha:](]|/b")).toBe("");
+    expect(literalPrefix("/a\\Q|\\E")).toBe("");
+  });
+
+  it("never changes an answer, on generated patterns and inputs", () => {
+    let s = 7;
+    const next = () => ((s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+    const pick = (xs: string) => xs[Math.floor(next() * xs.length)]!;
+    let compared = 0;
+    for (let n = 0; n < 4000; n++) {
+      let pattern = "";
+      const length = 1 + Math.floor(next() * 8);
+      for (let i = 0; i < length; i++) pattern += pick("//abab.|()[]*+?{}^$\\1é");
+      let plain: RE2JS;
+      try {
+        plain = RE2JS.compile(pattern);
+      } catch {
+        continue;
+      }
+      const filtered = compileSafeRegex(pattern);
+      for (let k = 0; k < 12; k++) {
+        let input = "";
+        const len = Math.floor(next() * 6);
+        for (let i = 0; i < len; i++) input += pick("/ab|é1{}");
+        expect(filtered.test(input), `${pattern} on ${input}`).toBe(plain.testExact(input));
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(10_000);
   });
 });

@@ -19,7 +19,42 @@ export interface SafeRegexOptions {
 /** Compiles a pattern already accepted by `safeRegexIssue`; throws `RE2JSException` otherwise. */
 export function compileSafeRegex(pattern: string, options: SafeRegexOptions = {}): SafeRegex {
   const re = RE2JS.compile(pattern, options.caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0);
-  return { source: pattern, test: (input) => re.testExact(input) };
+  // Anchored: an input without the pattern's literal start cannot match, and a string compare
+  // is far cheaper than the automaton (a regex route is tried before every prefix route).
+  const prefix = options.caseInsensitive ? "" : literalPrefix(pattern);
+  if (prefix === "") return { source: pattern, test: (input) => re.testExact(input) };
+  return { source: pattern, test: (input) => input.startsWith(prefix) && re.testExact(input) };
+}
+
+const META = new Set(["\\", ".", "+", "*", "?", "(", ")", "|", "[", "]", "{", "}", "^", "$"]);
+const QUANTIFIERS = new Set(["*", "+", "?", "{"]);
+
+/**
+ * The ASCII characters every whole-input match of `pattern` starts with: the leading literals,
+ * minus the last one when a quantifier follows it; "" when a top-level alternation (outside
+ * groups and classes) could start elsewhere, or the pattern quotes with \Q.
+ */
+export function literalPrefix(pattern: string): string {
+  // \Q...\E quotes and POSIX classes inside [...] would need a fuller parser than this scan.
+  if (pattern.includes("\\Q") || pattern.includes("[:")) return "";
+  let depth = 0;
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (ch === "\\") i++;
+    else if (inClass) inClass = ch !== "]";
+    else if (ch === "[") {
+      inClass = true;
+      if (pattern[i + 1] === "^") i++;
+      if (pattern[i + 1] === "]") i++;
+    } else if (ch === "(") depth++;
+    else if (ch === ")") depth--;
+    else if (ch === "|" && depth === 0) return "";
+  }
+  let end = 0;
+  while (end < pattern.length && !META.has(pattern[end]!) && pattern.charCodeAt(end) < 0x7f) end++;
+  if (end < pattern.length && QUANTIFIERS.has(pattern[end]!)) end--;
+  return pattern.slice(0, Math.max(0, end));
 }
 
 /** Constructs RE2 refuses because they need backtracking, named as authors know them. */
