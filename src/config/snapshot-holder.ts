@@ -1,7 +1,7 @@
 import { PolicyError, formatPolicyIssue, type PolicyIssue } from "../policy/issues.js";
 import type { PolicySource } from "../policy/parse.js";
 import { sourcesHash } from "../policy/source-hash.js";
-import { compileSnapshot, type CompileOptions } from "../snapshot/compile-snapshot.js";
+import { compilePrepared, compileSnapshot, type CompileOptions, type CompileYield, type PreparedPolicies } from "../snapshot/compile-snapshot.js";
 import type { Snapshot, SnapshotSource } from "../snapshot/snapshot.js";
 import { emptyReloadRefusal, refusalMessage } from "./empty-reload.js";
 
@@ -79,8 +79,20 @@ export class SnapshotHolder {
 
   async load(sources: readonly PolicySource[], source: SnapshotSource, version?: string): Promise<ReloadResult> {
     // Unchanged sources cost a hash, never a parse and compile: the watcher's poll re-reads often.
-    const current = this.snapshot;
     const hash = await this.hashOf(sources);
+    return this.loadWith(hash, version, () => compileSnapshot(sources, source, version, this.options.compile));
+  }
+
+  /**
+   * Loads policies parsed and validated elsewhere (a worker thread); `breathe` spaces the compile
+   * out so the thread that serves requests is never held for long (compile-slices.ts).
+   */
+  loadPrepared(prepared: PreparedPolicies, source: SnapshotSource, breathe?: CompileYield): Promise<ReloadResult> {
+    return this.loadWith(prepared.hash, undefined, () => compilePrepared(prepared, source, undefined, this.options.compile, breathe));
+  }
+
+  private async loadWith(hash: string, version: string | undefined, compile: () => Promise<Snapshot>): Promise<ReloadResult> {
+    const current = this.snapshot;
     if (current !== null && (version === undefined || version === current.version) && hash === current.hash) {
       // The source reads back as the config in force (a broken edit was reverted): the error is over.
       this.failure = null;
@@ -91,7 +103,7 @@ export class SnapshotHolder {
     if (this.failure !== null && this.failedAttempt === attempt) return { ok: false, failure: this.failure, repeated: true };
     let next: Snapshot;
     try {
-      next = await compileSnapshot(sources, source, version, this.options.compile);
+      next = await compile();
     } catch (err) {
       const issues = err instanceof PolicyError ? err.issues.filter((i) => i.severity === "error") : [];
       const message = issues.length > 0 ? issues.map(formatPolicyIssue).join("\n") : (err as Error).message;

@@ -1,5 +1,8 @@
 import { parseAllDocuments } from "yaml";
 import type { PolicyIssue } from "./issues.js";
+import type { ParseCache } from "./parse-cache.js";
+
+export type { ParseCache } from "./parse-cache.js";
 
 /** One policy source: a file as read (its text), or as `meshgate publish` bundles it (its documents, parsed). */
 export type PolicySource = TextSource | DocumentsSource;
@@ -25,6 +28,12 @@ export interface ParseOptions {
    * parsed documents `meshgate publish` bundles). Default `parse`.
    */
   readonly yaml?: "parse" | "refuse";
+  /**
+   * Documents kept from the last load: a YAML file's documents are parsed one by one and kept by
+   * their text, so a reload parses only the documents that changed (parse-cache.ts says when a
+   * file is split). Values may be shared with the last load: read-only.
+   */
+  readonly cache?: ParseCache;
 }
 
 /** A document as parsed, before validation, with where it came from. */
@@ -60,41 +69,71 @@ export function parseSources(sources: readonly PolicySource[], options: ParseOpt
       issues.push({ file: source.name, index: 0, severity: "error", path: [], message: YAML_REFUSED });
       continue;
     }
-    let list: ReturnType<typeof yamlDocuments>;
-    try {
-      list = yamlDocuments(source.text);
-    } catch (err) {
-      // The parser itself gave up (e.g. nesting too deep for the stack): still name the file.
-      issues.push({ file: source.name, index: 0, severity: "error", path: [], message: `invalid YAML: ${(err as Error).message}` });
+    // The cache gives values only for valid YAML; any problem is reported by the whole-file parse below.
+    const values = options.cache?.documents(source.text, yamlValues) ?? null;
+    if (values !== null) {
+      values.forEach((value, index) => {
+        // Empty documents (a trailing `---`, comments only) are not policies.
+        if (value !== null && value !== undefined) documents.push({ file: source.name, index, value });
+      });
       continue;
     }
-    let index = 0;
-    for (const doc of list) {
-      if (doc.errors.length > 0) {
-        for (const e of doc.errors) {
-          const line = e.linePos?.[0];
-          const where = line ? ` (line ${line.line}, column ${line.col})` : "";
-          issues.push({ file: source.name, index, severity: "error", path: [], message: `invalid YAML${where}: ${e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}` });
-        }
-        index++;
-        continue;
-      }
-      let value: unknown;
-      try {
-        // An alias bomb (aliases of aliases, "billion laughs") stops at 100 alias expansions.
-        value = doc.toJS({ maxAliasCount: 100 });
-      } catch (err) {
-        const message = (err as Error).message;
-        issues.push({ file: source.name, index, severity: "error", path: [], message: `invalid YAML: ${/alias/i.test(message) ? `${message} (more than 100 alias expansions: an alias bomb?)` : message}` });
-        index++;
-        continue;
-      }
-      // Empty documents (a trailing `---`, comments only) are not policies.
-      if (value !== null && value !== undefined) documents.push({ file: source.name, index, value });
-      index++;
-    }
+    parseReportingErrors(source, documents, issues);
   }
   return { documents, issues };
+}
+
+/** An alias bomb (aliases of aliases, "billion laughs") stops at 100 alias expansions. */
+const MAX_ALIASES = 100;
+
+/** The values of every document in `text`, or null when any document has a problem (parseReportingErrors says which). */
+export function yamlValues(text: string): unknown[] | null {
+  try {
+    const values: unknown[] = [];
+    for (const doc of yamlDocuments(text)) {
+      if (doc.errors.length > 0) return null;
+      values.push(doc.toJS({ maxAliasCount: MAX_ALIASES }));
+    }
+    return values;
+  } catch {
+    return null;
+  }
+}
+
+/** A YAML file's documents, and a precise issue (file, document, line) for each problem. */
+function parseReportingErrors(source: TextSource, documents: RawDocument[], issues: PolicyIssue[]): void {
+  let list: ReturnType<typeof yamlDocuments>;
+  try {
+    list = yamlDocuments(source.text);
+  } catch (err) {
+    // The parser itself gave up (e.g. nesting too deep for the stack): still name the file.
+    issues.push({ file: source.name, index: 0, severity: "error", path: [], message: `invalid YAML: ${(err as Error).message}` });
+    return;
+  }
+  let index = 0;
+  for (const doc of list) {
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        const line = e.linePos?.[0];
+        const where = line ? ` (line ${line.line}, column ${line.col})` : "";
+        issues.push({ file: source.name, index, severity: "error", path: [], message: `invalid YAML${where}: ${e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}` });
+      }
+      index++;
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIASES });
+    } catch (err) {
+      const message = (err as Error).message;
+      issues.push({ file: source.name, index, severity: "error", path: [], message: `invalid YAML: ${/alias/i.test(message) ? `${message} (more than 100 alias expansions: an alias bomb?)` : message}` });
+      index++;
+      continue;
+    }
+    // Empty documents (a trailing `---`, comments only) are not policies.
+    if (value !== null && value !== undefined) documents.push({ file: source.name, index, value });
+    index++;
+  }
 }
 
 /** Why a Worker refuses YAML text: it comes from a bundle written before publish parsed documents. */

@@ -1,6 +1,6 @@
 import { PolicyError, type PolicyIssue } from "../policy/issues.js";
 import { sourcesHash } from "../policy/source-hash.js";
-import { parseSources, type ParseOptions, type PolicySource } from "../policy/parse.js";
+import { parseSources, type ParseCache, type ParseOptions, type PolicySource } from "../policy/parse.js";
 import type { CompiledBackend } from "../upstream/compiled-backend.js";
 import type { Snapshot, SnapshotSource } from "./snapshot.js";
 import type { HTTPRoute } from "../routing/httproute.js";
@@ -52,11 +52,46 @@ export interface CompileOptions {
   readonly yaml?: ParseOptions["yaml"];
 }
 
+/**
+ * Parsed and validated policies: plain data (no functions, no class instances), so a worker
+ * thread can prepare them and post them to the thread that compiles (runtime/node/policy-worker.ts).
+ */
+export interface PreparedPolicies {
+  readonly set: PolicySet;
+  /** Syntax problems, before the set's own validation issues. */
+  readonly parseIssues: readonly PolicyIssue[];
+  /** Documents per source file, in source order (0 for an empty or comments-only file). */
+  readonly documents: readonly (readonly [string, number])[];
+  /** sourcesHash of the sources these came from. */
+  readonly hash: string;
+}
+
+/** Parse and validate: every per-document cost of a load, with nothing compiled yet. */
+export function preparePolicies(sources: readonly PolicySource[], hash: string, options: { readonly yaml?: ParseOptions["yaml"]; readonly cache?: ParseCache } = {}): PreparedPolicies {
+  const cache = options.cache;
+  const parsed = parseSources(sources, { yaml: options.yaml ?? "parse", ...(cache !== undefined ? { cache } : {}) });
+  const set = validateDocuments(parsed.documents, cache);
+  cache?.endLoad();
+  const documents = new Map(sources.map((s) => [s.name, 0]));
+  for (const d of parsed.documents) documents.set(d.file, (documents.get(d.file) ?? 0) + 1);
+  return { set, parseIssues: parsed.issues, documents: [...documents], hash };
+}
+
+/**
+ * Lets the compiling thread breathe: called between routes, it resolves at once or, after a
+ * few milliseconds of work, after the event loop has served what waited (see compile-slices.ts).
+ */
+export type CompileYield = () => Promise<void> | undefined;
+
 export async function compileSnapshot(sources: readonly PolicySource[], source: SnapshotSource, version?: string, options: CompileOptions = {}): Promise<Snapshot> {
+  return compilePrepared(preparePolicies(sources, await sourcesHash(sources), { yaml: options.yaml ?? "parse" }), source, version, options);
+}
+
+/** Validated policies into an immutable Snapshot: resolve references and compile. */
+export async function compilePrepared(prepared: PreparedPolicies, source: SnapshotSource, version?: string, options: CompileOptions = {}, breathe: CompileYield = () => undefined): Promise<Snapshot> {
   const mesh = options.mesh ?? DEFAULT_MESH;
-  const parsed = parseSources(sources, { yaml: options.yaml ?? "parse" });
-  const set = validateDocuments(parsed.documents);
-  const issues = [...parsed.issues, ...set.issues, ...bindingIssues(set.backends, options.serviceBindings ?? "allow"), ...http2Issues(set, options.http2Upstreams ?? "refuse")];
+  const set = prepared.set;
+  const issues = [...prepared.parseIssues, ...set.issues, ...bindingIssues(set.backends, options.serviceBindings ?? "allow"), ...http2Issues(set, options.http2Upstreams ?? "refuse")];
   const exists = knownServices(set);
   // BackendTrafficPolicy / BackendTLSPolicy settings of each Service, folded into its Backend.
   const backendPolicies = new BackendPolicies(set, exists, issues);
@@ -85,8 +120,9 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
     if (hostnames.length === 0 && meshes.length === 0) continue;
     // A GRPCRoute's backends are always reached over HTTP/2 (h2c for http:// endpoints).
     const protocol = routeKindOf(route.doc) === "GRPCRoute" ? ({ protocol: "h2" } as const) : {};
-    entries.push(...compileRoute(route, { backends, services, issues, traffic, security: security.lookup, rateLimit, destination, ...protocol }, hostnames, meshes));
+    for (const entry of compileRoute(route, { backends, services, issues, traffic, security: security.lookup, rateLimit, destination, ...protocol }, hostnames, meshes)) entries.push(entry);
     rules += route.doc.spec.rules.length;
+    await breathe();
   }
   // Every Backend named like a Service is that Service's default route, for ports no mesh route claims.
   for (const b of set.backends) {
@@ -111,11 +147,10 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
     const base = backends.get(variant.key);
     if (base === undefined || variant.protocol !== base.protocol || variant.endpoints.some((e, i) => e.origin !== base.endpoints[i]?.origin)) backends.set(key, variant);
   }
-  const documents = new Map(sources.map((s) => [s.name, 0]));
-  for (const d of parsed.documents) documents.set(d.file, (documents.get(d.file) ?? 0) + 1);
+  const documents = new Map(prepared.documents);
   const discovered = services.discoveredHostnames();
   if (discovery !== null && discovered.length > 0) await discovery.settled(discovered, options.discoveryWaitMs ?? 2_000);
-  const hash = await sourcesHash(sources);
+  const hash = prepared.hash;
   return Object.freeze({
     version: version ?? hash.slice(0, 12),
     hash,

@@ -1,11 +1,11 @@
 import type * as z from "../policy/zod.js";
 import type { PolicyIssue } from "../policy/issues.js";
-import type { RawDocument } from "../policy/parse.js";
+import type { ParseCache, RawDocument } from "../policy/parse.js";
 import { API_GATEWAY, API_MESHGATE } from "../policy/api-versions.js";
 import { backendSchema, type Backend } from "../upstream/backend.js";
 import { gatewaySchema, type Gateway } from "../routing/gateway.js";
 import { httpRouteSchema, type HTTPRoute } from "../routing/httproute.js";
-import { grpcRouteSchema, grpcToHttpRoute } from "../routing/grpcroute.js";
+import { grpcRouteSchema, grpcToHttpRoute, type GRPCRoute } from "../routing/grpcroute.js";
 import { rateLimitPolicySchema, type RateLimitPolicy } from "../ratelimit/rate-limit-policy.js";
 import { securityPolicySchema, type SecurityPolicy } from "../identity/security-policy.js";
 import { trafficPolicySchema, type TrafficPolicy } from "../resilience/traffic-policy.js";
@@ -49,26 +49,29 @@ const IGNORED_KINDS = new Set([`${API_GATEWAY}/GatewayClass`, "gateway.networkin
  * Checks every document against its kind's schema. Unknown kinds are errors: a security
  * policy that is silently skipped is worse than a refused config.
  */
-export function validateDocuments(documents: readonly RawDocument[]): PolicySet {
+export function validateDocuments(documents: readonly RawDocument[], cache?: ParseCache): PolicySet {
   const issues: PolicyIssue[] = [];
   const set = { gateways: [] as Located<Gateway>[], routes: [] as Located<HTTPRoute>[], backends: [] as Located<Backend>[], trafficPolicies: [] as Located<TrafficPolicy>[], securityPolicies: [] as Located<SecurityPolicy>[], rateLimitPolicies: [] as Located<RateLimitPolicy>[], services: [] as Located<Service>[], backendTrafficPolicies: [] as Located<BackendTrafficPolicy>[], backendTlsPolicies: [] as Located<BackendTLSPolicy>[], configMaps: [] as Located<ConfigMap>[] };
   // One entry per kind: its schema, and where its validated documents go.
   const kinds = new Map<string, (value: unknown, at: { file: string; index: number }) => { metadata: { namespace: string; name: string } } | null>([
-    [`${API_GATEWAY}/HTTPRoute`, (v, at) => keep(set.routes, check(httpRouteSchema, v, at, issues), at)],
+    [`${API_GATEWAY}/HTTPRoute`, (v, at) => keep(set.routes, check(cache, httpRouteSchema, v, at, issues), at)],
     // A GRPCRoute is validated as itself, then routed as the HTTPRoute it means (routing/grpcroute.ts).
     [`${API_GATEWAY}/GRPCRoute`, (v, at) => {
-      const grpc = check(grpcRouteSchema, v, at, issues);
-      return grpc === null ? null : keep(set.routes, grpcToHttpRoute(grpc), at);
+      const grpc = check(cache, grpcRouteSchema, v, at, issues);
+      if (grpc === null) return null;
+      const http = grpcToHttpRoute(grpc);
+      translatedFrom.set(http, grpc);
+      return keep(set.routes, http, at);
     }],
-    [`${API_GATEWAY}/Gateway`, (v, at) => keep(set.gateways, check(gatewaySchema, v, at, issues), at)],
-    [`${API_MESHGATE}/Backend`, (v, at) => keep(set.backends, check(backendSchema, v, at, issues), at)],
-    [`${API_MESHGATE}/TrafficPolicy`, (v, at) => keep(set.trafficPolicies, check(trafficPolicySchema, v, at, issues), at)],
-    [`${API_MESHGATE}/SecurityPolicy`, (v, at) => keep(set.securityPolicies, check(securityPolicySchema, v, at, issues), at)],
-    [`${API_MESHGATE}/RateLimitPolicy`, (v, at) => keep(set.rateLimitPolicies, check(rateLimitPolicySchema, v, at, issues), at)],
-    ["v1/Service", (v, at) => keep(set.services, check(serviceSchema, v, at, issues), at)],
-    ["v1/ConfigMap", (v, at) => keep(set.configMaps, check(configMapSchema, v, at, issues), at)],
-    [`${API_MESHGATE}/BackendTrafficPolicy`, (v, at) => keep(set.backendTrafficPolicies, check(backendTrafficPolicySchema, v, at, issues), at)],
-    [`${API_GATEWAY}/BackendTLSPolicy`, (v, at) => keep(set.backendTlsPolicies, check(backendTlsPolicySchema, v, at, issues), at)],
+    [`${API_GATEWAY}/Gateway`, (v, at) => keep(set.gateways, check(cache, gatewaySchema, v, at, issues), at)],
+    [`${API_MESHGATE}/Backend`, (v, at) => keep(set.backends, check(cache, backendSchema, v, at, issues), at)],
+    [`${API_MESHGATE}/TrafficPolicy`, (v, at) => keep(set.trafficPolicies, check(cache, trafficPolicySchema, v, at, issues), at)],
+    [`${API_MESHGATE}/SecurityPolicy`, (v, at) => keep(set.securityPolicies, check(cache, securityPolicySchema, v, at, issues), at)],
+    [`${API_MESHGATE}/RateLimitPolicy`, (v, at) => keep(set.rateLimitPolicies, check(cache, rateLimitPolicySchema, v, at, issues), at)],
+    ["v1/Service", (v, at) => keep(set.services, check(cache, serviceSchema, v, at, issues), at)],
+    ["v1/ConfigMap", (v, at) => keep(set.configMaps, check(cache, configMapSchema, v, at, issues), at)],
+    [`${API_MESHGATE}/BackendTrafficPolicy`, (v, at) => keep(set.backendTrafficPolicies, check(cache, backendTrafficPolicySchema, v, at, issues), at)],
+    [`${API_GATEWAY}/BackendTLSPolicy`, (v, at) => keep(set.backendTlsPolicies, check(cache, backendTlsPolicySchema, v, at, issues), at)],
   ]);
   const seen = new Map<string, RawDocument>();
   // Kubernetes kinds meshgate has no use for (Deployment, ServiceAccount, …): one info line per kind.
@@ -128,6 +131,16 @@ export function validateDocuments(documents: readonly RawDocument[]): PolicySet 
   return { ...set, issues };
 }
 
+const translatedFrom = new WeakMap<HTTPRoute, GRPCRoute>();
+
+/**
+ * The GRPCRoute a route was translated from. The translation carries side data (its kind, its
+ * precedence) that a structured clone drops: a thread that receives the set translates again.
+ */
+export function grpcRouteOf(route: HTTPRoute): GRPCRoute | undefined {
+  return translatedFrom.get(route);
+}
+
 /** The API group of an apiVersion: "apps" of "apps/v1", "" (core) of "v1". */
 function group(apiVersion: string): string {
   const slash = apiVersion.indexOf("/");
@@ -139,8 +152,9 @@ function keep<T>(list: Located<T>[], doc: T | null, at: { file: string; index: n
   return doc;
 }
 
-function check<S extends z.ZodMiniType>(schema: S, value: unknown, at: { file: string; index: number }, issues: PolicyIssue[]): z.output<S> | null {
-  const result = schema.safeParse(value);
+function check<S extends z.ZodMiniType>(cache: ParseCache | undefined, schema: S, value: unknown, at: { file: string; index: number }, issues: PolicyIssue[]): z.output<S> | null {
+  // The cache keys on the parsed value itself: an unchanged document is the same object (parse-cache.ts).
+  const result = cache !== undefined && typeof value === "object" && value !== null ? cache.validation<ReturnType<typeof schema.safeParse>>(value, () => schema.safeParse(value)) : schema.safeParse(value);
   if (result.success) return result.data;
   issues.push(...zodIssuesToPolicy(result.error.issues, at));
   return null;

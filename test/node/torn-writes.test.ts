@@ -173,3 +173,58 @@ describe("serve --allow-empty-reload", () => {
     }
   });
 });
+
+describe("a writer that pauses between the documents of one file", () => {
+  // Three routes in one file, rewritten in place one document at a time with 300 ms pauses (longer
+  // than the 100 ms settle): each pause leaves a valid file with fewer routes. Not one request may
+  // see that smaller config: every path must keep answering 200 from a known upstream throughout.
+  const routes = (backend: string) =>
+    [0, 1, 2].map((i) => `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: { name: m${i} }\nspec:\n  rules: [{ matches: [{ path: { type: PathPrefix, value: /m${i} } }], backendRefs: [{ name: ${backend}, port: 80 }] }]\n`);
+
+  it("never serves the shorter file, and applies the whole one once written", async () => {
+    const d = await mkdtemp(join(tmpdir(), "mg-paused-"));
+    await writeFile(join(d, "b.yaml"), [backendYaml("one", [one.url]), backendYaml("two", [two.url])].join("---\n"));
+    await writeFile(join(d, "m.yaml"), routes("one").join("---\n"));
+    const g = await startCliGateway(["--policies", d]);
+    let running = true;
+    let requests = 0;
+    const failures: string[] = [];
+    const seen = new Map<string, string>();
+    const loop = async (offset: number) => {
+      for (let n = offset; running; n++) {
+        const path = `/m${n % 3}`;
+        try {
+          const res = await fetch(`${g.url}${path}`);
+          const body = await res.text();
+          requests++;
+          const upstream = res.headers.get("x-upstream");
+          if (res.status !== 200 || upstream === null) failures.push(`${path}: ${res.status} ${body.slice(0, 120)}`);
+          else seen.set(path, upstream);
+        } catch (err) {
+          failures.push(`${path}: ${String(err)}`);
+        }
+      }
+    };
+    const loops = [0, 1, 2, 3].map(loop);
+    try {
+      for (const target of ["two", "one"]) {
+        const fh = await open(join(d, "m.yaml"), "w");
+        for (const [i, doc] of routes(target).entries()) {
+          await fh.write(i === 0 ? doc : `---\n${doc}`);
+          await sleep(300);
+        }
+        await fh.close();
+        await until(async () => ["/m0", "/m1", "/m2"].every((p) => seen.get(p) === target), 8_000, `every path answered by ${target}`);
+      }
+    } finally {
+      running = false;
+      await Promise.all(loops);
+      await g.stop();
+      await rm(d, { recursive: true, force: true });
+    }
+    expect(failures.slice(0, 5)).toEqual([]);
+    expect(requests).toBeGreaterThan(50);
+    // The shorter file was seen, and held rather than loaded.
+    expect(g.logs()).toMatch(/reload held: .*m\.yaml has [12] documents \(had 3\)/);
+  });
+});

@@ -10,16 +10,22 @@ export interface DirWatchOptions {
   readonly debounceMs?: number;
   /** The safety net for what events miss (network mounts, a replaced directory). Default 2 s. */
   readonly pollMs?: number;
+  /** Called at every fs event, before the debounce (a read settling now must start over). */
+  readonly onEvent?: () => void;
 }
+
+/** What called `onChange`: fs events (something was written), or the safety-net poll. */
+export type ChangeReason = "event" | "poll";
 
 /**
  * Calls `onChange` after files under `path` (a directory, or one file) change. One fs.watch per
  * directory: a directory's watch sees rename-swaps, in-place saves and `cp` over a file alike, and
  * keeps working after them (a watch on the file itself dies with the inode a rename replaces, and
  * Node's recursive watch on Linux stops after the first rename). New subdirectories get watched as
- * they appear. A slow poll stays as the safety net. The caller compares content, so extra calls are cheap.
+ * they appear. A slow poll stays as the safety net; it says so (`reason`), so the caller can compare
+ * file stats before reading anything.
  */
-export function watchPolicyDir(path: string, onChange: () => void, options: DirWatchOptions = {}): DirWatcher {
+export function watchPolicyDir(path: string, onChange: (reason: ChangeReason) => void, options: DirWatchOptions = {}): DirWatcher {
   const debounceMs = options.debounceMs ?? 50;
   const single = isFile(path);
   const watchers = new Map<string, FSWatcher>();
@@ -30,9 +36,10 @@ export function watchPolicyDir(path: string, onChange: () => void, options: DirW
     timer = null;
     if (closed) return;
     if (!single) sync();
-    onChange();
+    onChange("event");
   };
   const trigger = () => {
+    options.onEvent?.();
     if (timer) clearTimeout(timer);
     timer = setTimeout(fire, debounceMs);
   };
@@ -70,7 +77,7 @@ export function watchPolicyDir(path: string, onChange: () => void, options: DirW
   else sync();
   const poll = setInterval(() => {
     if (!single) sync();
-    onChange();
+    onChange("poll");
   }, options.pollMs ?? 2_000);
   poll.unref();
   return {

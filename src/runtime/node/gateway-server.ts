@@ -19,6 +19,7 @@ import { nodeHandler, writeError } from "./node-handler.js";
 import { upgradeHandler } from "./upgrade-handler.js";
 import { watchPolicyDir, type DirWatcher } from "./dir-watcher.js";
 import { dirReloader, storeReloader, type ReloadProblem } from "./reloaders.js";
+import { policyReader } from "./policy-reader.js";
 import { firstConfigError, listenError } from "./startup-error.js";
 import { formatDuration } from "../../policy/duration.js";
 import { NodeTransport } from "./node-transport.js";
@@ -171,7 +172,20 @@ async function startGateway(options: NodeGatewayOptions, opened: (() => unknown)
   const jwks = new JwksRegistry(nodeJwksFetcher, Date.now, (err, context) => log("warn", `${context}: fetch failed`, { error: err instanceof Error ? err.message : String(err), ...causeOf(err) }));
   let prepare: ((s: Snapshot) => void) | null = null;
 
-  const reload = options.store ? storeReloader(options.store, holder, metrics, log) : dirReloader(policyDir(options), holder, metrics, log);
+  // Policy files are read, parsed and validated on a worker thread; a held shrink asks for a reload later.
+  const reader = options.store ? null : policyReader();
+  if (reader !== null) opened.push(() => reader.close());
+  let heldTimer: NodeJS.Timeout | null = null;
+  const later = (ms: number) => {
+    if (heldTimer !== null) clearTimeout(heldTimer);
+    heldTimer = setTimeout(() => {
+      heldTimer = null;
+      void queueReload(true);
+    }, ms);
+    heldTimer.unref();
+  };
+  opened.push(() => heldTimer !== null && clearTimeout(heldTimer));
+  const reload = options.store || reader === null ? storeReloader(options.store!, holder, metrics, log) : dirReloader(policyDir(options), holder, metrics, log, reader, later);
 
   holder.onSwap((s: Snapshot) => {
     discovery?.retain(s.discoveredHostnames ?? []);
@@ -339,12 +353,17 @@ async function startGateway(options: NodeGatewayOptions, opened: (() => unknown)
   let watcher: DirWatcher | null = null;
   let tail: Promise<ReloadProblem | null> = Promise.resolve(null);
   let waiting: Promise<ReloadProblem | null> | null = null;
+  let waitingFull = false;
   // One reload runs at a time and at most one waits behind it: it reads every change made so far.
-  const queueReload = (): Promise<ReloadProblem | null> => {
+  // `full` false (the poll) may answer from file stats; any full request makes the waiting one full.
+  const queueReload = (full = true): Promise<ReloadProblem | null> => {
+    if (full) waitingFull = true;
     if (waiting !== null) return waiting;
     const next = tail.then(() => {
       waiting = null;
-      return reload();
+      const readAll = waitingFull;
+      waitingFull = false;
+      return reload(readAll);
     });
     waiting = tail = next;
     return next;
@@ -357,7 +376,7 @@ async function startGateway(options: NodeGatewayOptions, opened: (() => unknown)
     if (options.store?.watch) {
       const stop = options.store.watch(() => void queueReload());
       watcher = { close: stop };
-    } else if (!options.store) watcher = watchPolicyDir(policyDir(options), () => void queueReload());
+    } else if (reader !== null) watcher = watchPolicyDir(policyDir(options), (reason) => void queueReload(reason === "event"), { onEvent: () => reader.touched() });
     const w = watcher;
     if (w) opened.push(() => w.close());
   }
@@ -374,6 +393,8 @@ async function startGateway(options: NodeGatewayOptions, opened: (() => unknown)
     async close(graceMs = 8_000) {
       draining = true;
       watcher?.close();
+      if (heldTimer !== null) clearTimeout(heldTimer);
+      await reader?.close();
       healthChecker.stop();
       discovery?.close();
       if (flushTimer) clearInterval(flushTimer);

@@ -3,7 +3,9 @@ import type { ConfigStore } from "../../config/config-store.js";
 import type { SnapshotHolder } from "../../config/snapshot-holder.js";
 import type { GatewayMetrics } from "../../telemetry/gateway-metrics.js";
 import type { Logger } from "./log.js";
-import { PoliciesChanging, readStablePolicyDir } from "./policy-dir.js";
+import { shrinkHold } from "../../config/shrink-hold.js";
+import { timeSlices } from "../../snapshot/compile-slices.js";
+import type { PolicyReader } from "./policy-reader.js";
 
 /** Why a read gave no usable config: what went wrong, and what the operator can do about it. */
 export interface ReloadProblem {
@@ -19,30 +21,59 @@ export interface ReloadProblem {
  * in force). Before the first config there is nothing to keep, so nothing is logged: the caller
  * decides (fail the start, or wait).
  */
-export type Reload = () => Promise<ReloadProblem | null>;
+export type Reload = (full?: boolean) => Promise<ReloadProblem | null>;
 
 /** How long files must read the same before they are loaded, and how long to wait for that at most. */
 const SETTLE_MS = 100;
 const SETTLE_MAX_MS = 2_000;
+/** How long a file that lost documents must go without a write before the smaller file is loaded (shrink-hold.ts). */
+export const SHRINK_HOLD_MS = 2_000;
 
-export function dirReloader(dir: string, holder: SnapshotHolder, metrics: GatewayMetrics, log: Logger): Reload {
-  return recovering(holder, log, dir, async () => {
-    let sources;
-    try {
-      sources = await readStablePolicyDir(dir, { settleMs: SETTLE_MS, maxMs: SETTLE_MAX_MS, isCurrent: (s) => holder.isCurrent(s) });
-    } catch (err) {
-      if (err instanceof PoliciesChanging) {
-        if (holder.ready) log("warn", err.message);
-        return { problem: err.message, hint: "let the writes to it finish" };
-      }
-      metrics.reloads.inc(["error"]);
-      holder.recordFailure((err as Error).message);
-      if (holder.ready) log("error", "cannot read policies; keeping the current configuration", { error: (err as Error).message });
-      return { problem: (err as Error).message, hint: "check --policies (a directory or file of .yaml, .yml or .json policies)" };
+/**
+ * Reloads from a policy directory through `reader` (a worker thread: reading, parsing and
+ * validating never run on this thread; the compile that follows runs in slices of a few ms).
+ * `full` false is the safety-net poll: unchanged file stats answer without reading a byte.
+ * `later(ms)` asks for a full reload in `ms` (a held shrink, see SHRINK_HOLD_MS).
+ */
+export function dirReloader(dir: string, holder: SnapshotHolder, metrics: GatewayMetrics, log: Logger, reader: PolicyReader, later: (ms: number) => void): Reload {
+  /** The outcome of the last complete read: an unchanged poll repeats it. */
+  let last: ReloadProblem | null = null;
+  /** The last read saw the files whole (a read that failed or caught them changing is retried in full). */
+  let whole = false;
+  let heldHash: string | null = null;
+  return recovering(holder, log, dir, async (full = true) => {
+    const answer = await reader.read({ dir, full: full || !whole, currentHash: holder.ready ? holder.current().hash : null, settleMs: SETTLE_MS, maxMs: SETTLE_MAX_MS });
+    whole = answer.kind !== "changing" && answer.kind !== "failed";
+    if (answer.kind === "unchanged") return last;
+    if (answer.kind === "current") {
+      holder.clearFailure();
+      return (last = null);
     }
-    const result = await holder.load(sources, { location: dir, files: sources.map((s) => s.name) });
+    if (answer.kind === "changing") {
+      if (holder.ready) log("warn", answer.message);
+      return (last = { problem: answer.message, hint: "let the writes to it finish" });
+    }
+    if (answer.kind === "failed") {
+      metrics.reloads.inc(["error"]);
+      holder.recordFailure(answer.message);
+      if (holder.ready) log("error", "cannot read policies; keeping the current configuration", { error: answer.message });
+      return (last = { problem: answer.message, hint: "check --policies (a directory or file of .yaml, .yml or .json policies)" });
+    }
+    const { prepared } = answer;
+    const hold = holder.ready ? shrinkHold(holder.current().documents, prepared.documents, answer.modified, Date.now(), SHRINK_HOLD_MS) : null;
+    if (hold !== null) {
+      // Not a failure: the config in force serves on, and the held read is retried when the hold ends.
+      later(hold.waitMs + 20);
+      if (heldHash !== prepared.hash) log("info", `reload held: ${hold.files.map((f) => `${f.file} has ${f.has} documents (had ${f.had})`).join(", ")} and was written less than ${SHRINK_HOLD_MS} ms ago (a writer still under way?); it applies once the file stays unwritten that long`);
+      heldHash = prepared.hash;
+      whole = false;
+      return last;
+    }
+    heldHash = null;
+    const result = await holder.loadPrepared(prepared, { location: dir, files: prepared.documents.map(([name]) => name) }, timeSlices());
     if (!result.ok) {
       const problem: ReloadProblem = { problem: result.failure.message, hint: `fix the policies (meshgate validate ${dir} lists every problem)`, invalid: true };
+      last = problem;
       // The poll re-reads the same broken files every 2 s: count and log them once.
       if (result.repeated) return problem;
       if (result.failure.refused) {
@@ -55,7 +86,7 @@ export function dirReloader(dir: string, holder: SnapshotHolder, metrics: Gatewa
       return problem;
     }
     if (result.changed) metrics.reloads.inc(["success"]);
-    return null;
+    return (last = null);
   });
 }
 
@@ -88,9 +119,9 @@ export function storeReloader(store: ConfigStore, holder: SnapshotHolder, metric
 
 /** Logs once when a source that had a reload error reads back as a valid config again. */
 function recovering(holder: SnapshotHolder, log: Logger, source: string, read: Reload): Reload {
-  return async () => {
+  return async (full) => {
     const failing = holder.ready && holder.lastFailure !== null;
-    const problem = await read();
+    const problem = await read(full);
     if (failing && problem === null && holder.lastFailure === null) log("info", "configuration source is valid again; reload error cleared", { source, version: holder.current().version });
     return problem;
   };

@@ -1,0 +1,71 @@
+import { ParseCache } from "../../policy/parse-cache.js";
+import type { PolicySource } from "../../policy/parse.js";
+import { sourcesHash } from "../../policy/source-hash.js";
+import { preparePolicies, type PreparedPolicies } from "../../snapshot/compile-snapshot.js";
+import { PoliciesChanging, readStablePolicyDir, statPolicyDir } from "./policy-dir.js";
+
+export interface ReadRequest {
+  readonly dir: string;
+  /** False for the safety-net poll: unchanged file stats then answer `unchanged` without a read. */
+  readonly full: boolean;
+  /** Hash of the config in force (null before the first): sources that hash to it answer `current`. */
+  readonly currentHash: string | null;
+  readonly settleMs: number;
+  readonly maxMs: number;
+}
+
+export type ReadAnswer =
+  /** The poll found every file's inode, size and mtime as the last read left them. */
+  | { readonly kind: "unchanged" }
+  /** The files read back as the config in force. */
+  | { readonly kind: "current" }
+  /** The files did not hold still for `maxMs`. */
+  | { readonly kind: "changing"; readonly message: string }
+  /** The directory or a file could not be read. */
+  | { readonly kind: "failed"; readonly message: string }
+  /** New sources, parsed and validated; `modified` is each file's mtime (ms since the epoch). */
+  | { readonly kind: "prepared"; readonly prepared: PreparedPolicies; readonly modified: ReadonlyMap<string, number>; readonly parsed: number };
+
+/**
+ * Read, settle, hash, parse and validate: everything a reload does before compiling, for the
+ * worker thread (policy-worker.ts) or, where there is none, the calling thread. Keeps what the
+ * next read needs: the last stats (so an idle poll costs a few stat calls) and parsed documents.
+ */
+export class PolicyReadState {
+  private lastStats: string | null = null;
+  private lastEventAt = 0;
+
+  constructor(private readonly cache?: ParseCache) {}
+
+  /** The watcher saw an fs event at `at` (ms since the epoch): a read settling now must start over. */
+  touched(at: number): void {
+    this.lastEventAt = Math.max(this.lastEventAt, at);
+  }
+
+  async read(request: ReadRequest): Promise<ReadAnswer> {
+    try {
+      if (!request.full && this.lastStats !== null && (await statPolicyDir(request.dir)) === this.lastStats) return { kind: "unchanged" };
+      this.lastStats = null;
+      const hashes = new WeakMap<readonly PolicySource[], Promise<string>>();
+      const hashOf = (s: readonly PolicySource[]) => {
+        let h = hashes.get(s);
+        if (h === undefined) hashes.set(s, (h = sourcesHash(s)));
+        return h;
+      };
+      const read = await readStablePolicyDir(request.dir, {
+        settleMs: request.settleMs,
+        maxMs: request.maxMs,
+        isCurrent: async (s) => request.currentHash !== null && (await hashOf(s)) === request.currentHash,
+        lastEventAt: () => this.lastEventAt,
+      });
+      const hash = await hashOf(read.sources);
+      this.lastStats = read.stats;
+      if (hash === request.currentHash) return { kind: "current" };
+      const prepared = preparePolicies(read.sources, hash, this.cache !== undefined ? { cache: this.cache } : {});
+      return { kind: "prepared", prepared, modified: read.modified, parsed: this.cache?.lastParsed ?? prepared.documents.reduce((n, [, c]) => n + c, 0) };
+    } catch (err) {
+      if (err instanceof PoliciesChanging) return { kind: "changing", message: err.message };
+      return { kind: "failed", message: (err as Error).message };
+    }
+  }
+}
