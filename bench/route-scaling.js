@@ -2,9 +2,12 @@
 // `meshgate serve` with the policy watcher on. Per case: time to ready, reload time (one route
 // file edited until /ready reports the new version), RSS, idle CPU with the watcher on, req/s
 // (wrk, 50 connections) against a route in the middle relative to the 10-route case of the same
-// shape, and the 1-connection p99 while the watcher runs.
+// shape, the 1-connection p99 while the watcher runs, and the slowest answer a 1-connection probe
+// got while the reload ran (beside the slowest it got in a quiet second just before).
+// BENCH_ROUTES=10,10000 picks the sizes.
 // Usage: node bench/route-scaling.js [UPSTREAM_PORT] [PORT]   (bench/run.sh runs it with BENCH_SCALING=1)
 import { execFileSync, spawn } from "node:child_process";
+import { Agent, request } from "node:http";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,6 +53,39 @@ function wrk(connections, target, host) {
   return { rps, p99ms };
 }
 
+/** One keep-alive connection, one request at a time, until stop(): the slowest answer is how long a reload held the loop. */
+function delayProbe(path, host) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  let running = true;
+  let max = 0;
+  let count = 0;
+  const one = () =>
+    new Promise((resolve) => {
+      const t = performance.now();
+      const req = request({ host: "127.0.0.1", port: PORT, path, agent, headers: { host } }, (res) => {
+        res.resume();
+        res.on("end", () => {
+          max = Math.max(max, performance.now() - t);
+          count++;
+          resolve();
+        });
+      });
+      req.on("error", resolve);
+      req.end();
+    });
+  const loop = (async () => {
+    while (running) await one();
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      agent.destroy();
+      return { maxMs: max, count };
+    },
+  };
+}
+
 async function measure(shape, n) {
   const dir = mkdtempSync(join(tmpdir(), "meshgate-scale-"));
   writeFileSync(join(dir, "backend.yaml"), backend);
@@ -73,7 +109,13 @@ async function measure(shape, n) {
   await sleep(5_000);
   const idlePct = ((cpuTicks(pid) - t0) * TICK_US) / 5e6 * 100;
   const rss = rssMiB(pid);
-  // Reload: one more route in the file, timed until the new version answers /ready.
+  // The same probe with nothing reloading: the reference for the delay during a reload.
+  const quiet = delayProbe(shape === "host" ? "/" : `/svc-${mid}/x`, host);
+  await sleep(1_000);
+  const idleProbe = await quiet.stop();
+  // Reload: one more route in the file, timed until the new version answers /ready, probed throughout.
+  const probe = delayProbe(shape === "host" ? "/" : `/svc-${mid}/x`, host);
+  await sleep(100);
   const edited = performance.now();
   writeFileSync(join(dir, "routes.yaml"), `${routes(shape, n)}---\n${routes(shape, 1).replace("r-0", "r-extra")}`);
   let next = version;
@@ -82,18 +124,21 @@ async function measure(shape, n) {
     await sleep(10);
   }
   const reloadMs = performance.now() - edited;
+  await sleep(300);
+  const during = await probe.stop();
   child.kill("SIGTERM");
   await new Promise((r) => child.once("exit", r));
   rmSync(dir, { recursive: true, force: true });
-  return { shape, n, readyMs, reloadMs, rss, idlePct, ...loaded, p99ms1: single.p99ms };
+  return { shape, n, readyMs, reloadMs, rss, idlePct, ...loaded, p99ms1: single.p99ms, maxDelayMs: during.maxMs, idleMaxMs: idleProbe.maxMs };
 }
 
 const results = [];
-for (const shape of ["host", "prefix"]) for (const n of [10, 1_000, 10_000]) results.push(await measure(shape, n));
+const sizes = (process.env.BENCH_ROUTES ?? "10,1000,10000").split(",").map(Number);
+for (const shape of ["host", "prefix"]) for (const n of sizes) results.push(await measure(shape, n));
 
-console.log("| shape | routes | req/s | vs 10 routes | ready | reload | RSS | idle CPU (watcher on) | 1-conn p99 |");
-console.log("|---|---|---|---|---|---|---|---|---|");
+console.log("| shape | routes | req/s | vs 10 routes | ready | reload | max request delay during reload (idle) | RSS | idle CPU (watcher on) | 1-conn p99 |");
+console.log("|---|---|---|---|---|---|---|---|---|---|");
 for (const r of results) {
   const base = results.find((b) => b.shape === r.shape && b.n === 10);
-  console.log(`| ${r.shape} | ${r.n.toLocaleString("en")} | ${Math.round(r.rps).toLocaleString("en")} | ${(r.rps / base.rps).toFixed(2)} | ${Math.round(r.readyMs)} ms | ${Math.round(r.reloadMs)} ms | ${Math.round(r.rss)} MiB | ${r.idlePct.toFixed(1)}% | ${r.p99ms1.toFixed(2)} ms |`);
+  console.log(`| ${r.shape} | ${r.n.toLocaleString("en")} | ${Math.round(r.rps).toLocaleString("en")} | ${(r.rps / base.rps).toFixed(2)} | ${Math.round(r.readyMs)} ms | ${Math.round(r.reloadMs)} ms | ${r.maxDelayMs.toFixed(1)} ms (${r.idleMaxMs.toFixed(1)} ms) | ${Math.round(r.rss)} MiB | ${r.idlePct.toFixed(1)}% | ${r.p99ms1.toFixed(2)} ms |`);
 }
