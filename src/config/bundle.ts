@@ -87,6 +87,22 @@ export async function makeBundle(sources: readonly PolicySource[], version: numb
   return { format: BUNDLE_FORMAT, version, hash: await sourcesHash(parsed), createdAt: now.toISOString(), publisher, sources: parsed, ...(force ? { force: true as const } : {}) };
 }
 
+/**
+ * `bundle` in the format gateways before bundle-v2 read (every file as text, which they parse
+ * as YAML or JSON): its documents written back as JSON, which is YAML too, one per `---`. KV
+ * stores carry it beside the v2 bundle so a Worker of the previous release keeps loading new
+ * versions while a rolling upgrade replaces it.
+ */
+export async function legacyBundle(bundle: PolicyBundle): Promise<PolicyBundle> {
+  const sources = bundle.sources.map((s): PolicySource => {
+    if (!("documents" in s)) return s;
+    const present = s.documents.filter((d) => d !== null && d !== undefined);
+    const text = s.name.endsWith(".json") ? JSON.stringify(present) : s.documents.map((d) => (d === null || d === undefined ? "" : JSON.stringify(d))).join("\n---\n");
+    return { name: s.name, text };
+  });
+  return { ...bundle, format: BUNDLE_FORMAT_V1, hash: await sourcesHash(sources), sources };
+}
+
 export function summarize(b: PolicyBundle): BundleSummary {
   return { version: b.version, hash: b.hash, createdAt: b.createdAt, publisher: b.publisher };
 }

@@ -1,9 +1,14 @@
-import { decodeBundle, summarize, type BundleSummary, type PolicyBundle } from "./bundle.js";
+import { BUNDLE_FORMAT, decodeBundle, legacyBundle, summarize, type BundleSummary, type PolicyBundle } from "./bundle.js";
 import { HISTORY_LIMIT, type PublishTarget } from "./config-store.js";
 
-/** The KV keys one policy bundle lives under; the Worker reads `current`. */
+/**
+ * The KV keys one policy bundle lives under. The Worker reads `currentV2` (documents, no YAML
+ * needed), or `current` when nothing was published there yet; `current` also keeps the previous
+ * release's format, which is what Workers of that release read.
+ */
 export const KV_KEYS = {
   current: "bundle:current",
+  currentV2: "bundle:current:v2",
   history: "bundle:history",
   version: (v: number) => `bundle:v:${v}`,
 } as const;
@@ -16,7 +21,8 @@ export interface KvLike {
 
 /**
  * Publishes bundles into a key-value namespace. The version document and history go first;
- * `bundle:current` flips last, and readers switch on that one key. KV has no atomic
+ * the current keys flip last, and each reader switches on its one key: `bundle:current:v2`, then
+ * `bundle:current` in the previous release's format (same version, its documents as text). KV has no atomic
  * increment, so versions assume one publisher at a time.
  */
 export class KvPublishTarget implements PublishTarget {
@@ -26,10 +32,15 @@ export class KvPublishTarget implements PublishTarget {
   ) {}
 
   async nextVersion(): Promise<number> {
-    const current = await this.kv.get(KV_KEYS.current);
-    if (current === null) return 1;
-    const version = (JSON.parse(current) as { version?: unknown }).version;
-    return (typeof version === "number" ? version : 0) + 1;
+    // Both current keys: whichever a writer (or an older release) touched last holds the highest version.
+    const texts = await Promise.all([this.kv.get(KV_KEYS.currentV2), this.kv.get(KV_KEYS.current)]);
+    let highest = 0;
+    for (const text of texts) {
+      if (text === null) continue;
+      const version = (JSON.parse(text) as { version?: unknown }).version;
+      if (typeof version === "number" && version > highest) highest = version;
+    }
+    return highest + 1;
   }
 
   async write(bundle: PolicyBundle): Promise<void> {
@@ -37,7 +48,12 @@ export class KvPublishTarget implements PublishTarget {
     const history = [bundle.version, ...(await this.versions()).filter((v) => v !== bundle.version)].slice(0, HISTORY_LIMIT);
     await this.kv.put(KV_KEYS.version(bundle.version), text);
     await this.kv.put(KV_KEYS.history, JSON.stringify(history));
-    await this.kv.put(KV_KEYS.current, text);
+    if (bundle.format === BUNDLE_FORMAT) {
+      await this.kv.put(KV_KEYS.currentV2, text);
+      await this.kv.put(KV_KEYS.current, JSON.stringify(await legacyBundle(bundle)));
+    } else {
+      await this.kv.put(KV_KEYS.current, text);
+    }
   }
 
   async history(): Promise<BundleSummary[]> {

@@ -24,9 +24,9 @@ async function lastReloadError(): Promise<string | null> {
   return ((await res.json()) as { lastReloadError: { message: string } | null }).lastReloadError?.message ?? null;
 }
 
-/** Puts `text` as the current bundle and waits for the isolate (TTL 100 ms) to have read it. */
-async function plant(text: string): Promise<void> {
-  await testEnv.POLICIES.put(KV_KEYS.current, text);
+/** Puts `text` as the current bundle (the key this Worker reads) and waits for the isolate (TTL 100 ms) to have read it. */
+async function plant(text: string, key: string = KV_KEYS.currentV2): Promise<void> {
+  await testEnv.POLICIES.put(key, text);
   await new Promise((r) => setTimeout(r, 250));
   await served(); // starts the background refresh
   await new Promise((r) => setTimeout(r, 100));
@@ -62,5 +62,24 @@ describe("the Worker reads parsed documents and no YAML (meshgate.dev/bundle-v2)
     await plant(JSON.stringify(await makeBundle([{ name: "backend.yaml", text: backend() }, { name: "route.yaml", text: route("bad", -1) }], 4, "hand")));
     expect(await served()).toEqual({ version: "3", tag: "json" });
     expect(await lastReloadError()).toMatch(/route\.yaml:document#1: spec\.rules\[0\]\.backendRefs\[0\]\.weight: Too small: expected number to be >=0/);
+  });
+});
+
+describe("rolling upgrades: the previous release's Workers read bundle:current", () => {
+  it("publish keeps bundle:current in the older format; this Worker reads bundle:current:v2, or bundle:current where nothing else was published", async () => {
+    const kv = env as unknown as { POLICIES: KVNamespace };
+    const { bundle } = await publishSources(target, [{ name: "backend.yaml", text: backend() }, { name: "route.yaml", text: route("v2-key") }], "test");
+    const legacy = JSON.parse((await kv.POLICIES.get(KV_KEYS.current))!) as { format: string; version: number; sources: { name: string; text?: string }[] };
+    expect(legacy).toMatchObject({ format: BUNDLE_FORMAT_V1, version: bundle.version });
+    expect(legacy.sources.every((s) => typeof s.text === "string")).toBe(true);
+    await new Promise((r) => setTimeout(r, 250));
+    await served();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await served()).toEqual({ version: String(bundle.version), tag: "v2-key" });
+
+    // A namespace an older release published to has only bundle:current: read from there.
+    await kv.POLICIES.delete(KV_KEYS.currentV2);
+    await plant(JSON.stringify(await makeBundle([{ name: "backend.yaml", text: backend() }, { name: "route.yaml", text: route("current-key") }], bundle.version + 1, "older")), KV_KEYS.current);
+    expect(await served()).toEqual({ version: String(bundle.version + 1), tag: "current-key" });
   });
 });

@@ -45,7 +45,7 @@ describe("Workers KV config store in workerd", () => {
     console.log(`[measure] KV reload latency in workerd (isolate TTL 100 ms): publish→serving v2 ${Date.now() - started} ms (${waited} ms after the write)`);
     expect(await served()).toEqual({ version: "2", tag: "two", status: 200 });
 
-    await testEnv.POLICIES.put(KV_KEYS.current, '{"format":"meshgate.dev/bundle-v1","version":7,"hash":"nope"}');
+    await testEnv.POLICIES.put(KV_KEYS.currentV2, '{"format":"meshgate.dev/bundle-v1","version":7,"hash":"nope"}');
     await new Promise((r) => setTimeout(r, 250));
     await served(); // triggers the background refresh that refuses it
     await new Promise((r) => setTimeout(r, 50));
@@ -55,7 +55,7 @@ describe("Workers KV config store in workerd", () => {
     expect(config.lastReloadError?.message).toContain("bundle from kv:POLICIES refused: hash:");
 
     // the broken key is replaced by a real publish; rollback then restores version 1's policies
-    await testEnv.POLICIES.put(KV_KEYS.current, JSON.stringify(await target.get(2)));
+    await testEnv.POLICIES.put(KV_KEYS.currentV2, JSON.stringify(await target.get(2)));
     const back = await rollback(target, "test", 1);
     expect(back.bundle.version).toBe(3);
     await until(async () => (await served()).version === "3", 3_000, "rollback");

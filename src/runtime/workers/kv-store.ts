@@ -9,7 +9,7 @@ export interface KvBinding {
   put(key: string, value: string): Promise<void>;
 }
 
-/** Reads the current bundle from a Workers KV namespace. */
+/** Reads the current bundle from a Workers KV namespace (KV_KEYS.currentV2, else KV_KEYS.current). */
 export class KvStore implements ConfigStore {
   readonly description: string;
   constructor(
@@ -19,8 +19,9 @@ export class KvStore implements ConfigStore {
     this.description = `kv:${bindingName}`;
   }
 
-  readCurrent(): Promise<string | null> {
-    return this.kv.get(KV_KEYS.current, "text");
+  async readCurrent(): Promise<string | null> {
+    // A namespace last published to by an older release has only `current`.
+    return (await this.kv.get(KV_KEYS.currentV2, "text")) ?? (await this.kv.get(KV_KEYS.current, "text"));
   }
 }
 
