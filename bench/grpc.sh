@@ -43,25 +43,12 @@ taskset -c 0 node bin/meshgate.js serve --policies "$TMP" --port $MG --admin-por
 MG_PID=$!
 wait_http "http://127.0.0.1:$MGA/ready" || { cat "$TMP/meshgate.log"; exit 1; }
 
-mkdir -p "$TMP/nginx/logs"
-cat > "$TMP/nginx/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-error_log $TMP/nginx/logs/error.log warn;
-pid $TMP/nginx/nginx.pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  upstream grpc_echo { server 127.0.0.1:$GUP; keepalive 64; }
+start_nginx "$TMP/nginx" "  upstream grpc_echo { server 127.0.0.1:$GUP; keepalive 64; }
   server {
     listen 127.0.0.1:$NGX http2;
     http2_max_concurrent_streams 1000;
     location / { grpc_pass grpc://grpc_echo; }
-  }
-}
-NGINX
-taskset -c 0 nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" & PIDS+=($!)
-NGX_PID=$!
+  }"
 
 grpc_url() {
   case $1 in

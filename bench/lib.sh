@@ -1,4 +1,4 @@
-# Shared by bench/run.sh and bench/versus.sh (sourced, not run).
+# Shared by bench/run.sh, bench/versus.sh and bench/grpc.sh (sourced, not run).
 
 # need COMMAND DEBIAN-PACKAGE: installs the package when the command is missing.
 need() {
@@ -40,4 +40,24 @@ measured_wrk() {
   # shellcheck disable=SC2086
   after=$(cpu_ticks $pids)
   echo "cpu_us: $(( (after - before) * 1000000 / TICK ))"
+}
+
+# start_nginx DIR HTTP-BLOCK: one nginx worker on core 0 whose http { } block holds HTTP-BLOCK
+# (access log off); sets NGX_PID and adds it to PIDS.
+start_nginx() {
+  local dir=$1 body=$2
+  mkdir -p "$dir/logs"
+  cat > "$dir/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+error_log $dir/logs/error.log warn;
+pid $dir/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+$body
+}
+NGINX
+  taskset -c 0 nginx -p "$dir" -c "$dir/nginx.conf" & PIDS+=($!)
+  NGX_PID=$!
 }

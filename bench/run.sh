@@ -75,27 +75,14 @@ if has https; then
 fi
 
 # nginx: 1 worker, upstream keep-alive; request bodies streamed (not spooled to a temp file), as the Node proxies do.
-mkdir -p "$TMP/nginx/logs"
-cat > "$TMP/nginx/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-error_log $TMP/nginx/logs/error.log warn;
-pid $TMP/nginx/nginx.pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_max_body_size 16m;
+start_nginx "$TMP/nginx" "  client_max_body_size 16m;
   proxy_request_buffering off;
   upstream echo { server 127.0.0.1:$UP; keepalive 64; }
   server {
     listen 127.0.0.1:$NGX;
-    location / { proxy_pass http://echo; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host \$host; }
+    location / { proxy_pass http://echo; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_set_header Host \$host; }
   }
-  ${NGINX_TLS:-}
-}
-NGINX
-taskset -c 0 nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" & PIDS+=($!)
-NGX_PID=$!
+  ${NGINX_TLS:-}"
 wait_http "http://127.0.0.1:$NGX/"
 
 # HAProxy: one thread, idle upstream connections reused by any client (as nginx's keepalive pool).
