@@ -5,7 +5,7 @@ import { PolicyError, formatPolicyIssue } from "../../src/policy/issues.js";
 import { compileSnapshot } from "../../src/snapshot/compile-snapshot.js";
 import type { DiscoveredAddresses, ServiceDiscovery } from "../../src/upstream/discovery.js";
 import { createCa, type TestCa } from "../support/pki.js";
-import { backendYaml, startTestGateway, type TestGateway } from "../support/gateway.js";
+import { backendYaml, prefixRoute, startTestGateway, type TestGateway } from "../support/gateway.js";
 import { startUpstream, type TestUpstream } from "../support/upstream.js";
 
 // Backend settings written for a Service: BackendTrafficPolicy (meshgate) and BackendTLSPolicy (Gateway API).
@@ -15,15 +15,7 @@ let tlsPort: number;
 let plain: TestUpstream[];
 let gw: TestGateway;
 
-const route = (name: string, ref: string) => `apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: ${name} }
-spec:
-  rules:
-    - matches: [{ path: { type: PathPrefix, value: /${name} } }]
-      backendRefs: [${ref}]
----
-`;
+const route = prefixRoute;
 
 const tlsPolicy = (name: string, service: string, hostname: string, validation = "caCertificateRefs: [{ group: \"\", kind: ConfigMap, name: mesh-ca }]") => `apiVersion: gateway.networking.k8s.io/v1
 kind: BackendTLSPolicy

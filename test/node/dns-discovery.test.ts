@@ -5,7 +5,7 @@ import type { LogLevel } from "../../src/runtime/node/log.js";
 import { startDnsmasq, type TestDns } from "../support/dnsmasq.js";
 import { freePort } from "../support/free-port.js";
 import { sendWithHost } from "../support/send-with-host.js";
-import { backendYaml, startTestGateway, type TestGateway } from "../support/gateway.js";
+import { backendYaml, prefixRoute, startTestGateway, type TestGateway } from "../support/gateway.js";
 import { startCliGateway } from "../support/cli-gateway.js";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -35,15 +35,7 @@ async function listenOn(address: string): Promise<Server> {
 
 const close = (server: Server | undefined) => new Promise<void>((resolve) => (server ? (server.closeAllConnections(), server.close(() => resolve())) : resolve()));
 
-const route = (name: string, ref: string) => `apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: ${name} }
-spec:
-  rules:
-    - matches: [{ path: { type: PathPrefix, value: /${name} } }]
-      backendRefs: [${ref}]
----
-`;
+const route = prefixRoute;
 
 const policies = () => ({
   "routes.yaml":

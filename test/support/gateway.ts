@@ -57,3 +57,14 @@ spec:
       backendRefs: [{ name: ${backend}, port: 80 }]
 `;
 }
+
+/** An HTTPRoute `name` sending PathPrefix /name to `ref` (a backendRef in flow style), then `---`. */
+export const prefixRoute = (name: string, ref: string) => `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: ${name} }
+spec:
+  rules:
+    - matches: [{ path: { type: PathPrefix, value: /${name} } }]
+      backendRefs: [${ref}]
+---
+`;
