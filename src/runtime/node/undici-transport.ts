@@ -1,4 +1,4 @@
-import { Pool, type Dispatcher } from "undici";
+import { Pool, errors, type Dispatcher } from "undici";
 import type { RequestBody } from "../../http/exchange.js";
 import { HeaderList } from "../../http/header-list.js";
 import { GatewayError } from "../../http/gateway-error.js";
@@ -8,6 +8,7 @@ import { ConnectionLimiter } from "../../upstream/connection-limiter.js";
 import { NodeRequestBody, bufferBody } from "./node-body.js";
 import { NodeResponseBody } from "./node-response-body.js";
 import { onAbort } from "../../http/abort-link.js";
+import { CoarseDeadlines, type Watched } from "./coarse-deadlines.js";
 
 export interface UndiciTransportOptions {
   /** Max connections per upstream origin. Default: unlimited (undici's default). */
@@ -16,6 +17,13 @@ export interface UndiciTransportOptions {
   readonly connectTimeoutMs?: number;
   /** Idle keep-alive before a pooled connection closes. Default 4 s (undici). */
   readonly keepAliveTimeoutMs?: number;
+  /**
+   * Upstream timeouts of at least this many ms (the 15 s / 60 s defaults) are checked by one sweep
+   * instead of a timer per request; shorter ones keep undici's own. Default 5000.
+   */
+  readonly sweptTimeoutsFromMs?: number;
+  /** How often that sweep runs. Default 250 ms: a swept timeout fires at most 0.5 s late, never early. */
+  readonly sweepPeriodMs?: number;
 }
 
 /** Response headers that describe one hop only; the gateway's own hop sets its own. */
@@ -33,8 +41,13 @@ interface PoolEntry {
 /** HTTP/1.1 to upstreams: one undici Pool per upstream origin (and TLS and connection settings), driven through `dispatch`. */
 export class UndiciTransport implements Transport {
   private readonly pools = new Map<string, PoolEntry>();
+  private readonly deadlines: CoarseDeadlines;
+  private readonly sweptFromMs: number;
 
-  constructor(private readonly options: UndiciTransportOptions = {}) {}
+  constructor(private readonly options: UndiciTransportOptions = {}) {
+    this.deadlines = new CoarseDeadlines(options.sweepPeriodMs ?? 250);
+    this.sweptFromMs = options.sweptTimeoutsFromMs ?? 5_000;
+  }
 
   send(request: UpstreamRequest): Promise<UpstreamResponse> {
     return new Promise((resolve, reject) => {
@@ -50,7 +63,13 @@ export class UndiciTransport implements Transport {
         const c = request.connection!;
         return reject(new TransportError("overloaded", `endpoint ${request.origin} has ${c.maxConnections} connection(s) busy and ${c.maxPendingRequests} request(s) waiting`));
       }
-      const handler = new ForwardHandler(request.signal, resolve, reject, limiter);
+      const headersMs = request.headersTimeoutMs ?? 0;
+      const idleMs = request.bodyIdleTimeoutMs ?? 0;
+      // undici counts the headers timeout from the end of the upload; a streamed upload keeps its timer, which knows when that is.
+      const sweptHeaders = headersMs >= this.sweptFromMs && (body === null || body.buffer !== null);
+      const sweptIdle = idleMs >= this.sweptFromMs;
+      const deadlines = sweptHeaders || sweptIdle ? this.deadlines : null;
+      const handler = new ForwardHandler(request.signal, resolve, reject, limiter, deadlines, sweptHeaders ? this.deadlines.ticksFor(headersMs) : 0, sweptIdle ? this.deadlines.ticksFor(idleMs) : 0);
       request.cancelHook?.((reason) => handler.abortNow(reason));
       entry.pool.dispatch(
         {
@@ -58,9 +77,9 @@ export class UndiciTransport implements Transport {
           method: request.method as Dispatcher.HttpMethod,
           headers: request.headers.lines,
           body: body === null ? null : (body.buffer ?? body.stream),
-          // undici's own timers (coarse, cheap): no timer of ours per request.
-          headersTimeout: request.headersTimeoutMs ?? 0,
-          bodyTimeout: request.bodyIdleTimeoutMs ?? 0,
+          // Short timeouts on undici's timers; long ones on the sweep (handler.due).
+          headersTimeout: sweptHeaders ? 0 : headersMs,
+          bodyTimeout: sweptIdle ? 0 : idleMs,
           // One request per connection; false is undici's default (no spread on the per-request path).
           reset: request.connection?.maxRequestsPerConnection === 1,
         },
@@ -83,6 +102,7 @@ export class UndiciTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    this.deadlines.close();
     const pools = [...this.pools.values()];
     this.pools.clear();
     await Promise.allSettled(pools.map((p) => p.pool.close()));
@@ -112,12 +132,19 @@ export class UndiciTransport implements Transport {
   }
 }
 
+const WAITING_FOR_HEADERS = 1;
+const READING_BODY = 2;
+
 /** undici's native (legacy) handler interface: no wrapping, no Readable per response. */
-class ForwardHandler implements Dispatcher.DispatchHandler {
+class ForwardHandler implements Dispatcher.DispatchHandler, Watched {
   private abortRequest: ((reason?: unknown) => void) | null = null;
   private body: NodeResponseBody | null = null;
   private cancelled: { reason: unknown } | null = null;
   private leave: (() => void) | null = null;
+  /** Swept deadlines: the phase, the tick of the last progress, and whether the client side holds the body back. */
+  private phase = 0;
+  private mark = 0;
+  private paused = false;
 
   abortNow(reason: unknown): void {
     this.cancelled ??= { reason };
@@ -127,6 +154,19 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
 
   private untrack(): void {
     this.leave?.();
+    this.deadlines?.delete(this);
+  }
+
+  due(tick: number): boolean {
+    // Held back by a slow client is not the upstream's silence (undici's rule too).
+    if (this.paused) return false;
+    const limit = this.phase === WAITING_FOR_HEADERS ? this.headersTicks : this.idleTicks;
+    return limit > 0 && tick - this.mark >= limit;
+  }
+
+  expire(): void {
+    // The same errors undici's own timers raise, so they are classified and reported alike.
+    this.abortRequest?.(this.phase === WAITING_FOR_HEADERS ? new errors.HeadersTimeoutError() : new errors.BodyTimeoutError());
   }
 
   constructor(
@@ -134,6 +174,9 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     private readonly resolve: (res: UpstreamResponse) => void,
     private readonly reject: (err: unknown) => void,
     private limiter: ConnectionLimiter | null,
+    private readonly deadlines: CoarseDeadlines | null,
+    private readonly headersTicks: number,
+    private readonly idleTicks: number,
   ) {}
 
   /** The endpoint slot is held until the exchange is over, body included. */
@@ -146,10 +189,19 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.abortRequest = abort as (reason?: unknown) => void;
     if (this.cancelled !== null) abort(this.cancelled.reason as Error);
     else if (this.signal.aborted) abort(this.signal.reason as Error);
-    else this.leave = onAbort(this.signal, (reason) => this.abortNow(reason));
+    else {
+      this.leave = onAbort(this.signal, (reason) => this.abortNow(reason));
+      if (this.deadlines !== null) {
+        this.phase = WAITING_FOR_HEADERS;
+        this.mark = this.deadlines.tick;
+        this.deadlines.add(this);
+      }
+    }
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    const deadlines = this.deadlines;
+    if (deadlines !== null) this.mark = deadlines.tick;
     if (statusCode < 200) return true; // 1xx informational: wait for the final response
     const lines: string[] = [];
     for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -158,13 +210,26 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       if (HOP_LENGTHS.has(name.length) && HOP_BY_HOP.has(name.toLowerCase())) continue;
       lines.push(name, rawHeaders[i + 1]!.toString("latin1"));
     }
-    this.body = new NodeResponseBody(resume, (reason) => this.abortRequest?.(reason));
+    this.phase = READING_BODY;
+    const resumeBody =
+      deadlines === null
+        ? resume
+        : () => {
+            this.paused = false;
+            this.mark = deadlines.tick;
+            resume();
+          };
+    this.body = new NodeResponseBody(resumeBody, (reason) => this.abortRequest?.(reason));
     this.resolve({ status: statusCode, headers: new HeaderList(lines), body: this.body });
     return true;
   }
 
   onData(chunk: Buffer): boolean {
-    return this.body!.push(chunk);
+    if (this.deadlines === null) return this.body!.push(chunk);
+    this.mark = this.deadlines.tick;
+    const more = this.body!.push(chunk);
+    if (!more) this.paused = true;
+    return more;
   }
 
   onComplete(trailers?: Buffer[] | string[] | Record<string, string | string[] | undefined> | null): void {
