@@ -4,6 +4,7 @@ import { sourcesHash } from "../policy/source-hash.js";
 import { compilePrepared, compileSnapshot, type CompileOptions, type CompileYield, type PreparedPolicies } from "../snapshot/compile-snapshot.js";
 import type { Snapshot, SnapshotSource } from "../snapshot/snapshot.js";
 import { emptyReloadRefusal, refusalMessage } from "./empty-reload.js";
+import { CompileMemo } from "../snapshot/compile-memo.js";
 
 export interface ReloadFailure {
   readonly at: Date;
@@ -36,6 +37,8 @@ export class SnapshotHolder {
   private readonly listeners = new Set<(s: Snapshot) => void>();
   reloads = 0;
   reloadErrors = 0;
+  /** What the last compile of prepared policies kept: a reload recompiles only the documents that changed. */
+  private readonly memo = new CompileMemo();
 
   constructor(private readonly options: SnapshotHolderOptions = {}) {}
 
@@ -85,10 +88,12 @@ export class SnapshotHolder {
 
   /**
    * Loads policies parsed and validated elsewhere (a worker thread); `breathe` spaces the compile
-   * out so the thread that serves requests is never held for long (compile-slices.ts).
+   * out so the thread that serves requests is never held for long (compile-slices.ts). Documents
+   * that are the same objects as last time (the worker's cache hands them back) reuse their
+   * compiled routes (compile-memo.ts).
    */
   loadPrepared(prepared: PreparedPolicies, source: SnapshotSource, breathe?: CompileYield): Promise<ReloadResult> {
-    return this.loadWith(prepared.hash, undefined, () => compilePrepared(prepared, source, undefined, this.options.compile, breathe));
+    return this.loadWith(prepared.hash, undefined, () => compilePrepared(prepared, source, undefined, this.options.compile, breathe, this.memo));
   }
 
   private async loadWith(hash: string, version: string | undefined, compile: () => Promise<Snapshot>): Promise<ReloadResult> {

@@ -29,7 +29,7 @@ export function compileSecurity<R extends AttachableRoute>(policies: readonly Lo
   const credentials = { params: new Set(DEFAULT_CREDENTIAL_PARAMS), headers: new Set(DEFAULT_CREDENTIAL_HEADERS) };
   for (const p of policies) {
     const spec = p.doc.spec;
-    compiled.set(p, compileSecurityPolicy(p.doc));
+    compiled.set(p, compiledSecurity(p.doc));
     for (const name of Object.values(spec.upstreamHeaders)) if (name !== null) identityHeaders.add(name);
     for (const provider of spec.jwt?.providers ?? []) for (const { header } of provider.claimToHeaders) identityHeaders.add(header);
     for (const from of [...(spec.jwt?.providers ?? []).map((p) => p.extractFrom), spec.apiKey?.extractFrom]) {
@@ -47,6 +47,18 @@ export function compileSecurity<R extends AttachableRoute>(policies: readonly Lo
     identityHeaders,
     credentials,
   };
+}
+
+const compiledByDoc = new WeakMap<SecurityPolicy, CompiledSecurity>();
+
+/**
+ * compileSecurityPolicy once per validated document: a reload hands an unchanged document back
+ * as the same (immutable) object, and the compiled routes it reuses hold this compiled form.
+ */
+function compiledSecurity(doc: SecurityPolicy): CompiledSecurity {
+  let compiled = compiledByDoc.get(doc);
+  if (compiled === undefined) compiledByDoc.set(doc, (compiled = compileSecurityPolicy(doc)));
+  return compiled;
 }
 
 /** One validated SecurityPolicy into what the pipeline (or the Hono middleware) runs. */

@@ -14,11 +14,24 @@ export type RateLimitLookup<R extends AttachableRoute = AttachableRoute> = (rout
 export function compileRateLimits<R extends AttachableRoute>(policies: readonly Located<RateLimitPolicy>[], routes: readonly Located<R>[], issues: PolicyIssue[], gatewaysOf?: (route: R) => ReadonlySet<string> | null): RateLimitLookup<R> {
   const find = attachmentLookup("RateLimitPolicy", policies, routes, issues, { gatewayWide: true, ...(gatewaysOf ? { gatewaysOf } : {}) });
   const compiled = new Map<Located<RateLimitPolicy>, CompiledRateLimit>();
-  for (const p of policies) compiled.set(p, compileRateLimitPolicy(p.doc));
+  for (const p of policies) compiled.set(p, compiledRateLimit(p.doc));
   return (route, ruleName) => {
     const chosen = find(route, ruleName);
     return chosen === null ? null : compiled.get(chosen)!;
   };
+}
+
+const compiledByDoc = new WeakMap<RateLimitPolicy, CompiledRateLimit>();
+
+/**
+ * compileRateLimitPolicy once per validated document: a reload hands an unchanged document back
+ * as the same (immutable) object, and the compiled routes it reuses hold this compiled form
+ * (which keeps no state: buckets live in the limiter store).
+ */
+export function compiledRateLimit(doc: RateLimitPolicy): CompiledRateLimit {
+  let compiled = compiledByDoc.get(doc);
+  if (compiled === undefined) compiledByDoc.set(doc, (compiled = compileRateLimitPolicy(doc)));
+  return compiled;
 }
 
 /** One validated RateLimitPolicy into what the pipeline (or the Hono middleware) runs. */

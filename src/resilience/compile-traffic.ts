@@ -19,14 +19,22 @@ export type TrafficLookup<R extends AttachableRoute = AttachableRoute> = (route:
 
 export function trafficLookup<R extends AttachableRoute>(policies: readonly Located<TrafficPolicy>[], routes: readonly Located<R>[], issues: PolicyIssue[]): TrafficLookup<R> {
   const find = attachmentLookup("TrafficPolicy", policies, routes, issues, { gatewayWide: false });
-  const cache = new Map<Located<TrafficPolicy>, RuleTraffic>();
   return (route, ruleName) => {
     const chosen = find(route, ruleName);
-    if (chosen === null) return null;
-    let compiled = cache.get(chosen);
-    if (compiled === undefined) cache.set(chosen, (compiled = compileTraffic(chosen.doc)));
-    return compiled;
+    return chosen === null ? null : compiledTraffic(chosen.doc);
   };
+}
+
+const compiledByDoc = new WeakMap<TrafficPolicy, RuleTraffic>();
+
+/**
+ * compileTraffic once per validated document: a reload hands an unchanged document back as the
+ * same (immutable) object, and the compiled routes it reuses hold this compiled form.
+ */
+export function compiledTraffic(doc: TrafficPolicy): RuleTraffic {
+  let compiled = compiledByDoc.get(doc);
+  if (compiled === undefined) compiledByDoc.set(doc, (compiled = compileTraffic(doc)));
+  return compiled;
 }
 
 /** Envoy's gRPC retry_on names and the statuses they stand for. */

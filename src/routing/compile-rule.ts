@@ -22,9 +22,9 @@ import type { UpstreamProtocol } from "../upstream/app-protocol.js";
 import type { MeshRef } from "./mesh.js";
 
 export interface RuleContext {
-  readonly backends: ReadonlyMap<string, CompiledBackend>;
+  readonly backends: Pick<ReadonlyMap<string, CompiledBackend>, "get">;
   /** Kubernetes Services by "namespace/name": a backendRef's port picks targetPort and appProtocol. */
-  readonly services?: ServicePorts;
+  readonly services?: Pick<ServicePorts, "resolve" | "discover">;
   readonly issues: PolicyIssue[];
   readonly traffic: TrafficLookup<HTTPRoute>;
   readonly security: SecurityLookup<HTTPRoute>;

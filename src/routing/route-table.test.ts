@@ -80,6 +80,29 @@ describe("RouteTable index", () => {
     }
   });
 
+  it("built from the last table (a reload reusing compiled routes), orders and matches exactly as one built from scratch", () => {
+    for (let seed = 1; seed <= 60; seed++) {
+      const r = rng(seed);
+      const all = randomEntries(r, 2 + Math.floor(r() * 120));
+      // The last snapshot: some of these entries, in another given order, plus some since removed.
+      const removed = randomEntries(r, Math.floor(r() * 10));
+      const before = [...all.filter(() => r() < 0.8), ...removed].sort(() => r() - 0.5);
+      const previous = new RouteTable(before);
+      // Ties (same precedence, same age) are decided by the order given: make some.
+      const entries = all.map((e) => (r() < 0.2 ? { ...e, age: { ...e.age, key: "ns/tie" } } : e));
+      const fresh = new RouteTable(entries);
+      const rebuilt = new RouteTable(entries, undefined, previous);
+      expect(rebuilt.entries, `seed ${seed}`).toEqual(fresh.entries);
+      for (let i = 0; i < 100; i++) {
+        const req = request(r);
+        expect(rebuilt.match(req)?.entry ?? null, `seed ${seed} request ${i}`).toBe(fresh.match(req)?.entry ?? null);
+      }
+      // Entries kept from the last table in a given order that now ties differently: still the full sort's order.
+      const reordered = [...all].reverse();
+      expect(new RouteTable(reordered, undefined, new RouteTable(all)).entries, `seed ${seed} reordered`).toEqual(new RouteTable(reordered).entries);
+    }
+  });
+
   it("finds one prefix among 10,000 under one host, and the longest of nested ones", () => {
     const entries: RouteEntry[] = Array.from({ length: 10_000 }, (_, i) => ({ rule: { id: `p${i}` } as CompiledRule, hostPattern: "big.test", ...compileMatch({ path: { type: "PathPrefix", value: `/svc-${i}` }, headers: [], queryParams: [] }), age: { created: "", key: `ns/p${i}`, rule: 0, match: 0 } }));
     entries.push({ rule: { id: "nested" } as CompiledRule, hostPattern: "big.test", ...compileMatch({ path: { type: "PathPrefix", value: "/svc-7/inner" }, headers: [], queryParams: [] }), age: { created: "", key: "ns/nested", rule: 0, match: 0 } });

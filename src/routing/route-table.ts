@@ -1,8 +1,10 @@
 import { GatewayError } from "../http/gateway-error.js";
 import type { GatewayRequest } from "../http/exchange.js";
 import type { RouteEntry, RouteMatch } from "./compiled-rule.js";
-import { hostnameRank } from "./hostnames.js";
 import { PathIndexedEntries } from "./path-index.js";
+import { precedenceOrder } from "./precedence-order.js";
+
+export { comparePrecedence } from "./precedence-order.js";
 import { DEFAULT_MESH, type MeshOptions } from "./mesh.js";
 import { meshTable, type ServiceRoutes } from "./mesh-table.js";
 
@@ -25,9 +27,17 @@ export class RouteTable {
   readonly entries: readonly RouteEntry[];
   /** The Services' synthesized default routes, one per Service with a Backend. */
   readonly defaultRoutes: readonly RouteEntry[];
+  /** Every entry given, in precedence order: what the next table built from this one starts from. */
+  private readonly sorted: readonly RouteEntry[];
 
-  constructor(entries: readonly RouteEntry[], mesh: MeshOptions = DEFAULT_MESH) {
-    const sorted = [...entries].sort(comparePrecedence);
+  /**
+   * `previous`: the table of the last snapshot. Entries it holds (a reload reuses the compiled
+   * routes of unchanged documents) keep its order and its hostname groups, so a reload that
+   * changed a few routes sorts only those: the order is the one a full sort gives (precedence-order.ts).
+   */
+  constructor(entries: readonly RouteEntry[], mesh: MeshOptions = DEFAULT_MESH, previous?: RouteTable) {
+    const sorted = precedenceOrder(entries, previous?.sorted);
+    this.sorted = sorted;
     this.services = meshTable(sorted, mesh);
     this.entries = sorted.filter((e) => e.mesh?.role !== "default");
     this.defaultRoutes = sorted.filter((e) => e.mesh?.role === "default");
@@ -38,11 +48,13 @@ export class RouteTable {
       if (group === undefined) groups.set(e.hostPattern, [e]);
       else group.push(e);
     }
-    this.catchAll = new PathIndexedEntries(groups.get(null) ?? []);
+    // A group whose entries did not change keeps its index (ten thousand hostnames are ten thousand groups).
+    const index = (group: readonly RouteEntry[], before: PathIndexedEntries | undefined) => (before !== undefined && sameEntries(before.entries, group) ? before : new PathIndexedEntries(group));
+    this.catchAll = index(groups.get(null) ?? [], previous?.catchAll);
     for (const [pattern, group] of groups) {
       if (pattern === null) continue;
-      if (pattern.startsWith("*.")) this.wildcard.set(pattern.slice(1), new PathIndexedEntries(group));
-      else this.exact.set(pattern, new PathIndexedEntries(group));
+      if (pattern.startsWith("*.")) this.wildcard.set(pattern.slice(1), index(group, previous?.wildcard.get(pattern.slice(1))));
+      else this.exact.set(pattern, index(group, previous?.exact.get(pattern)));
     }
   }
 
@@ -93,42 +105,8 @@ export class RouteTable {
   }
 }
 
-const PATH_TYPE_RANK = { Exact: 3, RegularExpression: 2, PathPrefix: 1 } as const;
-
-/** Gateway API HTTPRoute precedence; negative when `a` wins. */
-export function comparePrecedence(a: RouteEntry, b: RouteEntry): number {
-  return (
-    hostnameRank(b.hostPattern) - hostnameRank(a.hostPattern) ||
-    // GRPCRoute matches only gRPC requests; for those it goes before HTTPRoutes of the same host rank.
-    Number(b.grpc !== undefined) - Number(a.grpc !== undefined) ||
-    (a.grpc !== undefined && b.grpc !== undefined ? compareGrpc(a, b) : compareHttp(a, b)) ||
-    compareText(a.age.created, b.age.created) ||
-    compareText(a.age.key, b.age.key) ||
-    a.age.rule - b.age.rule ||
-    a.age.match - b.age.match
-  );
-}
-
-/** HTTPRoute: exact > regex > prefix, longer path, method, more headers, more query matches. */
-function compareHttp(a: RouteEntry, b: RouteEntry): number {
-  return (
-    PATH_TYPE_RANK[b.path.type] - PATH_TYPE_RANK[a.path.type] ||
-    pathLength(b) - pathLength(a) ||
-    Number(b.method !== null) - Number(a.method !== null) ||
-    b.headers.length - a.headers.length ||
-    b.query.length - a.query.length
-  );
-}
-
-/** GRPCRoute (Gateway API): most characters in the matching service, then method, then more header matches. */
-function compareGrpc(a: RouteEntry, b: RouteEntry): number {
-  return b.grpc!.serviceChars - a.grpc!.serviceChars || b.grpc!.methodChars - a.grpc!.methodChars || b.headers.length - a.headers.length;
-}
-
-function pathLength(e: RouteEntry): number {
-  return e.path.type === "PathPrefix" ? e.path.prefix.length : e.path.value.length;
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+function sameEntries(a: readonly RouteEntry[], b: readonly RouteEntry[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

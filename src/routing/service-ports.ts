@@ -24,6 +24,8 @@ export class ServicePorts {
     private readonly discovery: ServiceDiscovery | null = null,
     /** The settings a discovered Service gets (its BackendTrafficPolicy / BackendTLSPolicy). */
     private readonly discoveredDoc: (base: Backend) => Backend = (base) => base,
+    /** Compiles a Backend for one Service port (a CompileMemo's keeps each from one reload to the next). */
+    private readonly compilePort: typeof compileBackend = compileBackend,
   ) {
     for (const s of services) this.services.set(`${s.doc.metadata.namespace}/${s.doc.metadata.name}`, s.doc);
     for (const b of backends) this.docs.set(`${b.doc.metadata.namespace}/${b.doc.metadata.name}`, b.doc);
@@ -52,7 +54,7 @@ export class ServicePorts {
     if (chosen === null) return `${what} ${key} has no port ${port} (it lists ${ports.map((p) => p.port).join(", ")}); its share of traffic answers 500`;
     const variantKey = `${key}:${chosen.port}`;
     let variant = this.variants.get(variantKey);
-    if (variant === undefined) this.variants.set(variantKey, (variant = compileBackend(doc, { targetPort: targetPortOf(chosen), appProtocol: chosen.appProtocol ?? null })));
+    if (variant === undefined) this.variants.set(variantKey, (variant = this.compilePort(doc, { targetPort: targetPortOf(chosen), appProtocol: chosen.appProtocol ?? null })));
     return variant;
   }
 

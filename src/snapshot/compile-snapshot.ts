@@ -21,6 +21,7 @@ import { DEFAULT_MESH, isServiceName, type MeshOptions } from "../routing/mesh.j
 import { meshParents } from "../routing/mesh-attachment.js";
 import { defaultRoute } from "../routing/default-route.js";
 import { warnOverlaps } from "../routing/route-overlap.js";
+import type { CompileMemo } from "./compile-memo.js";
 
 const NO_GATEWAYS: ReadonlySet<string> = new Set();
 import { BackendPolicies } from "./backend-policies.js";
@@ -87,8 +88,8 @@ export async function compileSnapshot(sources: readonly PolicySource[], source: 
   return compilePrepared(preparePolicies(sources, await sourcesHash(sources), { yaml: options.yaml ?? "parse" }), source, version, options);
 }
 
-/** Validated policies into an immutable Snapshot: resolve references and compile. */
-export async function compilePrepared(prepared: PreparedPolicies, source: SnapshotSource, version?: string, options: CompileOptions = {}, breathe: CompileYield = () => undefined): Promise<Snapshot> {
+/** Validated policies into an immutable Snapshot: resolve references and compile. `memo`: what the last compile of the same holder kept (compile-memo.ts). */
+export async function compilePrepared(prepared: PreparedPolicies, source: SnapshotSource, version?: string, options: CompileOptions = {}, breathe: CompileYield = () => undefined, memo?: CompileMemo): Promise<Snapshot> {
   const mesh = options.mesh ?? DEFAULT_MESH;
   const set = prepared.set;
   const issues = [...prepared.parseIssues, ...set.issues, ...bindingIssues(set.backends, options.serviceBindings ?? "allow"), ...http2Issues(set, options.http2Upstreams ?? "refuse")];
@@ -100,7 +101,7 @@ export async function compilePrepared(prepared: PreparedPolicies, source: Snapsh
 
   const backends = new Map<string, CompiledBackend>();
   for (const b of backendDocs) {
-    const compiled = compileBackend(b.doc);
+    const compiled = memo !== undefined ? memo.backend(b.doc) : compileBackend(b.doc);
     backends.set(compiled.key, compiled);
   }
   const entries: RouteEntry[] = [];
@@ -112,15 +113,17 @@ export async function compilePrepared(prepared: PreparedPolicies, source: Snapsh
   const security = compileSecurity(set.securityPolicies, set.routes, issues, gatewaysOf);
   const rateLimit = compileRateLimits(set.rateLimitPolicies, set.routes, issues, gatewaysOf);
   const discovery = options.discovery ?? null;
-  const services = new ServicePorts(set.services, backendDocs, discovery, (doc) => backendPolicies.forDiscovered(doc));
+  const services = new ServicePorts(set.services, backendDocs, discovery, (doc) => backendPolicies.forDiscovered(doc), memo?.backendPort);
   const destination = destinationLookup(set, security.byPolicy, exists, issues);
+  const run = memo?.routes.begin();
   for (const route of set.routes) {
     const hostnames = attachments.get(route.doc)?.hostnames ?? [];
     const meshes = meshParents(route, mesh, issues);
     if (hostnames.length === 0 && meshes.length === 0) continue;
     // A GRPCRoute's backends are always reached over HTTP/2 (h2c for http:// endpoints).
     const protocol = routeKindOf(route.doc) === "GRPCRoute" ? ({ protocol: "h2" } as const) : {};
-    for (const entry of compileRoute(route, { backends, services, issues, traffic, security: security.lookup, rateLimit, destination, ...protocol }, hostnames, meshes)) entries.push(entry);
+    const ctx = { backends, services, issues, traffic, security: security.lookup, rateLimit, destination, ...protocol };
+    for (const entry of run !== undefined ? run.compile(route, ctx, hostnames, meshes) : compileRoute(route, ctx, hostnames, meshes)) entries.push(entry);
     rules += route.doc.spec.rules.length;
     await breathe();
   }
@@ -151,12 +154,17 @@ export async function compilePrepared(prepared: PreparedPolicies, source: Snapsh
   const discovered = services.discoveredHostnames();
   if (discovery !== null && discovered.length > 0) await discovery.settled(discovered, options.discoveryWaitMs ?? 2_000);
   const hash = prepared.hash;
+  const routes = new RouteTable(entries, mesh, memo?.table ?? undefined);
+  if (memo !== undefined) {
+    run!.commit();
+    memo.table = routes;
+  }
   return Object.freeze({
     version: version ?? hash.slice(0, 12),
     hash,
     source,
     loadedAt: new Date(),
-    routes: new RouteTable(entries, mesh),
+    routes,
     mesh,
     backends,
     warnings: issues,

@@ -4,9 +4,9 @@ import type { Located } from "../policy/located.js";
 import type { SecurityPolicy } from "../identity/security-policy.js";
 import type { CompiledSecurity } from "../identity/compiled-security.js";
 import type { RateLimitPolicy } from "../ratelimit/rate-limit-policy.js";
-import { compileRateLimitPolicy } from "../ratelimit/compile-rate-limit.js";
+import { compiledRateLimit } from "../ratelimit/compile-rate-limit.js";
 import type { TrafficPolicy } from "../resilience/traffic-policy.js";
-import { compileTraffic } from "../resilience/compile-traffic.js";
+import { compiledTraffic } from "../resilience/compile-traffic.js";
 import type { ServicePolicies } from "../routing/compile-rule.js";
 import type { PolicySet } from "./validate.js";
 
@@ -44,9 +44,9 @@ export function destinationLookup(
     const s = secured.get(key);
     const l = limited.get(key);
     byService.set(key, {
-      traffic: t === undefined ? null : compileTraffic(t.doc),
+      traffic: t === undefined ? null : compiledTraffic(t.doc),
       security: s === undefined ? null : security.get(s)!,
-      rateLimit: l === undefined ? null : compileRateLimitPolicy(l.doc),
+      rateLimit: l === undefined ? null : compiledRateLimit(l.doc),
     });
   }
   return (service) => byService.get(service) ?? null;
