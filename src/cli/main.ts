@@ -1,11 +1,7 @@
-import { serveCommand } from "./serve.js";
-import { validateCommand } from "./validate.js";
-import { demoCommand } from "./demo.js";
-import { explainCommand } from "./explain.js";
-import { apikeyCommand } from "./apikey.js";
-import { importCommand } from "./import.js";
-import { historyCommand, publishCommand, rollbackCommand } from "./publish.js";
 import { commandUsage, isCommand, usage, wantsHelp } from "./usage.js";
+
+// Each command's module is loaded when it runs: `serve` starts its policy worker before loading
+// the gateway (serve-early.ts), and no command pays for the others' modules.
 
 /** Entry point; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -27,24 +23,27 @@ export async function main(argv: string[]): Promise<number> {
 
 async function run(command: string | undefined, rest: string[]): Promise<number> {
   switch (command) {
-    case "serve":
-      return serveCommand(rest);
+    case "serve": {
+      const { startServeEarly } = await import("./serve-early.js");
+      const early = startServeEarly(rest);
+      return (await import("./serve.js")).serveCommand(rest, early);
+    }
     case "validate":
-      return validateCommand(rest);
+      return (await import("./validate.js")).validateCommand(rest);
     case "import":
-      return importCommand(rest);
+      return (await import("./import.js")).importCommand(rest);
     case "demo":
-      return demoCommand(rest);
+      return (await import("./demo.js")).demoCommand(rest);
     case "explain":
-      return explainCommand(rest);
+      return (await import("./explain.js")).explainCommand(rest);
     case "publish":
-      return publishCommand(rest);
+      return (await import("./publish.js")).publishCommand(rest);
     case "rollback":
-      return rollbackCommand(rest);
+      return (await import("./publish.js")).rollbackCommand(rest);
     case "history":
-      return historyCommand(rest);
+      return (await import("./publish.js")).historyCommand(rest);
     case "apikey":
-      return apikeyCommand(rest);
+      return (await import("./apikey.js")).apikeyCommand(rest);
     case "version":
     case "--version":
       process.stdout.write(`${await version()}\n`);

@@ -14,49 +14,11 @@ import cluster from "node:cluster";
 import { parseWorkers, reportReady, runClusterPrimary } from "../runtime/node/cluster.js";
 import { jsonLogger } from "../runtime/node/log.js";
 import { meshFlags } from "./mesh-flags.js";
+import { SERVE_OPTIONS } from "./serve-options.js";
+import type { StartedPolicyWorker } from "../runtime/node/policy-worker-start.js";
 import type { MeshOptions } from "../routing/mesh.js";
 
-export const SERVE_OPTIONS = {
-  policies: { type: "string" },
-  store: { type: "string" },
-  prefix: { type: "string" },
-  port: { type: "string", default: "8080" },
-  "admin-port": { type: "string", default: "9901" },
-  host: { type: "string", default: "127.0.0.1" },
-  "admin-host": { type: "string", default: "127.0.0.1" },
-  "admin-token-file": { type: "string" },
-  "trusted-proxies": { type: "string" },
-  "no-watch": { type: "boolean", default: false },
-  "allow-empty-reload": { type: "boolean", default: false },
-  "access-log": { type: "string", default: "stdout" },
-  "otlp-endpoint": { type: "string" },
-  "istio-metrics": { type: "boolean", default: false },
-  "tls-cert": { type: "string" },
-  "tls-key": { type: "string" },
-  "client-ca": { type: "string" },
-  "client-auth": { type: "string" },
-  "key-store": { type: "string" },
-  "ratelimit-store": { type: "string" },
-  "ratelimit-local-keys": { type: "string" },
-  "path-reject": { type: "string" },
-  "headers-timeout": { type: "string" },
-  "request-timeout": { type: "string" },
-  "keepalive-timeout": { type: "string" },
-  "max-connections": { type: "string" },
-  "http2-max-concurrent-streams": { type: "string" },
-  "http2-max-header-list-size": { type: "string" },
-  "http2-max-resets-per-second": { type: "string" },
-  "shutdown-grace": { type: "string" },
-  "max-body-size": { type: "string" },
-  workers: { type: "string", default: "1" },
-  "headers-with-underscores": { type: "string" },
-  "untrusted-traceparent": { type: "string" },
-  "service-discovery": { type: "string", default: "off" },
-  "dns-server": { type: "string" },
-  namespace: { type: "string" },
-  "cluster-domain": { type: "string" },
-  "wait-for-config": { type: "string" },
-} as const;
+export { SERVE_OPTIONS } from "./serve-options.js";
 
 export function parsePort(text: string, flag: string): number {
   const n = Number(text);
@@ -72,8 +34,20 @@ export function parseCount(text: string, flag: string, min: number, max: number)
 
 type ServeValues = ReturnType<typeof parseArgs<{ args: string[]; options: typeof SERVE_OPTIONS; strict: true }>>["values"];
 
-/** `meshgate serve`: runs until SIGTERM/SIGINT, then drains and exits 0. */
-export async function serveCommand(argv: string[]): Promise<number> {
+/**
+ * `meshgate serve`: runs until SIGTERM/SIGINT, then drains and exits 0. `policyWorker`: the
+ * policy worker thread serve-early.ts started for `--policies` before this module loaded.
+ */
+export async function serveCommand(argv: string[], policyWorker: StartedPolicyWorker | null = null): Promise<number> {
+  try {
+    return await serve(argv, policyWorker);
+  } finally {
+    // Never taken over (a bad flag, a cluster primary): a started worker thread keeps the process alive.
+    if (policyWorker !== null && !policyWorker.adopted) void policyWorker.worker.terminate();
+  }
+}
+
+async function serve(argv: string[], policyWorker: StartedPolicyWorker | null): Promise<number> {
   const { values } = parseArgs({ args: argv.map(bareWaitFlag), options: SERVE_OPTIONS, strict: true });
   if (!values.policies === !values.store) throw new Error("serve needs --policies DIR or --store URL (one of them)");
   const workers = parseWorkers(values.workers);
@@ -83,14 +57,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (workers > 1 && cluster.isPrimary) return runClusterPrimary({ workers, adminPort: parsePort(values["admin-port"], "admin-port"), adminHost: values["admin-host"], graceMs, log: jsonLogger() });
   const inWorker = cluster.isWorker;
   try {
-    return await serveOne(values, inWorker, mesh, graceMs);
+    return await serveOne(values, inWorker, mesh, graceMs, policyWorker);
   } finally {
     // The IPC channel to the primary would keep a finished (or failed) worker alive.
     if (inWorker) cluster.worker?.disconnect();
   }
 }
 
-async function serveOne(values: ServeValues, inWorker: boolean, mesh: MeshOptions, graceMs: number): Promise<number> {
+async function serveOne(values: ServeValues, inWorker: boolean, mesh: MeshOptions, graceMs: number, policyWorker: StartedPolicyWorker | null): Promise<number> {
   // Every flag is checked before anything is opened: a bad flag must not leave a Redis client behind.
   const settings = {
     mesh,
@@ -136,7 +110,7 @@ async function serveOne(values: ServeValues, inWorker: boolean, mesh: MeshOption
   try {
     gateway = await startNodeGateway({
       ...settings,
-      ...(values.policies ? { policies: values.policies } : { store: open(() => configStore(values.store!, values.prefix)) }),
+      ...(values.policies ? { policies: values.policies, policyWorker: policyWorker?.first?.dir === values.policies ? policyWorker : null } : { store: open(() => configStore(values.store!, values.prefix)) }),
       ...(keyStoreUrl !== undefined ? { apiKeyStore: open(() => new RedisApiKeyStore(keyStoreUrl, values.prefix ?? "meshgate")) } : {}),
       ...(rateLimitUrl !== undefined ? { rateLimitStore: open(() => new RedisLimiterStore(rateLimitUrl, values.prefix ?? "meshgate")) } : {}),
     });

@@ -1,10 +1,11 @@
 import { PolicyError, type PolicyIssue } from "../policy/issues.js";
 import { sourcesHash } from "../policy/source-hash.js";
-import { parseSources, type ParseCache, type ParseOptions, type PolicySource } from "../policy/parse.js";
+import type { ParseOptions, PolicySource } from "../policy/parse.js";
+import { preparePolicies, type PreparedPolicies } from "./prepare.js";
 import type { CompiledBackend } from "../upstream/compiled-backend.js";
 import type { Snapshot, SnapshotSource } from "./snapshot.js";
 import type { HTTPRoute } from "../routing/httproute.js";
-import { validateDocuments, type PolicySet } from "./validate.js";
+import type { PolicySet } from "./validate.js";
 import { compileBackend } from "../upstream/compile-backend.js";
 import { compileRoute } from "../routing/compile-rule.js";
 import { trafficLookup } from "../resilience/compile-traffic.js";
@@ -24,6 +25,8 @@ import { warnOverlaps } from "../routing/route-overlap.js";
 import type { CompileMemo } from "./compile-memo.js";
 
 const NO_GATEWAYS: ReadonlySet<string> = new Set();
+
+export { preparePolicies, type PreparedPolicies } from "./prepare.js";
 import { BackendPolicies } from "./backend-policies.js";
 
 /**
@@ -51,31 +54,6 @@ export interface CompileOptions {
   readonly http2Upstreams?: "allow" | "warn" | "refuse";
   /** YAML text among the sources: `parse` (the default) or `refuse` (Workers: see ParseOptions). */
   readonly yaml?: ParseOptions["yaml"];
-}
-
-/**
- * Parsed and validated policies: plain data (no functions, no class instances), so a worker
- * thread can prepare them and post them to the thread that compiles (runtime/node/policy-worker.ts).
- */
-export interface PreparedPolicies {
-  readonly set: PolicySet;
-  /** Syntax problems, before the set's own validation issues. */
-  readonly parseIssues: readonly PolicyIssue[];
-  /** Documents per source file, in source order (0 for an empty or comments-only file). */
-  readonly documents: readonly (readonly [string, number])[];
-  /** sourcesHash of the sources these came from. */
-  readonly hash: string;
-}
-
-/** Parse and validate: every per-document cost of a load, with nothing compiled yet. */
-export function preparePolicies(sources: readonly PolicySource[], hash: string, options: { readonly yaml?: ParseOptions["yaml"]; readonly cache?: ParseCache } = {}): PreparedPolicies {
-  const cache = options.cache;
-  const parsed = parseSources(sources, { yaml: options.yaml ?? "parse", ...(cache !== undefined ? { cache } : {}) });
-  const set = validateDocuments(parsed.documents, cache);
-  cache?.endLoad();
-  const documents = new Map(sources.map((s) => [s.name, 0]));
-  for (const d of parsed.documents) documents.set(d.file, (documents.get(d.file) ?? 0) + 1);
-  return { set, parseIssues: parsed.issues, documents: [...documents], hash };
 }
 
 /**

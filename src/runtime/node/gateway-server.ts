@@ -20,6 +20,7 @@ import { upgradeHandler } from "./upgrade-handler.js";
 import { watchPolicyDir, type DirWatcher } from "./dir-watcher.js";
 import { dirReloader, storeReloader, type ReloadProblem } from "./reloaders.js";
 import { policyReader } from "./policy-reader.js";
+import type { StartedPolicyWorker } from "./policy-worker-start.js";
 import { firstConfigError, listenError } from "./startup-error.js";
 import { formatDuration } from "../../policy/duration.js";
 import { NodeTransport } from "./node-transport.js";
@@ -45,6 +46,8 @@ import { h2Handler } from "./h2-handler.js";
 export interface NodeGatewayOptions {
   /** Directory (or single file) of policy documents; or give `store`. */
   readonly policies?: string;
+  /** The policy worker thread, started before the gateway's modules loaded (policy-worker-start.ts); its first read is `policies`'. */
+  readonly policyWorker?: StartedPolicyWorker | null;
   /** A store of published bundles (Redis, file) instead of a policy directory. */
   readonly store?: ConfigStore;
   readonly port: number;
@@ -173,7 +176,7 @@ async function startGateway(options: NodeGatewayOptions, opened: (() => unknown)
   let prepare: ((s: Snapshot) => void) | null = null;
 
   // Policy files are read, parsed and validated on a worker thread; a held shrink asks for a reload later.
-  const reader = options.store ? null : policyReader();
+  const reader = options.store ? null : policyReader(options.policyWorker ?? null);
   if (reader !== null) opened.push(() => reader.close());
   let heldTimer: NodeJS.Timeout | null = null;
   const later = (ms: number) => {

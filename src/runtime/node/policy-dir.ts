@@ -26,6 +26,11 @@ export interface StableReadOptions {
   readonly isCurrent: (s: PolicySource[]) => Promise<boolean>;
   /** When the watcher last saw an fs event under `dir` (ms since the epoch; 0 for never). */
   readonly lastEventAt?: () => number;
+  /**
+   * Runs on a read while the settle wait goes by (the timer is already running): work on sources
+   * that are most likely the ones returned, so the wait costs no time (the worker parses then).
+   */
+  readonly whileSettling?: (sources: PolicySource[]) => void;
 }
 
 /**
@@ -42,7 +47,9 @@ export async function readStablePolicyDir(dir: string, options: StableReadOption
   if (await options.isCurrent(previous.sources)) return previous;
   const deadline = began + options.maxMs;
   for (;;) {
-    await new Promise((r) => setTimeout(r, options.settleMs));
+    const settled = new Promise((r) => setTimeout(r, options.settleMs));
+    options.whileSettling?.(previous.sources);
+    await settled;
     const next = await readWithStats(dir);
     if (next.stats === previous.stats && eventAt() < began && next.sources.every((s, i) => s.text === previous.sources[i]!.text)) return next;
     if (Date.now() > deadline) throw new PoliciesChanging(`policies under ${dir} kept changing for ${options.maxMs} ms; waiting for the next change`);

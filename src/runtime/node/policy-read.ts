@@ -1,7 +1,7 @@
 import { ParseCache } from "../../policy/parse-cache.js";
 import type { PolicySource } from "../../policy/parse.js";
 import { sourcesHash } from "../../policy/source-hash.js";
-import { preparePolicies, type PreparedPolicies } from "../../snapshot/compile-snapshot.js";
+import { preparePolicies, type PreparedPolicies } from "../../snapshot/prepare.js";
 import { PoliciesChanging, readStablePolicyDir, statPolicyDir } from "./policy-dir.js";
 
 export interface ReadRequest {
@@ -52,20 +52,32 @@ export class PolicyReadState {
         if (h === undefined) hashes.set(s, (h = sourcesHash(s)));
         return h;
       };
+      const options = this.cache !== undefined ? { cache: this.cache } : {};
+      // Sources prepared during the settle wait; the hash is filled in once known.
+      let early: { sources: readonly PolicySource[]; prepared: PreparedPolicies } | null = null;
       const read = await readStablePolicyDir(request.dir, {
         settleMs: request.settleMs,
         maxMs: request.maxMs,
         isCurrent: async (s) => request.currentHash !== null && (await hashOf(s)) === request.currentHash,
         lastEventAt: () => this.lastEventAt,
+        whileSettling: (sources) => {
+          early = { sources, prepared: preparePolicies(sources, "", options) };
+        },
       });
       const hash = await hashOf(read.sources);
       this.lastStats = read.stats;
       if (hash === request.currentHash) return { kind: "current" };
-      const prepared = preparePolicies(read.sources, hash, this.cache !== undefined ? { cache: this.cache } : {});
+      const ready = early as { sources: readonly PolicySource[]; prepared: PreparedPolicies } | null;
+      const prepared = ready !== null && sameSources(ready.sources, read.sources) ? { ...ready.prepared, hash } : preparePolicies(read.sources, hash, options);
       return { kind: "prepared", prepared, modified: read.modified, parsed: this.cache?.lastParsed ?? prepared.documents.reduce((n, [, c]) => n + c, 0) };
     } catch (err) {
       if (err instanceof PoliciesChanging) return { kind: "changing", message: err.message };
       return { kind: "failed", message: (err as Error).message };
     }
   }
+}
+
+/** Same files with the same texts, in the same order. */
+function sameSources(a: readonly PolicySource[], b: readonly PolicySource[]): boolean {
+  return a.length === b.length && a.every((s, i) => s.name === b[i]!.name && "text" in s && "text" in b[i]! && s.text === (b[i] as { text: string }).text);
 }

@@ -1,8 +1,7 @@
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { PolicyReadState, type ReadAnswer, type ReadRequest } from "./policy-read.js";
 import { WireDecoder, type WirePolicies } from "./policy-wire.js";
+import { policyWorkerUrl, startPolicyWorker, type EarlyEvent, type StartedPolicyWorker } from "./policy-worker-start.js";
 
 /** What the worker posts back: a ReadAnswer, with the prepared set in its wire form. */
 export type WorkerAnswer = Exclude<ReadAnswer, { kind: "prepared" }> | { readonly kind: "prepared"; readonly wire: WirePolicies; readonly modified: ReadonlyMap<string, number>; readonly parsed: number };
@@ -20,20 +19,14 @@ export interface PolicyReader {
 }
 
 /**
- * The young generation the worker may grow to. Parsing ten thousand documents makes short-lived
- * garbage by the hundred megabytes; with Node's default semispaces most of the parse is spent
- * scavenging. Worker heaps are separate, so this costs the serving thread nothing.
- */
-const WORKER_YOUNG_GENERATION_MB = 64;
-
-/**
  * A worker thread that runs policy-worker.js (the compiled file beside this one). Running from
  * TypeScript sources (the unit tests) there is no such file, and the reads run inline: the same
- * code, on the calling thread, without the parse cache.
+ * code, on the calling thread, without the parse cache. `started`: a worker started earlier
+ * (policy-worker-start.ts), whose first read, if asked for, answers the first equal `read`.
  */
-export function policyReader(): PolicyReader {
-  const url = new URL("./policy-worker.js", import.meta.url);
-  return existsSync(fileURLToPath(url)) ? new WorkerReader(url) : inlineReader();
+export function policyReader(started: StartedPolicyWorker | null = null): PolicyReader {
+  if (started !== null) return new WorkerReader(started);
+  return policyWorkerUrl() !== null ? new WorkerReader(null) : inlineReader();
 }
 
 function inlineReader(): PolicyReader {
@@ -48,11 +41,22 @@ class WorkerReader implements PolicyReader {
   private readonly pending = new Map<number, (answer: ReadAnswer) => void>();
   private nextId = 1;
   private closed = false;
+  /** The read the started worker was asked for before this reader existed (message id 0). */
+  private early: { readonly request: ReadRequest; readonly answer: Promise<ReadAnswer> } | null = null;
 
-  constructor(private readonly url: URL) {}
+  constructor(started: StartedPolicyWorker | null) {
+    if (started === null) return;
+    const events = started.adopt();
+    if (started.first !== null) this.early = { request: started.first, answer: new Promise((resolve) => this.pending.set(0, resolve)) };
+    this.attach(started.worker);
+    for (const e of events) this.replay(started.worker, e);
+  }
 
   read(request: ReadRequest): Promise<ReadAnswer> {
     if (this.closed) return Promise.resolve({ kind: "failed", message: "the gateway is closing" });
+    const early = this.early;
+    this.early = null;
+    if (early !== null && sameRequest(early.request, request)) return early.answer;
     const worker = this.start();
     const id = this.nextId++;
     return new Promise((resolve) => {
@@ -75,21 +79,38 @@ class WorkerReader implements PolicyReader {
 
   private start(): Worker {
     if (this.worker !== null) return this.worker;
-    const worker = new Worker(this.url, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
-    // Never what keeps the process alive: the gateway's servers are.
-    worker.unref();
-    worker.on("message", (m: { id: number; answer: WorkerAnswer } | { docs: WirePolicies["fresh"] }) => ("docs" in m ? this.decoder.receive(m.docs) : this.settle(m.id, m.answer)));
-    // A worker that dies (out of memory on a huge file, a bug) fails the reads under way; the next read starts a new one.
-    const gone = (why: string) => {
-      if (this.worker !== worker) return;
-      this.worker = null;
-      this.decoder = new WireDecoder();
-      this.fail(why);
-    };
-    worker.on("error", (err) => gone(`the policy reader thread failed: ${err.message}`));
-    worker.on("exit", (code) => gone(`the policy reader thread exited (code ${code})`));
+    const started = startPolicyWorker();
+    if (started === null) throw new Error("the policy reader thread's code (policy-worker.js) is missing");
+    started.adopt();
+    return this.attach(started.worker);
+  }
+
+  private attach(worker: Worker): Worker {
+    worker.on("message", (m: ReaderMessage) => this.message(m));
+    worker.on("error", (err) => this.gone(worker, `the policy reader thread failed: ${err.message}`));
+    worker.on("exit", (code) => this.gone(worker, `the policy reader thread exited (code ${code})`));
     this.worker = worker;
     return worker;
+  }
+
+  /** What the worker said before this reader took it over, handled as if it came now. */
+  private replay(worker: Worker, e: EarlyEvent): void {
+    if (e.kind === "message") this.message(e.message as ReaderMessage);
+    else if (e.kind === "error") this.gone(worker, `the policy reader thread failed: ${e.error.message}`);
+    else this.gone(worker, `the policy reader thread exited (code ${e.code})`);
+  }
+
+  private message(m: ReaderMessage): void {
+    if ("docs" in m) this.decoder.receive(m.docs);
+    else this.settle(m.id, m.answer);
+  }
+
+  /** A worker that dies (out of memory on a huge file, a bug) fails the reads under way; the next read starts a new one. */
+  private gone(worker: Worker, why: string): void {
+    if (this.worker !== worker) return;
+    this.worker = null;
+    this.decoder = new WireDecoder();
+    this.fail(why);
   }
 
   private settle(id: number, answer: WorkerAnswer): void {
@@ -111,4 +132,10 @@ class WorkerReader implements PolicyReader {
     for (const resolve of this.pending.values()) resolve({ kind: "failed", message });
     this.pending.clear();
   }
+}
+
+type ReaderMessage = { readonly id: number; readonly answer: WorkerAnswer } | { readonly docs: WirePolicies["fresh"] };
+
+function sameRequest(a: ReadRequest, b: ReadRequest): boolean {
+  return a.dir === b.dir && a.full === b.full && a.currentHash === b.currentHash && a.settleMs === b.settleMs && a.maxMs === b.maxMs;
 }

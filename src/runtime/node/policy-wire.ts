@@ -1,5 +1,5 @@
 import type { Located } from "../../policy/located.js";
-import type { PreparedPolicies } from "../../snapshot/compile-snapshot.js";
+import type { PreparedPolicies } from "../../snapshot/prepare.js";
 import { grpcRouteOf, type PolicySet } from "../../snapshot/validate.js";
 import { grpcToHttpRoute, type GRPCRoute } from "../../routing/grpcroute.js";
 import type { HTTPRoute } from "../../routing/httproute.js";

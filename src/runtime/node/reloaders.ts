@@ -6,6 +6,7 @@ import type { Logger } from "./log.js";
 import { shrinkHold } from "../../config/shrink-hold.js";
 import { timeSlices } from "../../snapshot/compile-slices.js";
 import type { PolicyReader } from "./policy-reader.js";
+import { SETTLE_MAX_MS, SETTLE_MS } from "./policy-worker-start.js";
 
 /** Why a read gave no usable config: what went wrong, and what the operator can do about it. */
 export interface ReloadProblem {
@@ -23,9 +24,6 @@ export interface ReloadProblem {
  */
 export type Reload = (full?: boolean) => Promise<ReloadProblem | null>;
 
-/** How long files must read the same before they are loaded, and how long to wait for that at most. */
-const SETTLE_MS = 100;
-const SETTLE_MAX_MS = 2_000;
 /** How long a file that lost documents must go without a write before the smaller file is loaded (shrink-hold.ts). */
 export const SHRINK_HOLD_MS = 2_000;
 
