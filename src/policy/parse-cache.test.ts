@@ -54,7 +54,8 @@ describe("ParseCache", () => {
     });
     const text = [doc(0), doc(1), doc(2)].join("---\n");
     expect(parseSources([{ name: "f.yaml", text }], { cache })).toStrictEqual(parseSources([{ name: "f.yaml", text }]));
-    expect(seen).toHaveLength(3);
+    // A first load offers the whole file first (declined here), then each document.
+    expect(seen).toEqual([text, doc(0), `---\n${doc(1)}`, `---\n${doc(2)}`]);
   });
 
   it("validates an unchanged document once", () => {

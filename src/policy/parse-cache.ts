@@ -2,6 +2,8 @@
 const DOCUMENT_START = /^(?=---(?:[ \t]|\r?$))/m;
 /** Directives (`%YAML`, `%TAG`) and document-end markers (`...`) reach across a `---`: such files are parsed whole. */
 const NOT_SPLITTABLE = /^(?:%|\.\.\.(?:[ \t]|\r?$))/m;
+/** A line with something other than blanks and a comment (a marker line counts). */
+const CONTENT = /^[ \t]*[^#\s]/m;
 
 /**
  * What one load parsed and validated, kept for the next one: a YAML file is split at its `---`
@@ -31,9 +33,14 @@ export class ParseCache {
   /** The values of `text`'s documents in order, parsing only what was not seen; null when `parse` finds a problem. */
   documents(text: string, parse: (text: string) => unknown[] | null): readonly unknown[] | null {
     const chunks = NOT_SPLITTABLE.test(text) ? [text] : text.split(DOCUMENT_START);
+    const whole = this.wholeFile(text, chunks);
     const out: unknown[] = [];
-    for (const chunk of chunks) {
+    for (const [i, chunk] of chunks.entries()) {
       let values = this.used.get(chunk) ?? this.kept.get(chunk);
+      if (values === undefined && whole !== null) {
+        values = whole[i]!;
+        this.parsed += values.length;
+      }
       if (values === undefined) {
         const fresh = this.fast?.(chunk) ?? parse(chunk);
         if (fresh === null) return null;
@@ -44,6 +51,22 @@ export class ParseCache {
       for (const v of values) out.push(v);
     }
     return out;
+  }
+
+  /**
+   * A file none of whose documents is known (the first load) read by the fast parser in one pass,
+   * cut back into its documents: about twice as fast as a parse per document. Chunks after the
+   * first start with `---`, so each holds exactly one document; the first holds one unless it is
+   * blank or comments. Null (parse document by document) unless the count comes out exactly so.
+   */
+  private wholeFile(text: string, chunks: readonly string[]): (readonly unknown[])[] | null {
+    if (this.fast === undefined || chunks.length < 2) return null;
+    for (const chunk of chunks) if (this.used.has(chunk) || this.kept.has(chunk)) return null;
+    const values = this.fast(text);
+    if (values === null) return null;
+    const firstEmpty = !CONTENT.test(chunks[0]!);
+    if (values.length !== chunks.length - (firstEmpty ? 1 : 0)) return null;
+    return chunks.map((_, i) => (firstEmpty ? (i === 0 ? [] : [values[i - 1]]) : [values[i]]));
   }
 
   /** The validation of `value` (a parsed document from `documents`), run once per value. */

@@ -7,9 +7,10 @@ import { hostnameRank } from "./hostnames.js";
  * table), the entries found there are taken in that order, checked to still be in order (a
  * route's entries can tie with another's and the given order decide), and only the new ones are
  * sorted and merged in: a reload that changed ten routes of ten thousand compares about ten
- * thousand pairs instead of sorting them all again on the thread that serves requests.
+ * thousand pairs instead of sorting them all again on the thread that serves requests. Yields
+ * between its passes (RouteTable.build lets the event loop run there).
  */
-export function precedenceOrder(entries: readonly RouteEntry[], previous?: readonly RouteEntry[]): RouteEntry[] {
+export function* precedenceOrder(entries: readonly RouteEntry[], previous?: readonly RouteEntry[]): Generator<void, RouteEntry[]> {
   const position = new Map<RouteEntry, number>();
   entries.forEach((e, i) => position.set(e, i));
   // The same entry twice has no one position: sort as given.
@@ -17,11 +18,15 @@ export function precedenceOrder(entries: readonly RouteEntry[], previous?: reado
   // Precedence, then the given order: a total order, so any correct sort or merge gives the same list.
   const before = (a: RouteEntry, b: RouteEntry) => comparePrecedence(a, b) || position.get(a)! - position.get(b)!;
   if (previous === undefined || previous.length === 0) return [...entries].sort(before);
+  yield;
   const kept = previous.filter((e) => position.has(e));
+  yield;
   for (let i = 1; i < kept.length; i++) if (before(kept[i - 1]!, kept[i]!) > 0) return [...entries].sort(before);
+  yield;
   const known = new Set(kept);
   const fresh = entries.filter((e) => !known.has(e)).sort(before);
   if (fresh.length === 0) return kept;
+  yield;
   const out: RouteEntry[] = new Array<RouteEntry>(entries.length);
   let k = 0;
   let f = 0;

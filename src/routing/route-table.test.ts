@@ -80,7 +80,7 @@ describe("RouteTable index", () => {
     }
   });
 
-  it("built from the last table (a reload reusing compiled routes), orders and matches exactly as one built from scratch", () => {
+  it("built from the last table (a reload reusing compiled routes), orders and matches exactly as one built from scratch", async () => {
     for (let seed = 1; seed <= 60; seed++) {
       const r = rng(seed);
       const all = randomEntries(r, 2 + Math.floor(r() * 120));
@@ -93,9 +93,14 @@ describe("RouteTable index", () => {
       const fresh = new RouteTable(entries);
       const rebuilt = new RouteTable(entries, undefined, previous);
       expect(rebuilt.entries, `seed ${seed}`).toEqual(fresh.entries);
+      // The same table a slice at a time, other work running between the slices.
+      const sliced = await RouteTable.build(entries, undefined, previous, () => new Promise((r) => setTimeout(r, 0)));
+      expect(sliced.entries, `seed ${seed} sliced`).toEqual(fresh.entries);
+      expect(sliced.defaultRoutes, `seed ${seed} sliced`).toEqual(fresh.defaultRoutes);
       for (let i = 0; i < 100; i++) {
         const req = request(r);
         expect(rebuilt.match(req)?.entry ?? null, `seed ${seed} request ${i}`).toBe(fresh.match(req)?.entry ?? null);
+        expect(sliced.match(req)?.entry ?? null, `seed ${seed} request ${i} sliced`).toBe(fresh.match(req)?.entry ?? null);
       }
       // Entries kept from the last table in a given order that now ties differently: still the full sort's order.
       const reordered = [...all].reverse();

@@ -16,10 +16,24 @@ import { meshTable, type ServiceRoutes } from "./mesh-table.js";
  * request tries its host's group, then each wildcard group covering it, then the catch-all
  * group; inside a group the path index finds the candidates.
  */
+/** The parts of a table, as built (possibly a slice at a time) before the table exists. */
+interface TableParts {
+  readonly sorted: readonly RouteEntry[];
+  readonly services: ReadonlyMap<string, ServiceRoutes>;
+  readonly entries: readonly RouteEntry[];
+  readonly defaultRoutes: readonly RouteEntry[];
+  readonly exact: Map<string, PathIndexedEntries>;
+  readonly wildcard: Map<string, PathIndexedEntries>;
+  readonly catchAll: PathIndexedEntries;
+}
+
+/** Entries handled between two yields of a table build: a few ms on this machine. */
+const SLICE = 2_000;
+
 export class RouteTable {
-  private readonly exact = new Map<string, PathIndexedEntries>();
+  private readonly exact: Map<string, PathIndexedEntries>;
   /** Keyed by suffix ".example.com" of the pattern "*.example.com". */
-  private readonly wildcard = new Map<string, PathIndexedEntries>();
+  private readonly wildcard: Map<string, PathIndexedEntries>;
   private readonly catchAll: PathIndexedEntries;
   /** Every authority host that names a Service, to that Service's routes. */
   private readonly services: ReadonlyMap<string, ServiceRoutes>;
@@ -36,13 +50,44 @@ export class RouteTable {
    * changed a few routes sorts only those: the order is the one a full sort gives (precedence-order.ts).
    */
   constructor(entries: readonly RouteEntry[], mesh: MeshOptions = DEFAULT_MESH, previous?: RouteTable) {
-    const sorted = precedenceOrder(entries, previous?.sorted);
-    this.sorted = sorted;
-    this.services = meshTable(sorted, mesh);
-    this.entries = sorted.filter((e) => e.mesh?.role !== "default");
-    this.defaultRoutes = sorted.filter((e) => e.mesh?.role === "default");
+    const build = RouteTable.parts(entries, mesh, previous);
+    let step = build.next();
+    while (step.done !== true) step = build.next();
+    const parts = step.value;
+    this.sorted = parts.sorted;
+    this.services = parts.services;
+    this.entries = parts.entries;
+    this.defaultRoutes = parts.defaultRoutes;
+    this.exact = parts.exact;
+    this.wildcard = parts.wildcard;
+    this.catchAll = parts.catchAll;
+  }
+
+  /**
+   * The same table, built a slice at a time: `breathe` runs between slices (compile-slices.ts), so
+   * the thread that serves requests is never held for the whole build of ten thousand entries.
+   */
+  static async build(entries: readonly RouteEntry[], mesh: MeshOptions = DEFAULT_MESH, previous?: RouteTable, breathe: () => Promise<void> | undefined = () => undefined): Promise<RouteTable> {
+    const build = RouteTable.parts(entries, mesh, previous);
+    let step = build.next();
+    while (step.done !== true) {
+      await breathe();
+      step = build.next();
+    }
+    return Object.assign(Object.create(RouteTable.prototype) as RouteTable, step.value);
+  }
+
+  /** Builds the parts, yielding between slices. */
+  private static *parts(entries: readonly RouteEntry[], mesh: MeshOptions, previous: RouteTable | undefined): Generator<void, TableParts> {
+    const sorted = yield* precedenceOrder(entries, previous?.sorted);
+    yield;
+    const services = meshTable(sorted, mesh);
+    const own = sorted.filter((e) => e.mesh?.role !== "default");
+    const defaultRoutes = sorted.filter((e) => e.mesh?.role === "default");
     const groups = new Map<string | null, RouteEntry[]>();
-    for (const e of this.entries) {
+    let n = 0;
+    for (const e of own) {
+      if (++n % SLICE === 0) yield;
       if (e.mesh !== undefined) continue;
       const group = groups.get(e.hostPattern);
       if (group === undefined) groups.set(e.hostPattern, [e]);
@@ -50,12 +95,16 @@ export class RouteTable {
     }
     // A group whose entries did not change keeps its index (ten thousand hostnames are ten thousand groups).
     const index = (group: readonly RouteEntry[], before: PathIndexedEntries | undefined) => (before !== undefined && sameEntries(before.entries, group) ? before : new PathIndexedEntries(group));
-    this.catchAll = index(groups.get(null) ?? [], previous?.catchAll);
+    const catchAll = index(groups.get(null) ?? [], previous?.catchAll);
+    const exact = new Map<string, PathIndexedEntries>();
+    const wildcard = new Map<string, PathIndexedEntries>();
     for (const [pattern, group] of groups) {
+      if (++n % SLICE === 0) yield;
       if (pattern === null) continue;
-      if (pattern.startsWith("*.")) this.wildcard.set(pattern.slice(1), index(group, previous?.wildcard.get(pattern.slice(1))));
-      else this.exact.set(pattern, index(group, previous?.exact.get(pattern)));
+      if (pattern.startsWith("*.")) wildcard.set(pattern.slice(1), index(group, previous?.wildcard.get(pattern.slice(1))));
+      else exact.set(pattern, index(group, previous?.exact.get(pattern)));
     }
+    return { sorted, services, entries: own, defaultRoutes, exact, wildcard, catchAll };
   }
 
   /** The route stage: the request's match, or the 404 `no_route` answer. */

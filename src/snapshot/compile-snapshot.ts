@@ -132,7 +132,7 @@ export async function compilePrepared(prepared: PreparedPolicies, source: Snapsh
   const discovered = services.discoveredHostnames();
   if (discovery !== null && discovered.length > 0) await discovery.settled(discovered, options.discoveryWaitMs ?? 2_000);
   const hash = prepared.hash;
-  const routes = new RouteTable(entries, mesh, memo?.table ?? undefined);
+  const routes = await RouteTable.build(entries, mesh, memo?.table ?? undefined, breathe);
   if (memo !== undefined) {
     run!.commit();
     memo.table = routes;

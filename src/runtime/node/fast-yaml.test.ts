@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { yamlValues } from "../../policy/parse.js";
+import { parseSources, yamlValues } from "../../policy/parse.js";
+import { ParseCache } from "../../policy/parse-cache.js";
 import { fastYamlValues } from "./fast-yaml.js";
 
 // The fast path must read every text it accepts exactly as the `yaml` package does, and leave
@@ -61,5 +62,35 @@ describe("fastYamlValues", () => {
 
   it("leaves anchors, aliases, tags, complex keys and directives to the yaml package", () => {
     for (const text of ["a: &x 1\nb: *x\n", "a: !!str 1\n", "? complex\n: value\n", "%YAML 1.2\n---\na: 1\n", "a: 1\n...\n", "bomb: &a [1]\nb: [*a, *a]\n"]) expect(fastYamlValues(text), text).toBeNull();
+  });
+});
+
+describe("ParseCache with fastYamlValues (a first load reads a file in one pass)", () => {
+  const doc = (i: number) => `apiVersion: v1\nkind: Service\nmetadata: { name: s-${i} }\n`;
+  const pieces = ["# head comment\n", doc(1), "---\n", doc(2), "--- # marked\n", doc(3), "---\n", "---\n# only a comment\n", "--- \n", doc(4), "---\n", "text: |\n  block\n  ---not a marker\n", "---\n", "'quoted\n  --- inside'\n", "---\n", "list: [1, 2.5, true, null, 0x1f]\n"];
+
+  it("gives the documents, indexes and errors of the yaml package's whole-file parse, cold and after an edit", () => {
+    for (let mask = 0; mask < 1 << 12; mask += 5) {
+      const text = pieces.filter((_, i) => i >= 12 || (mask & (1 << i)) !== 0).join("");
+      const sources = [{ name: "f.yaml", text }];
+      const cache = new ParseCache(fastYamlValues);
+      const expected = parseSources(sources);
+      expect(parseSources(sources, { cache }), text).toStrictEqual(expected);
+      cache.endLoad();
+      const edited = [{ name: "f.yaml", text: `${text}---\n${doc(9)}` }];
+      expect(parseSources(edited, { cache }), text).toStrictEqual(parseSources(edited));
+      cache.endLoad();
+    }
+  });
+
+  it("counts a cold file's documents as parsed, and an unchanged one's as cached", () => {
+    const cache = new ParseCache(fastYamlValues);
+    const text = Array.from({ length: 50 }, (_, i) => doc(i)).join("---\n");
+    parseSources([{ name: "f.yaml", text }], { cache });
+    cache.endLoad();
+    expect(cache.lastParsed).toBe(50);
+    parseSources([{ name: "f.yaml", text }], { cache });
+    cache.endLoad();
+    expect(cache.lastParsed).toBe(0);
   });
 });
