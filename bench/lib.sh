@@ -32,11 +32,17 @@ cpu_ticks() {
 # "cpu_us: N", the CPU the given processes spent while it ran (the request count is wrk's own);
 # no PIDs (wrk straight to the upstream): no cpu_us line.
 measured_wrk() {
+  local pids=$1; shift
+  measured "$pids" wrk "$@"
+}
+
+# measured "PID..." COMMAND ARGS...: the same for any load generator (bench/mtls-client.js).
+measured() {
   local pids=$1 before after; shift
-  [ -z "$pids" ] && { taskset -c 1 wrk "$@"; return; }
+  [ -z "$pids" ] && { taskset -c 1 "$@"; return; }
   # shellcheck disable=SC2086
   before=$(cpu_ticks $pids)
-  taskset -c 1 wrk "$@"
+  taskset -c 1 "$@"
   # shellcheck disable=SC2086
   after=$(cpu_ticks $pids)
   echo "cpu_us: $(( (after - before) * 1000000 / TICK ))"

@@ -4,12 +4,13 @@
 # Sections (BENCH_SECTIONS, space-separated; default "proxy"):
 #   proxy     GET /plain and the policy variants through every proxy (req/s, p50/p99/p99.9, CPU µs/req)
 #   uploads   1 MiB POST bodies (BENCH_UPLOAD_BYTES) through meshgate, the reference proxy, nginx, HAProxy
-#   https     TLS termination: keep-alive req/s, and new connections (one request each, a full handshake) per s
+#   https     TLS termination: keep-alive req/s, new connections (one request each, a full handshake) per s,
+#             and mTLS handshakes (a client certificate required; bench/mtls-client.js, ports BASE+11..14)
 #   scaling   the route-scaling table (bench/route-scaling.js); BENCH_SCALING=1 also adds it
 #   grpc      gRPC unary and HTTP/2 vs HTTP/1.1 clients (bench/grpc.sh, ports BASE+30..34); BENCH_GRPC=1 also adds it
 # Env: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, 3), BENCH_CONNECTIONS (50), BENCH_ROUNDS (2),
 #      BENCH_TARGETS (proxy section subset), BENCH_UPLOAD_CONNECTIONS (16), BENCH_UPLOAD_BYTES (1048576),
-#      BENCH_PORT_BASE (19500: ports BASE..BASE+10, route scaling BASE+20..21).
+#      BENCH_PORT_BASE (19500: ports BASE..BASE+14, route scaling BASE+20..21).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -24,11 +25,13 @@ has() { [[ $SECTIONS == *" $1 "* ]]; }
 TARGETS=${BENCH_TARGETS:-"direct nginx haproxy reference meshgate meshgate-full meshgate-resilience meshgate-jwt meshgate-ratelimit-local meshgate-ratelimit-redis meshgate-exact meshgate-regex meshgate-mesh"}
 UPLOAD_TARGETS="direct nginx haproxy reference meshgate"
 HTTPS_TARGETS="nginx haproxy reference meshgate"
+MTLS_TARGETS="nginx reference meshgate"
 UPLOAD_CONNS=${BENCH_UPLOAD_CONNECTIONS:-16}
 UPLOAD_BYTES=${BENCH_UPLOAD_BYTES:-1048576}
 B=${BENCH_PORT_BASE:-19500}
 UP=$B; MG=$((B+1)); MGA=$((B+2)); REF=$((B+3)); NGX=$((B+4)); HAP=$((B+5))
 MGS=$((B+6)); MGSA=$((B+7)); REFS=$((B+8)); NGXS=$((B+9)); HAPS=$((B+10))
+MGM=$((B+11)); MGMA=$((B+12)); REFM=$((B+13)); NGXM=$((B+14))
 OUT=bench/results; RAW=$OUT/raw
 rm -rf "$RAW"; mkdir -p "$RAW"
 
@@ -70,7 +73,21 @@ if has https; then
   taskset -c 0 node bench/reference-proxy.js $REFS $UP "$TMP/tls/cert.pem" "$TMP/tls/key.pem" >/dev/null & PIDS+=($!)
   REFS_PID=$!
   wait_http "https://127.0.0.1:$REFS/"
-  NGINX_TLS="server { listen 127.0.0.1:$NGXS ssl; ssl_certificate $TMP/tls/cert.pem; ssl_certificate_key $TMP/tls/key.pem; location / { proxy_pass http://echo; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_set_header Host \$host; } }"
+  # mTLS: a client CA and one client certificate (a SPIFFE ID, as a mesh workload's) that every
+  # mTLS listener requires: meshgate --client-auth strict, the reference with requestCert and
+  # rejectUnauthorized, nginx ssl_verify_client on.
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=bench client CA" -keyout "$TMP/tls/ca-key.pem" -out "$TMP/tls/ca.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=bench-client" -keyout "$TMP/tls/client-key.pem" -out "$TMP/tls/client.csr" 2>/dev/null
+  printf "subjectAltName=URI:spiffe://cluster.local/ns/bench/sa/client\n" > "$TMP/tls/client.ext"
+  openssl x509 -req -in "$TMP/tls/client.csr" -CA "$TMP/tls/ca.pem" -CAkey "$TMP/tls/ca-key.pem" -CAcreateserial -days 2 -extfile "$TMP/tls/client.ext" -out "$TMP/tls/client.pem" 2>/dev/null
+  taskset -c 0 node bin/meshgate.js serve --policies "$TMP" --port $MGM --admin-port $MGMA --no-watch --access-log off --ratelimit-store "$REDIS_URL" --prefix "meshgate-bench-$$" --tls-cert "$TMP/tls/cert.pem" --tls-key "$TMP/tls/key.pem" --client-ca "$TMP/tls/ca.pem" --client-auth strict 2>"$TMP/meshgate-mtls.log" & PIDS+=($!)
+  MGM_PID=$!
+  if ! wait_http "http://127.0.0.1:$MGMA/ready"; then echo "meshgate (mTLS) did not start:"; cat "$TMP/meshgate-mtls.log"; fi
+  taskset -c 0 node bench/reference-proxy.js $REFM $UP "$TMP/tls/cert.pem" "$TMP/tls/key.pem" "$TMP/tls/ca.pem" >/dev/null & PIDS+=($!)
+  REFM_PID=$!
+  wait_http "https://127.0.0.1:$REFM/" --cert "$TMP/tls/client.pem" --key "$TMP/tls/client-key.pem"
+  NGINX_TLS="server { listen 127.0.0.1:$NGXS ssl; ssl_certificate $TMP/tls/cert.pem; ssl_certificate_key $TMP/tls/key.pem; location / { proxy_pass http://echo; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_set_header Host \$host; } }
+  server { listen 127.0.0.1:$NGXM ssl; ssl_certificate $TMP/tls/cert.pem; ssl_certificate_key $TMP/tls/key.pem; ssl_client_certificate $TMP/tls/ca.pem; ssl_verify_client on; location / { proxy_pass http://echo; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_set_header Host \$host; } }"
   HAPROXY_TLS="  bind 127.0.0.1:$HAPS ssl crt $TMP/tls/haproxy.pem alpn http/1.1"
 fi
 
@@ -114,8 +131,8 @@ pids_for() {
     direct) echo "" ;;
     nginx) echo "$NGX_PID" ;;
     haproxy) echo "$HAP_PID" ;;
-    reference) [ "$2" = https ] && echo "$REFS_PID" || echo "$REF_PID" ;;
-    *) [ "$2" = https ] && echo "$MGS_PID" || echo "$MG_PID" ;;
+    reference) case $2 in https) echo "$REFS_PID" ;; mtls) echo "$REFM_PID" ;; *) echo "$REF_PID" ;; esac ;;
+    *) case $2 in https) echo "$MGS_PID" ;; mtls) echo "$MGM_PID" ;; *) echo "$MG_PID" ;; esac ;;
   esac
 }
 
@@ -145,6 +162,26 @@ tls_url_for() {
     reference) echo "https://127.0.0.1:$REFS/plain" ;;
     meshgate) echo "https://127.0.0.1:$MGS/plain" ;;
   esac
+}
+
+mtls_url_for() {
+  case $1 in
+    nginx) echo "https://127.0.0.1:$NGXM/plain" ;;
+    reference) echo "https://127.0.0.1:$REFM/plain" ;;
+    meshgate) echo "https://127.0.0.1:$MGM/plain" ;;
+  esac
+}
+
+# bench_mtls TARGET ROUND: the handshake row with a client certificate (bench/mtls-client.js:
+# wrk cannot present one), same warm-up, duration and connections.
+bench_mtls() {
+  local target=$1 round=$2 url; url=$(mtls_url_for "$1")
+  local client=(node bench/mtls-client.js "$url" "$TMP/tls/client.pem" "$TMP/tls/client-key.pem")
+  if ! curl -fsk -o /dev/null --cert "$TMP/tls/client.pem" --key "$TMP/tls/client-key.pem" "$url"; then echo "skip https-mtls-handshake $target: $url not answering" >&2; return 0; fi
+  taskset -c 1 "${client[@]}" "$WARMUP" "$CONNS" >/dev/null
+  echo "round $round: https-mtls-handshake $target"
+  mkdir -p "$RAW/https-mtls-handshake"
+  measured "$(pids_for "$target" mtls)" "${client[@]}" "$DURATION" "$CONNS" > "$RAW/https-mtls-handshake/$target-$round.txt"
 }
 
 # bench SECTION TARGET ROUND URL CONNECTIONS [WRK HEADER ARGS...]: warm-up, then the measured run
@@ -180,6 +217,7 @@ for round in $(seq 1 "$ROUNDS"); do
     for t in $HTTPS_TARGETS; do bench https-keepalive "$t" "$round" "$(tls_url_for "$t")" "$CONNS" -H "x-bench: 1"; done
     # One request per connection: every request is a new TCP connection and a full TLS handshake.
     for t in $HTTPS_TARGETS; do bench https-handshake "$t" "$round" "$(tls_url_for "$t")" "$CONNS" -H "x-bench: 1" -H "Connection: close"; done
+    for t in $MTLS_TARGETS; do bench_mtls "$t" "$round"; done
   fi
 done
 

@@ -13,6 +13,7 @@ const SECTIONS = {
   uploads: { title: "uploads: POST bodies (BENCH_UPLOAD_BYTES, 1 MiB by default), keep-alive", unit: "req/s", per: "req", peers: ["nginx", "haproxy", "reference", "direct"] },
   "https-keepalive": { title: "HTTPS, keep-alive (TLS termination, HTTP/1.1 to the upstream)", unit: "req/s", per: "req", peers: ["nginx", "haproxy", "reference"] },
   "https-handshake": { title: "HTTPS, a new connection per request (full TLS handshake each)", unit: "handshakes/s", per: "handshake", peers: ["nginx", "haproxy", "reference"] },
+  "https-mtls-handshake": { title: "mTLS: a new connection per request, client certificate required (bench/mtls-client.js)", unit: "handshakes/s", per: "handshake", peers: ["nginx", "reference"] },
 };
 const ORDER = ["direct", "nginx", "haproxy", "reference", "meshgate", "meshgate-full", "meshgate-resilience", "meshgate-jwt", "meshgate-ratelimit-local", "meshgate-ratelimit-redis", "meshgate-exact", "meshgate-regex", "meshgate-mesh"];
 
