@@ -1,29 +1,40 @@
 /**
  * Abort fan-out without a listener per request. A long-lived signal (one per client connection)
- * gets one event listener for its lifetime; requests join and leave a set. Cheaper than
+ * gets one event listener for its lifetime; requests join and leave a list on it. Cheaper than
  * AbortSignal.any, which on Node 20 tracks every source with weak references and showed up as GC
  * pressure in the benchmark, and than add/removeEventListener per request.
  */
-const groups = new WeakMap<AbortSignal, Set<(reason: unknown) => void>>();
+const GROUP = Symbol("meshgate.abortGroup");
+type Grouped = AbortSignal & { [GROUP]?: ((reason: unknown) => void)[] };
+const NOTHING = () => undefined;
 
-/** Calls `fn` when `signal` aborts (at once if it already has); returns a function that leaves. */
+/**
+ * Calls `fn` when `signal` aborts (at once if it already has); returns a function that leaves.
+ * The group is an array on the signal itself: a WeakMap lookup and Set hashing per request cost
+ * more than the rest of joining (a connection has one or a few requests in it at a time).
+ */
 export function onAbort(signal: AbortSignal, fn: (reason: unknown) => void): () => void {
   if (signal.aborted) {
     fn(signal.reason);
-    return () => undefined;
+    return NOTHING;
   }
-  let group = groups.get(signal);
-  if (group === undefined) {
-    const members = (group = new Set());
-    groups.set(signal, members);
+  const grouped = signal as Grouped;
+  let members = grouped[GROUP];
+  if (members === undefined) {
+    const list: ((reason: unknown) => void)[] = (members = grouped[GROUP] = []);
     signal.addEventListener("abort", () => {
-      for (const member of members) member(signal.reason);
-      members.clear();
+      for (const member of list.splice(0)) member(signal.reason);
     }, { once: true });
   }
-  group.add(fn);
-  const members = group;
-  return () => void members.delete(fn);
+  const list = members;
+  list.push(fn);
+  return () => {
+    const at = list.lastIndexOf(fn);
+    if (at < 0) return;
+    // Order does not matter to an abort: the last member takes the leaver's place.
+    const last = list.pop()!;
+    if (at < list.length) list[at] = last;
+  };
 }
 
 export interface LinkedController {

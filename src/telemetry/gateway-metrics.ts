@@ -116,8 +116,7 @@ export class GatewayMetrics {
     const seconds = (o.endTime - o.request.startTime) / 1000;
     const series = this.seriesFor(route, backend);
     const endpoint = o.forward.endpoint ?? "";
-    const byStatus = cached(series.requests, endpoint, () => new Map<number, Map<string, CounterSeries>>());
-    cached(cached(byStatus, status, () => new Map<string, CounterSeries>()), o.flags, () => this.requests.seriesOf([route, backend, endpoint, String(status), o.flags])).count++;
+    this.requestSeries(series, route, backend, endpoint, status, o.flags).count++;
     series.duration.observe(seconds);
     if (o.request.body?.length) this.requestBytes.observe([route], o.request.body.length);
     if (o.responseBytes !== null) series.responseBytes.observe(o.responseBytes);
@@ -140,7 +139,22 @@ export class GatewayMetrics {
     }
   };
 
+  // Plain lookups, no closures: a closure that captures the labels made every request allocate its scope.
   private seriesFor(route: string, backend: string): RouteSeries {
+    return this.routeSeries.get(route)?.get(backend) ?? this.newSeries(route, backend);
+  }
+
+  private requestSeries(series: RouteSeries, route: string, backend: string, endpoint: string, status: number, flags: string): CounterSeries {
+    let byStatus = series.requests.get(endpoint);
+    if (byStatus === undefined) series.requests.set(endpoint, (byStatus = new Map()));
+    let byFlags = byStatus.get(status);
+    if (byFlags === undefined) byStatus.set(status, (byFlags = new Map()));
+    let counter = byFlags.get(flags);
+    if (counter === undefined) byFlags.set(flags, (counter = this.requests.seriesOf([route, backend, endpoint, String(status), flags])));
+    return counter;
+  }
+
+  private newSeries(route: string, backend: string): RouteSeries {
     return cached(cached(this.routeSeries, route, () => new Map<string, RouteSeries>()), backend, () => {
       let byBackend = this.traffic.get(route);
       if (byBackend === undefined) this.traffic.set(route, (byBackend = new Map()));

@@ -1,5 +1,7 @@
 /** Something with a deadline the sweep checks: an upstream exchange waiting for headers or body bytes. */
 export interface Watched {
+  /** Where the sweep keeps it (-1: not watched); the sweep's own field, so joining and leaving hash nothing. */
+  sweepSlot: number;
   /** Is it past its deadline at sweep tick `tick`? */
   due(tick: number): boolean;
   /** Called once, when due; the watch is already removed. */
@@ -18,7 +20,7 @@ export interface Watched {
  */
 export class CoarseDeadlines {
   private current = 0;
-  private readonly watched = new Set<Watched>();
+  private readonly watched: Watched[] = [];
   private timer: ReturnType<typeof setInterval> | null = null;
 
   constructor(readonly periodMs: number) {}
@@ -34,7 +36,9 @@ export class CoarseDeadlines {
   }
 
   add(watched: Watched): void {
-    this.watched.add(watched);
+    if (watched.sweepSlot >= 0) return;
+    watched.sweepSlot = this.watched.length;
+    this.watched.push(watched);
     if (this.timer === null) {
       this.timer = setInterval(this.sweep, this.periodMs);
       // A sweep never keeps the process alive; the requests it watches do.
@@ -43,26 +47,36 @@ export class CoarseDeadlines {
   }
 
   delete(watched: Watched): void {
-    this.watched.delete(watched);
+    const slot = watched.sweepSlot;
+    if (slot < 0) return;
+    watched.sweepSlot = -1;
+    const last = this.watched.pop()!;
+    if (last !== watched) {
+      this.watched[slot] = last;
+      last.sweepSlot = slot;
+    }
   }
 
   close(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
-    this.watched.clear();
+    for (const watched of this.watched) watched.sweepSlot = -1;
+    this.watched.length = 0;
   }
 
   private readonly sweep = () => {
     const tick = ++this.current;
     // Idle for a whole period: stop until the next request (no wake-ups on an idle gateway).
-    if (this.watched.size === 0) {
+    if (this.watched.length === 0) {
       clearInterval(this.timer!);
       this.timer = null;
       return;
     }
-    for (const watched of this.watched) {
-      if (!watched.due(tick)) continue;
-      this.watched.delete(watched);
+    // Backwards: a removal moves the last entry into the slot already passed.
+    for (let i = this.watched.length - 1; i >= 0; i--) {
+      const watched = this.watched[i];
+      if (watched === undefined || !watched.due(tick)) continue;
+      this.delete(watched);
       watched.expire();
     }
   };

@@ -144,6 +144,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler, Watched {
   /** Swept deadlines: the phase, the tick of the last progress, and whether the client side holds the body back. */
   private phase = 0;
   private mark = 0;
+  sweepSlot = -1;
   private paused = false;
 
   abortNow(reason: unknown): void {
