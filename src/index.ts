@@ -9,13 +9,35 @@ export interface CreateGatewayOptions extends Omit<PipelineOptions, "transport">
   readonly transport?: PipelineOptions["transport"];
   /** Client address for a request (a runtime's conninfo). Default: "" (unknown). */
   readonly clientAddress?: (request: Request) => string;
-  /** The client certificate the platform verified (Workers: request.cf.tlsClientAuth). */
+  /** The client certificate the platform verified (Workers: request.cf.tlsClientAuth); read only when a stage asks. */
   readonly peerCertificate?: (request: Request) => PeerCertificate | null;
 }
 
+/** The gateway as one function over Web Requests: what `createGateway` routes to and the Worker calls. */
+export type GatewayHandler = (request: Request) => Promise<Response>;
+
 /**
- * The gateway as a Hono app over Web Requests: what Workers serve and what tests drive
- * with `app.request()`. (Node serves the same pipeline from node:http for speed.)
+ * The gateway as a function from Web Request to Web Response, without Hono around it: the
+ * Worker's fetch calls it directly (a Hono context per request costs more in workerd than the
+ * routing it would do for a single catch-all route).
+ *
+ * @example
+ * const handle = createGatewayHandler({ snapshot: () => holder.current() });
+ * const res = await handle(new Request("http://example.com/reviews"));
+ */
+export function createGatewayHandler(options: CreateGatewayOptions): GatewayHandler {
+  const pipeline = createPipeline({ ...options, transport: options.transport ?? new FetchTransport() });
+  const clientAddress = options.clientAddress ?? (() => "");
+  const peerCertificateOf = options.peerCertificate;
+  return async function gateway(request: Request): Promise<Response> {
+    const req = fromWebRequest(request, { clientAddress: clientAddress(request), peerCertificateOf, startTime: performance.now() });
+    return toWebResponse(await pipeline(req, request.signal));
+  };
+}
+
+/**
+ * The gateway as a Hono app over Web Requests: what tests drive with `app.request()` and what
+ * mounts under other Hono apps. (Node serves the same pipeline from node:http for speed.)
  *
  * @example
  * const holder = new SnapshotHolder();
@@ -24,14 +46,9 @@ export interface CreateGatewayOptions extends Omit<PipelineOptions, "transport">
  * const res = await app.request("http://example.com/reviews");
  */
 export function createGateway(options: CreateGatewayOptions): Hono {
-  const pipeline = createPipeline({ ...options, transport: options.transport ?? new FetchTransport() });
-  const clientAddress = options.clientAddress ?? (() => "");
-  const peerCertificate = options.peerCertificate ?? (() => null);
+  const handle = createGatewayHandler(options);
   const app = new Hono();
-  app.all("*", async function gateway(c) {
-    const req = fromWebRequest(c.req.raw, { clientAddress: clientAddress(c.req.raw), peerCertificate: peerCertificate(c.req.raw), startTime: performance.now() });
-    return toWebResponse(await pipeline(req, c.req.raw.signal));
-  });
+  app.all("*", (c) => handle(c.req.raw));
   return app;
 }
 

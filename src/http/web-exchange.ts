@@ -3,6 +3,7 @@ import { hostAuthority } from "./request-target.js";
 import { GatewayError } from "./gateway-error.js";
 import { isResponseBody, type GatewayRequest, type GatewayResponse } from "./exchange.js";
 import { HeaderList } from "./header-list.js";
+import { webHeaders } from "./web-headers.js";
 import type { PeerCertificate } from "./principal.js";
 import { isWebSocketHandshake } from "./websocket.js";
 
@@ -10,6 +11,11 @@ export interface WebRequestInfo {
   readonly clientAddress: string;
   readonly startTime: number;
   readonly peerCertificate?: PeerCertificate | null;
+  /**
+   * Reads the certificate when a stage first asks (instead of `peerCertificate`): on Workers
+   * `request.cf` is decoded on first access, which most requests never need.
+   */
+  readonly peerCertificateOf?: ((request: Request) => PeerCertificate | null) | undefined;
 }
 
 /** A Web Request (Workers, Hono's app.request) into the pipeline's request model. */
@@ -33,6 +39,8 @@ export function fromWebRequest(request: Request, info: WebRequestInfo): GatewayR
   }
   const length = headers.get("content-length");
   const scheme = url.protocol === "https:" ? "https" : "http";
+  const read = info.peerCertificateOf;
+  let peer = info.peerCertificate;
   return {
     method: request.method,
     scheme,
@@ -44,7 +52,10 @@ export function fromWebRequest(request: Request, info: WebRequestInfo): GatewayR
     headers,
     body: request.body === null ? null : new WebRequestBody(request.body, null, length === undefined ? null : Number(length)),
     clientAddress: info.clientAddress,
-    peerCertificate: info.peerCertificate ?? null,
+    get peerCertificate() {
+      if (peer === undefined) peer = read === undefined ? null : read(request);
+      return peer;
+    },
     startTime: info.startTime,
     malformed,
     upgrade: isWebSocketHandshake(request.method, headers) ? "websocket" : null,
@@ -53,8 +64,7 @@ export function fromWebRequest(request: Request, info: WebRequestInfo): GatewayR
 
 /** The pipeline's answer as a Web Response; upstream bodies stream through untouched. */
 export function toWebResponse(response: GatewayResponse): Response {
-  const headers = new Headers();
-  for (const [name, value] of response.headers.entries()) headers.append(name, value);
+  const headers = webHeaders(response.headers.lines);
   const body = response.body;
   const nullBody = response.status === 204 || response.status === 304 || (response.status >= 100 && response.status < 200);
   let init: BodyInit | null = null;

@@ -1,5 +1,6 @@
 import type { RequestBody } from "../http/exchange.js";
 import { HeaderList } from "../http/header-list.js";
+import { webHeaders } from "../http/web-headers.js";
 import { GatewayError } from "../http/gateway-error.js";
 import { TransportError, type Transport, type UpstreamRequest, type UpstreamResponse } from "./transport.js";
 import { WebRequestBody, WebResponseBody } from "../http/web-body.js";
@@ -42,9 +43,9 @@ export class FetchTransport implements Transport {
   }
 
   async send(request: UpstreamRequest): Promise<UpstreamResponse> {
-    const headers = new Headers();
+    let headers: Headers;
     try {
-      for (const [name, value] of request.headers.entries()) headers.append(name, value);
+      headers = webHeaders(request.headers.lines);
     } catch (err) {
       // Headers refuses the name or value: our doing, not the upstream's.
       throw new GatewayError("request_not_forwardable", `the request cannot be forwarded: ${(err as Error).message}`, undefined, { cause: err });
@@ -68,7 +69,11 @@ export class FetchTransport implements Transport {
       }
       // fetch has no headers timeout of its own: a hung upstream must still be noticed.
       if (headersTimeout > 0) clearHeadersTimer = setTimeout(() => cancel(new TransportError("timeout", `no response headers within ${headersTimeout} ms`)), headersTimeout);
-      signal = AbortSignal.any([request.signal, own.signal]);
+      // The request's signal aborts ours (AbortSignal.any does the same at ~10 µs a call in workerd).
+      const parent = request.signal;
+      if (parent.aborted) own.abort(parent.reason);
+      else parent.addEventListener("abort", () => own.abort(parent.reason), { once: true });
+      signal = own.signal;
     }
     const fetcher = this.fetcherFor(request);
     let response: Response;

@@ -3,7 +3,7 @@ import { adminApp } from "../../admin/admin-app.js";
 import { adminAuth } from "../../admin/admin-auth.js";
 import { BundleReloader } from "../../config/bundle-reloader.js";
 import { SnapshotHolder } from "../../config/snapshot-holder.js";
-import { createGateway } from "../../index.js";
+import { createGatewayHandler, type GatewayHandler } from "../../index.js";
 import { GatewayError, errorBody } from "../../http/gateway-error.js";
 import { GatewayMetrics } from "../../telemetry/gateway-metrics.js";
 import { KvStore, type KvBinding } from "./kv-store.js";
@@ -70,7 +70,7 @@ interface WaitUntil {
 interface Isolate {
   readonly holder: SnapshotHolder;
   readonly reloader: BundleReloader;
-  readonly gateway: Hono;
+  readonly gateway: GatewayHandler;
   readonly admin: Hono;
   readonly metrics: GatewayMetrics;
   readonly tracer: OtlpExporter | null;
@@ -104,7 +104,7 @@ function createIsolate(env: WorkerEnv): Isolate {
     tracer,
     jwks,
     flushedAt: 0,
-    gateway: createGateway({
+    gateway: createGatewayHandler({
       snapshot: () => holder.current(),
       ...(tracer ? { tracer } : {}),
       observe: (o) => {
@@ -155,21 +155,23 @@ export default {
     if (!state.holder.ready) await refresh(state);
     else if (Date.now() - state.checkedAt >= ttl) ctx.waitUntil(refresh(state));
 
-    const adminPath = env.MESHGATE_ADMIN_PATH ?? "/__meshgate";
-    const url = new URL(request.url);
-    if (env.MESHGATE_ADMIN_TOKEN && (url.pathname === adminPath || url.pathname.startsWith(`${adminPath}/`))) {
-      // The dashboard's links are relative: they resolve under the admin path only from "PATH/".
-      if (url.pathname === adminPath) return Response.redirect(`${url.origin}${adminPath}/`, 308);
-      const refused = await adminAuth(request, { token: env.MESHGATE_ADMIN_TOKEN, path: adminPath });
-      if (refused !== null) return refused;
-      url.pathname = url.pathname.slice(adminPath.length);
-      return state.admin.fetch(new Request(url, request));
+    if (env.MESHGATE_ADMIN_TOKEN) {
+      const adminPath = env.MESHGATE_ADMIN_PATH ?? "/__meshgate";
+      const url = new URL(request.url);
+      if (url.pathname === adminPath || url.pathname.startsWith(`${adminPath}/`)) {
+        // The dashboard's links are relative: they resolve under the admin path only from "PATH/".
+        if (url.pathname === adminPath) return Response.redirect(`${url.origin}${adminPath}/`, 308);
+        const refused = await adminAuth(request, { token: env.MESHGATE_ADMIN_TOKEN, path: adminPath });
+        if (refused !== null) return refused;
+        url.pathname = url.pathname.slice(adminPath.length);
+        return state.admin.fetch(new Request(url, request));
+      }
     }
     if (!state.holder.ready) {
       const err = new GatewayError("no_config", "no policy bundle has been published to KV yet");
       return new Response(errorBody(err), { status: err.status, headers: { "content-type": "application/json" } });
     }
-    const response = await state.gateway.fetch(request);
+    const response = await state.gateway(request);
     // JWKS fetches this request started in the background finish even after the response is sent.
     const background = state.jwks.takeBackground();
     if (background.length > 0) ctx.waitUntil(Promise.allSettled(background));
