@@ -10,7 +10,7 @@
 #   grpc      gRPC unary and HTTP/2 vs HTTP/1.1 clients (bench/grpc.sh, ports BASE+30..34); BENCH_GRPC=1 also adds it
 # Env: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, 3), BENCH_CONNECTIONS (50), BENCH_ROUNDS (2),
 #      BENCH_TARGETS (proxy section subset), BENCH_UPLOAD_CONNECTIONS (16), BENCH_UPLOAD_BYTES (1048576),
-#      BENCH_PORT_BASE (19500: ports BASE..BASE+14, route scaling BASE+20..21).
+#      BENCH_PORT_BASE (19500: ports BASE..BASE+15, route scaling BASE+20..21).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -22,7 +22,7 @@ ROUNDS=${BENCH_ROUNDS:-2}
 SECTIONS=" ${BENCH_SECTIONS:-proxy} "
 [ "${BENCH_SCALING:-0}" = 1 ] && SECTIONS+="scaling "
 has() { [[ $SECTIONS == *" $1 "* ]]; }
-TARGETS=${BENCH_TARGETS:-"direct nginx haproxy reference meshgate meshgate-full meshgate-resilience meshgate-jwt meshgate-ratelimit-local meshgate-ratelimit-redis meshgate-exact meshgate-regex meshgate-mesh"}
+TARGETS=${BENCH_TARGETS:-"direct nginx haproxy reference reference-forwarding meshgate meshgate-full meshgate-resilience meshgate-jwt meshgate-ratelimit-local meshgate-ratelimit-redis meshgate-exact meshgate-regex meshgate-mesh"}
 UPLOAD_TARGETS="direct nginx haproxy reference meshgate"
 HTTPS_TARGETS="nginx haproxy reference meshgate"
 MTLS_TARGETS="nginx reference meshgate"
@@ -31,7 +31,7 @@ UPLOAD_BYTES=${BENCH_UPLOAD_BYTES:-1048576}
 B=${BENCH_PORT_BASE:-19500}
 UP=$B; MG=$((B+1)); MGA=$((B+2)); REF=$((B+3)); NGX=$((B+4)); HAP=$((B+5))
 MGS=$((B+6)); MGSA=$((B+7)); REFS=$((B+8)); NGXS=$((B+9)); HAPS=$((B+10))
-MGM=$((B+11)); MGMA=$((B+12)); REFM=$((B+13)); NGXM=$((B+14))
+MGM=$((B+11)); MGMA=$((B+12)); REFM=$((B+13)); NGXM=$((B+14)); REFF=$((B+15))
 OUT=bench/results; RAW=$OUT/raw
 rm -rf "$RAW"; mkdir -p "$RAW"
 
@@ -59,7 +59,11 @@ if ! wait_http "http://127.0.0.1:$MGA/ready"; then echo "meshgate did not start:
 
 taskset -c 0 node bench/reference-proxy.js $REF $UP >/dev/null & PIDS+=($!)
 REF_PID=$!
+# The same bare proxy adding the forwarding headers and ids meshgate must add (DESIGN.md contract 3).
+REFERENCE_FORWARDING=1 taskset -c 0 node bench/reference-proxy.js $REFF $UP >/dev/null & PIDS+=($!)
+REFF_PID=$!
 wait_http "http://127.0.0.1:$REF/"
+wait_http "http://127.0.0.1:$REFF/"
 
 # HTTPS: one ECDSA P-256 certificate for every TLS listener (the common choice; RSA would make
 # the signature, not the proxy, the cost of a handshake).
@@ -131,6 +135,7 @@ pids_for() {
     direct) echo "" ;;
     nginx) echo "$NGX_PID" ;;
     haproxy) echo "$HAP_PID" ;;
+    reference-forwarding) echo "$REFF_PID" ;;
     reference) case $2 in https) echo "$REFS_PID" ;; mtls) echo "$REFM_PID" ;; *) echo "$REF_PID" ;; esac ;;
     *) case $2 in https) echo "$MGS_PID" ;; mtls) echo "$MGM_PID" ;; *) echo "$MG_PID" ;; esac ;;
   esac
@@ -142,6 +147,7 @@ url_for() {
     nginx) echo "http://127.0.0.1:$NGX/plain" ;;
     haproxy) echo "http://127.0.0.1:$HAP/plain" ;;
     reference) echo "http://127.0.0.1:$REF/plain" ;;
+    reference-forwarding) echo "http://127.0.0.1:$REFF/plain" ;;
     meshgate) echo "http://127.0.0.1:$MG/plain" ;;
     meshgate-full) echo "http://127.0.0.1:$MG/full" ;;
     meshgate-resilience) echo "http://127.0.0.1:$MG/resilient" ;;

@@ -9,13 +9,13 @@ const raw = join(dir, "raw");
 
 /** Per section: its heading, what one request is, and which targets its ratios are against. */
 const SECTIONS = {
-  proxy: { title: "GET, 100-byte responses, keep-alive", unit: "req/s", per: "req", peers: ["nginx", "haproxy", "reference", "direct", "meshgate"] },
+  proxy: { title: "GET, 100-byte responses, keep-alive", unit: "req/s", per: "req", peers: ["nginx", "haproxy", "reference", "reference-forwarding", "direct", "meshgate"] },
   uploads: { title: "uploads: POST bodies (BENCH_UPLOAD_BYTES, 1 MiB by default), keep-alive", unit: "req/s", per: "req", peers: ["nginx", "haproxy", "reference", "direct"] },
   "https-keepalive": { title: "HTTPS, keep-alive (TLS termination, HTTP/1.1 to the upstream)", unit: "req/s", per: "req", peers: ["nginx", "haproxy", "reference"] },
   "https-handshake": { title: "HTTPS, a new connection per request (full TLS handshake each)", unit: "handshakes/s", per: "handshake", peers: ["nginx", "haproxy", "reference"] },
   "https-mtls-handshake": { title: "mTLS: a new connection per request, client certificate required (bench/mtls-client.js)", unit: "handshakes/s", per: "handshake", peers: ["nginx", "reference"] },
 };
-const ORDER = ["direct", "nginx", "haproxy", "reference", "meshgate", "meshgate-full", "meshgate-resilience", "meshgate-jwt", "meshgate-ratelimit-local", "meshgate-ratelimit-redis", "meshgate-exact", "meshgate-regex", "meshgate-mesh"];
+const ORDER = ["direct", "nginx", "haproxy", "reference", "reference-forwarding", "meshgate", "meshgate-full", "meshgate-resilience", "meshgate-jwt", "meshgate-ratelimit-local", "meshgate-ratelimit-redis", "meshgate-exact", "meshgate-regex", "meshgate-mesh"];
 
 const toMs = (v, unit) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? 1);
 const num = (re, text) => {
@@ -79,14 +79,15 @@ function table(section, summary) {
   const targets = ORDER.filter((t) => summary[t]).concat(Object.keys(summary).filter((t) => !ORDER.includes(t)));
   const ratio = (t, ref) => (summary[ref]?.rps ? (summary[t].rps / summary[ref].rps).toFixed(2) : "—");
   const cpuRatio = (t) => (summary[t].cpuPerRequest !== null && summary.reference?.cpuPerRequest ? (summary[t].cpuPerRequest / summary.reference.cpuPerRequest).toFixed(2) : "—");
+  const cpuAbove = (t) => (summary[t].cpuPerRequest !== null && summary.reference?.cpuPerRequest ? `${summary[t].cpuPerRequest >= summary.reference.cpuPerRequest ? "+" : ""}${(summary[t].cpuPerRequest - summary.reference.cpuPerRequest).toFixed(1)}` : "—");
   return [
     `### ${section}: ${title}`,
     "",
-    `| target | ${unit} per round | ${unit} (median) | p50 ms | p99 ms | p99.9 ms | CPU µs/${per} | CPU vs reference | ${present.map((p) => `vs ${p}`).join(" | ")} | errors |`,
-    `|---|---|---|---|---|---|---|---|${present.map(() => "---|").join("")}---|`,
+    `| target | ${unit} per round | ${unit} (median) | p50 ms | p99 ms | p99.9 ms | CPU µs/${per} | CPU vs reference | CPU µs over reference | ${present.map((p) => `vs ${p}`).join(" | ")} | errors |`,
+    `|---|---|---|---|---|---|---|---|---|${present.map(() => "---|").join("")}---|`,
     ...targets.map((t) => {
       const s = summary[t];
-      return `| ${t} | ${s.rounds.map((r) => Math.round(r)).join(" / ")} | ${Math.round(s.rps)} | ${fixed(s.p50, 2)} | ${fixed(s.p99, 2)} | ${fixed(s.p999, 2)} | ${fixed(s.cpuPerRequest, 1)} | ${cpuRatio(t)} | ${present.map((p) => ratio(t, p)).join(" | ")} | ${s.errors} |`;
+      return `| ${t} | ${s.rounds.map((r) => Math.round(r)).join(" / ")} | ${Math.round(s.rps)} | ${fixed(s.p50, 2)} | ${fixed(s.p99, 2)} | ${fixed(s.p999, 2)} | ${fixed(s.cpuPerRequest, 1)} | ${cpuRatio(t)} | ${cpuAbove(t)} | ${present.map((p) => ratio(t, p)).join(" | ")} | ${s.errors} |`;
     }),
   ].join("\n");
 }

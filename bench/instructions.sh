@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Instructions per request, counted by valgrind's callgrind: repeatable to ~3% whatever else the
+# machine runs (wrk's CPU µs per request moves 3x on a loaded box), so a change to the hot path
+# can be judged while other work shares the cores. Slow (~70 s per target): a measuring tool,
+# not part of `npm run bench`.
+#   Each target runs under `node --single-threaded` (GC and JIT compilation on the measured
+#   thread, so they are counted and can be split out), gets BENCH_WARM requests (h2load, 10
+#   connections) with counting off, then BENCH_COUNT counted requests.
+# Usage: bash bench/instructions.sh [TARGET...]   TARGET: reference | reference-forwarding |
+#   meshgate[:PATH] (default `reference reference-forwarding meshgate:/plain`; PATH is a route of
+#   bench/policies/bench.yaml, e.g. meshgate:/full; reference-forwarding is the reference proxy
+#   adding the forwarding headers and ids DESIGN.md contract 3 asks of meshgate)
+# Env: BENCH_WARM (12000), BENCH_COUNT (3000), BENCH_PORT_BASE (19700: ports BASE..BASE+2),
+#   BENCH_KEEP (a directory: keep each profile there, for callgrind_annotate)
+# Prints per target: all instructions / request, and the same without V8's GC and compiler.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+need valgrind valgrind
+need h2load nghttp2-client
+[ -d dist ] || npm run build >/dev/null
+WARM=${BENCH_WARM:-12000}
+COUNT=${BENCH_COUNT:-3000}
+B=${BENCH_PORT_BASE:-19700}
+UP=$B; PX=$((B+1)); ADMIN=$((B+2))
+TARGETS=("$@")
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(reference reference-forwarding meshgate:/plain)
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+node bench/upstream.js $UP >/dev/null & PIDS+=($!)
+wait_http "http://127.0.0.1:$UP/"
+sed "s/UPSTREAM_PORT/$UP/g" bench/policies/bench.yaml > "$WORK/bench.yaml"
+TOKEN=$(node bench/jwt-fixture.js "$WORK")
+
+# V8 housekeeping rather than this request's work: the outermost GC frame and the outermost
+# compiler frame (inclusive costs; the largest match of each family, since they nest).
+GC_FRAMES='Heap::CollectGarbage|Heap::PerformGarbageCollection|ScavengerCollector::CollectGarbage|MarkCompactCollector::CollectGarbage'
+JIT_FRAMES='Compiler::Compile|PipelineImpl::|MaglevCompiler::Compile|BaselineBatchCompiler::|Compiler::FinalizeTurbofanCompilationJob'
+largest() { # pattern: largest inclusive count among matching functions of the profile
+  callgrind_annotate --inclusive=yes --threshold=100 "$WORK/cg.out" 2>/dev/null \
+    | grep -E "$1" | awk '{gsub(",", "", $1); print $1}' | sort -rn | head -1 | awk '{print $1+0} END {if (NR==0) print 0}'
+}
+
+count() { # target
+  local target=$1 path=/plain url ready pid out forwarding=0
+  local cmd=(node --single-threaded)
+  if [[ $target == reference* ]]; then
+    [ "$target" = reference-forwarding ] && forwarding=1
+    cmd+=(bench/reference-proxy.js $PX $UP); ready="http://127.0.0.1:$PX/"
+  else
+    [[ $target == meshgate:* ]] && path=${target#meshgate:}
+    cmd+=(bin/meshgate.js serve --policies "$WORK" --port $PX --admin-port $ADMIN --no-watch --access-log off); ready="http://127.0.0.1:$ADMIN/ready"
+  fi
+  url="http://127.0.0.1:$PX$path"
+  REFERENCE_FORWARDING=$forwarding valgrind --tool=callgrind --smc-check=all-non-file --instr-atstart=no --callgrind-out-file="$WORK/cg.out" --log-file="$WORK/cg.log" "${cmd[@]}" >/dev/null 2>"$WORK/stderr" &
+  pid=$!; PIDS+=($pid)
+  for _ in $(seq 1 600); do curl -fs -o /dev/null "$ready" && break; sleep 0.2; done
+  curl -fs -o /dev/null "$ready" || { echo "$target: not ready" >&2; cat "$WORK/stderr" >&2; return 1; }
+  h2load --h1 -n "$WARM" -c 10 -H "x-bench: 1" -H "authorization: Bearer $TOKEN" "$url" >/dev/null
+  callgrind_control -i on $pid >/dev/null 2>&1
+  out=$(h2load --h1 -n "$COUNT" -c 10 -H "x-bench: 1" -H "authorization: Bearer $TOKEN" "$url")
+  callgrind_control -i off $pid >/dev/null 2>&1
+  kill -INT $pid; wait $pid 2>/dev/null || true
+  echo "$out" | grep -q "$COUNT succeeded" || { echo "$target: not all $COUNT requests succeeded" >&2; echo "$out" | grep -E "requests:|status codes" >&2; }
+  local total gc jit
+  total=$(awk '/Collected :/ {print $NF}' "$WORK/cg.log")
+  gc=$(largest "$GC_FRAMES"); jit=$(largest "$JIT_FRAMES")
+  [ -n "${BENCH_KEEP:-}" ] && mkdir -p "$BENCH_KEEP" && cp "$WORK/cg.out" "$BENCH_KEEP/callgrind.${target//[:\/]/_}.out"
+  printf '%-20s %7d instr/req  %7d without GC and compiler  (GC %d, compiler %d)\n' \
+    "$target" $((total / COUNT)) $(((total - gc - jit) / COUNT)) $((gc / COUNT)) $((jit / COUNT))
+}
+
+for t in "${TARGETS[@]}"; do count "$t"; done
