@@ -1,4 +1,5 @@
 import { parseAllDocuments } from "yaml";
+import { compactStrings } from "./compact-strings.js";
 import type { PolicyIssue } from "./issues.js";
 import type { ParseCache } from "./parse-cache.js";
 
@@ -94,7 +95,7 @@ export function yamlValues(text: string): unknown[] | null {
       if (doc.errors.length > 0) return null;
       values.push(doc.toJS({ maxAliasCount: MAX_ALIASES }));
     }
-    return values;
+    return compactStrings(values, text);
   } catch {
     return null;
   }
@@ -123,7 +124,7 @@ function parseReportingErrors(source: TextSource, documents: RawDocument[], issu
     }
     let value: unknown;
     try {
-      value = doc.toJS({ maxAliasCount: MAX_ALIASES });
+      value = compactStrings(doc.toJS({ maxAliasCount: MAX_ALIASES }), source.text);
     } catch (err) {
       const message = (err as Error).message;
       issues.push({ file: source.name, index, severity: "error", path: [], message: `invalid YAML: ${/alias/i.test(message) ? `${message} (more than 100 alias expansions: an alias bomb?)` : message}` });

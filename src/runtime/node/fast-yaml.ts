@@ -1,4 +1,5 @@
 import yaml from "js-yaml";
+import { compactStrings } from "../../policy/compact-strings.js";
 
 /**
  * YAML core-schema scalars exactly as the `yaml` package resolves them (its schema/core), so a
@@ -41,7 +42,7 @@ export function fastYamlValues(text: string): unknown[] | null {
     const values = yaml.loadAll(text, undefined, { schema }) as unknown[];
     // Blank or comments only, without a `---`: js-yaml reads one empty document, the yaml package none.
     if (values.length === 1 && values[0] === null && !CONTENT_OR_MARKER.test(text)) return [];
-    return values;
+    return compactStrings(values, text);
   } catch {
     return null;
   }
