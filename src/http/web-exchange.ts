@@ -4,6 +4,7 @@ import { GatewayError } from "./gateway-error.js";
 import { isResponseBody, type GatewayRequest, type GatewayResponse } from "./exchange.js";
 import { HeaderList } from "./header-list.js";
 import { webHeaders } from "./web-headers.js";
+import { FetchedHeaderList } from "./fetched-headers.js";
 import type { PeerCertificate } from "./principal.js";
 import { isWebSocketHandshake } from "./websocket.js";
 
@@ -64,7 +65,8 @@ export function fromWebRequest(request: Request, info: WebRequestInfo): GatewayR
 
 /** The pipeline's answer as a Web Response; upstream bodies stream through untouched. */
 export function toWebResponse(response: GatewayResponse): Response {
-  const headers = webHeaders(response.headers.lines);
+  const listed = response.headers;
+  const headers = (listed instanceof FetchedHeaderList ? listed.copyWithAppended() : null) ?? webHeaders(listed.lines);
   const body = response.body;
   const nullBody = response.status === 204 || response.status === 304 || (response.status >= 100 && response.status < 200);
   let init: BodyInit | null = null;

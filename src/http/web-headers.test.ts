@@ -15,6 +15,8 @@ describe("webHeaders", () => {
     "repeated name, in order": ["x-a", "1", "x-b", "2", "x-a", "3", "x-a", "4"],
     "set-cookie lines stay separate": ["set-cookie", "a=1; Path=/", "content-type", "text/plain", "set-cookie", "b=2"],
     "same name in two spellings": ["X-Trace", "one", "x-trace", "two"],
+    "a repeat before the other spelling": ["x-b", "1", "x-b", "2", "X-B", "3"],
+    "the other spelling before a repeat": ["X-B", "1", "x-b", "2", "X-B", "3", "x-b", "4"],
     "names an object literal would mishandle": ["__proto__", "p", "constructor", "c", "toString", "t", "hasOwnProperty", "h"],
     "values with outer whitespace": ["x-pad", "  v  ", "x-pad", "\tw"],
   };
