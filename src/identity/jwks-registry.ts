@@ -90,7 +90,8 @@ export class JwksRegistry {
    */
   takeBackground(): Promise<void>[] {
     const out = this.pending;
-    this.pending = [];
+    // Nearly every request has none: no new array for it.
+    if (out.length > 0) this.pending = [];
     return out;
   }
 }

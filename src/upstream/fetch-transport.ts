@@ -1,5 +1,6 @@
 import type { RequestBody } from "../http/exchange.js";
 import { HeaderList } from "../http/header-list.js";
+import { FetchedHeaderList } from "../http/fetched-headers.js";
 import { webHeaders } from "../http/web-headers.js";
 import { GatewayError } from "../http/gateway-error.js";
 import { TransportError, type Transport, type UpstreamRequest, type UpstreamResponse } from "./transport.js";
@@ -78,15 +79,16 @@ export class FetchTransport implements Transport {
     const fetcher = this.fetcherFor(request);
     let response: Response;
     try {
-      response = await fetcher(targetUrl(request), {
+      const init: RequestInit & { duplex: "half" } = {
         method: request.method,
         headers,
         body: body === null ? null : ((body.bytes ?? body.stream) as BodyInit | null),
         redirect: "manual",
         signal,
-        // Required by Node's fetch for streaming request bodies.
-        ...({ duplex: "half" } as Record<string, string>),
-      });
+        // Required by Node's fetch for streaming request bodies (a literal, not a spread per request).
+        duplex: "half",
+      };
+      response = await fetcher(targetUrl(request), init);
     } catch (err) {
       if (clearHeadersTimer !== null) clearTimeout(clearHeadersTimer);
       if (cancelled !== null) throw (cancelled as { reason: unknown }).reason;
@@ -97,9 +99,11 @@ export class FetchTransport implements Transport {
     }
     if (clearHeadersTimer !== null) clearTimeout(clearHeadersTimer);
     const lines: string[] = [];
+    let dropped = false;
     response.headers.forEach((value, name) => {
-      if (HOP_BY_HOP.has(name) || name === "set-cookie") return;
-      lines.push(name, value);
+      if (name === "set-cookie") return;
+      if (HOP_BY_HOP.has(name)) dropped = true;
+      else lines.push(name, value);
     });
     for (const cookie of response.headers.getSetCookie()) lines.push("set-cookie", cookie);
     // Workers: a WebSocket handshake through fetch answers 101 with the switched socket.
@@ -109,7 +113,7 @@ export class FetchTransport implements Transport {
       for (let i = 0; i < lines.length; i += 2) if (!HANDSHAKE.has(lines[i]!)) kept.push(lines[i]!, lines[i + 1]!);
       return { status: 101, headers: new HeaderList(kept), body: new WebResponseBody(null, webSocket) };
     }
-    return { status: response.status, headers: new HeaderList(lines), body: new WebResponseBody(response.body) };
+    return { status: response.status, headers: new FetchedHeaderList(lines, dropped ? null : response.headers), body: new WebResponseBody(response.body) };
   }
 
   async makeReplayable(body: RequestBody, maxBytes: number): Promise<RequestBody> {
