@@ -2,7 +2,6 @@ import { WebRequestBody, WebResponseBody } from "./web-body.js";
 import { hostAuthority } from "./request-target.js";
 import { GatewayError } from "./gateway-error.js";
 import { isResponseBody, type GatewayRequest, type GatewayResponse } from "./exchange.js";
-import { HeaderList } from "./header-list.js";
 import { webHeaders } from "./web-headers.js";
 import { FetchedHeaderList } from "./fetched-headers.js";
 import type { PeerCertificate } from "./principal.js";
@@ -21,10 +20,12 @@ export interface WebRequestInfo {
 
 /** A Web Request (Workers, Hono's app.request) into the pipeline's request model. */
 export function fromWebRequest(request: Request, info: WebRequestInfo): GatewayRequest {
-  const url = new URL(request.url);
+  const target = request.url;
+  const url = new URL(target);
   const lines: string[] = [];
-  request.headers.forEach((value, name) => lines.push(name, value));
-  const headers = new HeaderList(lines);
+  const source = request.headers;
+  source.forEach((value, name) => lines.push(name, value));
+  const headers = new FetchedHeaderList(lines, source);
   const authority = headers.get("host") ?? url.host;
   if (!headers.has("host")) headers.append("host", authority);
   let host = "";
@@ -33,7 +34,7 @@ export function fromWebRequest(request: Request, info: WebRequestInfo): GatewayR
   try {
     // The runtime's URL parser has taken the target apart already; a fragment left in it, or a
     // Host header (two of them arrive comma-joined) that is not a plain authority, is refused.
-    if (request.url.includes("#")) throw new GatewayError("bad_request", "fragment (#) in request target");
+    if (target.includes("#")) throw new GatewayError("bad_request", "fragment (#) in request target");
     ({ host, port } = hostAuthority(authority));
   } catch (err) {
     malformed = err as GatewayError;
@@ -66,7 +67,7 @@ export function fromWebRequest(request: Request, info: WebRequestInfo): GatewayR
 /** The pipeline's answer as a Web Response; upstream bodies stream through untouched. */
 export function toWebResponse(response: GatewayResponse): Response {
   const listed = response.headers;
-  const headers = (listed instanceof FetchedHeaderList ? listed.copyWithAppended() : null) ?? webHeaders(listed.lines);
+  const headers = listed instanceof FetchedHeaderList ? listed.toHeaders() : webHeaders(listed.lines);
   const body = response.body;
   const nullBody = response.status === 204 || response.status === 304 || (response.status >= 100 && response.status < 200);
   let init: BodyInit | null = null;

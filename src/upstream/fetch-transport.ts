@@ -46,7 +46,8 @@ export class FetchTransport implements Transport {
   async send(request: UpstreamRequest): Promise<UpstreamResponse> {
     let headers: Headers;
     try {
-      headers = webHeaders(request.headers.lines);
+      const lines = request.headers;
+      headers = lines instanceof FetchedHeaderList ? lines.toHeaders() : webHeaders(lines.lines);
     } catch (err) {
       // Headers refuses the name or value: our doing, not the upstream's.
       throw new GatewayError("request_not_forwardable", `the request cannot be forwarded: ${(err as Error).message}`, undefined, { cause: err });
@@ -100,20 +101,23 @@ export class FetchTransport implements Transport {
     if (clearHeadersTimer !== null) clearTimeout(clearHeadersTimer);
     const lines: string[] = [];
     let dropped = false;
-    response.headers.forEach((value, name) => {
-      if (name === "set-cookie") return;
-      if (HOP_BY_HOP.has(name)) dropped = true;
+    let cookies = false;
+    const upstreamHeaders = response.headers;
+    upstreamHeaders.forEach((value, name) => {
+      if (name === "set-cookie") cookies = true;
+      else if (HOP_BY_HOP.has(name)) dropped = true;
       else lines.push(name, value);
     });
-    for (const cookie of response.headers.getSetCookie()) lines.push("set-cookie", cookie);
+    if (cookies) for (const cookie of upstreamHeaders.getSetCookie()) lines.push("set-cookie", cookie);
     // Workers: a WebSocket handshake through fetch answers 101 with the switched socket.
-    const webSocket = (response as { webSocket?: WebResponseBody["webSocket"] }).webSocket ?? null;
-    if (response.status === 101 && webSocket !== null) {
+    const status = response.status;
+    const webSocket = status === 101 ? ((response as { webSocket?: WebResponseBody["webSocket"] }).webSocket ?? null) : null;
+    if (webSocket !== null) {
       const kept: string[] = [];
       for (let i = 0; i < lines.length; i += 2) if (!HANDSHAKE.has(lines[i]!)) kept.push(lines[i]!, lines[i + 1]!);
       return { status: 101, headers: new HeaderList(kept), body: new WebResponseBody(null, webSocket) };
     }
-    return { status: response.status, headers: new FetchedHeaderList(lines, dropped ? null : response.headers), body: new WebResponseBody(response.body) };
+    return { status, headers: new FetchedHeaderList(lines, dropped ? null : upstreamHeaders), body: new WebResponseBody(response.body) };
   }
 
   async makeReplayable(body: RequestBody, maxBytes: number): Promise<RequestBody> {
