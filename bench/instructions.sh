@@ -11,7 +11,9 @@
 #   bench/policies/bench.yaml, e.g. meshgate:/full; reference-forwarding is the reference proxy
 #   adding the forwarding headers and ids DESIGN.md contract 3 asks of meshgate)
 # Env: BENCH_WARM (12000), BENCH_COUNT (3000), BENCH_PORT_BASE (19700: ports BASE..BASE+2),
-#   BENCH_KEEP (a directory: keep each profile there, for callgrind_annotate)
+#   BENCH_KEEP (a directory: keep each profile there, for callgrind_annotate),
+#   BENCH_BODY_BYTES (each request a POST with a body of that many bytes, e.g. 1048576 with
+#   BENCH_WARM=600 BENCH_COUNT=200: instructions per upload)
 # Prints per target: all instructions / request, and the same without V8's GC and compiler.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +41,11 @@ node bench/upstream.js $UP >/dev/null & PIDS+=($!)
 wait_http "http://127.0.0.1:$UP/"
 sed "s/UPSTREAM_PORT/$UP/g" bench/policies/bench.yaml > "$WORK/bench.yaml"
 TOKEN=$(node bench/jwt-fixture.js "$WORK")
+BODY=()
+if [ -n "${BENCH_BODY_BYTES:-}" ]; then
+  head -c "$BENCH_BODY_BYTES" /dev/zero | tr '\0' x > "$WORK/body"
+  BODY=(-d "$WORK/body" -H "content-type: application/octet-stream")
+fi
 
 # V8 housekeeping rather than this request's work: the garbage collector (its functions' own
 # instructions, wherever they run: a major GC's incremental marking happens inside allocations)
@@ -71,9 +78,9 @@ count() { # target
   pid=$!; PIDS+=($pid)
   for _ in $(seq 1 600); do curl -fs -o /dev/null "$ready" && break; sleep 0.2; done
   curl -fs -o /dev/null "$ready" || { echo "$target: not ready" >&2; cat "$WORK/stderr" >&2; return 1; }
-  h2load --h1 -n "$WARM" -c 10 -H "x-bench: 1" -H "authorization: Bearer $TOKEN" "$url" >/dev/null
+  h2load --h1 -n "$WARM" -c 10 "${BODY[@]}" -H "x-bench: 1" -H "authorization: Bearer $TOKEN" "$url" >/dev/null
   callgrind_control -i on $pid >/dev/null 2>&1
-  out=$(h2load --h1 -n "$COUNT" -c 10 -H "x-bench: 1" -H "authorization: Bearer $TOKEN" "$url")
+  out=$(h2load --h1 -n "$COUNT" -c 10 "${BODY[@]}" -H "x-bench: 1" -H "authorization: Bearer $TOKEN" "$url")
   callgrind_control -i off $pid >/dev/null 2>&1
   kill -INT $pid; wait $pid 2>/dev/null || true
   echo "$out" | grep -q "$COUNT succeeded" || { echo "$target: not all $COUNT requests succeeded" >&2; echo "$out" | grep -E "requests:|status codes" >&2; }
