@@ -1,7 +1,8 @@
 import { PolicyError, formatPolicyIssue, type PolicyIssue } from "../policy/issues.js";
 import type { PolicySource } from "../policy/parse.js";
 import { sourcesHash } from "../policy/source-hash.js";
-import { compilePrepared, compileSnapshot, type CompileOptions, type CompileYield, type PreparedPolicies } from "../snapshot/compile-snapshot.js";
+import { compilePrepared, type CompileOptions, type CompileYield } from "../snapshot/compile-prepared.js";
+import type { PreparedPolicies } from "../snapshot/prepare.js";
 import type { Snapshot, SnapshotSource } from "../snapshot/snapshot.js";
 import { emptyReloadRefusal, refusalMessage } from "./empty-reload.js";
 import { CompileMemo } from "../snapshot/compile-memo.js";
@@ -83,7 +84,8 @@ export class SnapshotHolder {
   async load(sources: readonly PolicySource[], source: SnapshotSource, version?: string): Promise<ReloadResult> {
     // Unchanged sources cost a hash, never a parse and compile: the watcher's poll re-reads often.
     const hash = await this.hashOf(sources);
-    return this.loadWith(hash, version, () => compileSnapshot(sources, source, version, this.options.compile));
+    // Parsing loads the YAML parser and the schemas: a holder fed prepared policies never needs them.
+    return this.loadWith(hash, version, async () => (await import("../snapshot/compile-snapshot.js")).compileSnapshot(sources, source, version, this.options.compile));
   }
 
   /**

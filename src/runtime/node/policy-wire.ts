@@ -1,6 +1,7 @@
 import type { Located } from "../../policy/located.js";
 import type { PreparedPolicies } from "../../snapshot/prepare.js";
-import { grpcRouteOf, type PolicySet } from "../../snapshot/validate.js";
+import type { PolicySet } from "../../snapshot/validate.js";
+import { grpcRouteOf } from "../../snapshot/grpc-origin.js";
 import { grpcToHttpRoute, type GRPCRoute } from "../../routing/grpcroute.js";
 import type { HTTPRoute } from "../../routing/httproute.js";
 

@@ -1,4 +1,3 @@
-import { BundleReloader } from "../../config/bundle-reloader.js";
 import type { ConfigStore } from "../../config/config-store.js";
 import type { SnapshotHolder } from "../../config/snapshot-holder.js";
 import type { GatewayMetrics } from "../../telemetry/gateway-metrics.js";
@@ -89,10 +88,11 @@ export function dirReloader(dir: string, holder: SnapshotHolder, metrics: Gatewa
 }
 
 export function storeReloader(store: ConfigStore, holder: SnapshotHolder, metrics: GatewayMetrics, log: Logger): Reload {
-  const reloader = new BundleReloader(store, holder);
+  // Bundles are decoded with the schemas and the YAML parser: loaded only by a gateway that reads a store.
+  const reloader = import("../../config/bundle-reloader.js").then(({ BundleReloader }) => new BundleReloader(store, holder));
   return recovering(holder, log, store.description, async () => {
     try {
-      const outcome = await reloader.refresh();
+      const outcome = await (await reloader).refresh();
       if (outcome.kind === "rejected") {
         metrics.reloads.inc([outcome.refused ? "refused" : "error"]);
         if (holder.ready) log("error", "policy bundle refused; keeping the last good configuration", { store: store.description, reason: outcome.reason });
