@@ -6,7 +6,7 @@ import type { Snapshot, SnapshotSource } from "./snapshot.js";
 import type { HTTPRoute } from "../routing/httproute.js";
 import type { PolicySet } from "./validate.js";
 import { compileBackend } from "../upstream/compile-backend.js";
-import { compileRoute } from "../routing/compile-rule.js";
+import { compileRoute, type RuleContext } from "../routing/compile-rule.js";
 import { trafficLookup } from "../resilience/compile-traffic.js";
 import { compileSecurity } from "../identity/compile-security.js";
 import { compileRateLimits } from "../ratelimit/compile-rate-limit.js";
@@ -78,9 +78,12 @@ export async function compilePrepared(prepared: PreparedPolicies, source: Snapsh
   }
   const entries: RouteEntry[] = [];
   let rules = 0;
-  const attachments = new Map<HTTPRoute, RouteAttachment | null>(set.routes.map((r) => [r.doc, attachRoute(r, set.gateways, issues)]));
+  // In route order, as the compile loop walks them; the map only for policies asking by route.
+  const attachments: (RouteAttachment | null)[] = set.routes.map((r) => attachRoute(r, set.gateways, issues));
+  let byDoc: Map<HTTPRoute, RouteAttachment | null> | null = null;
+  const attachmentOf = (route: HTTPRoute) => (byDoc ??= new Map(set.routes.map((r, i) => [r.doc, attachments[i]!]))).get(route);
   // With Gateway documents, a route attached to none (a mesh route) gets no Gateway-wide policy.
-  const gatewaysOf = (route: HTTPRoute) => attachments.get(route)?.gateways ?? (set.gateways.length > 0 ? NO_GATEWAYS : null);
+  const gatewaysOf = (route: HTTPRoute) => attachmentOf(route)?.gateways ?? (set.gateways.length > 0 ? NO_GATEWAYS : null);
   const traffic = trafficLookup(set.trafficPolicies, set.routes, issues);
   const security = compileSecurity(set.securityPolicies, set.routes, issues, gatewaysOf);
   const rateLimit = compileRateLimits(set.rateLimitPolicies, set.routes, issues, gatewaysOf);
@@ -88,16 +91,21 @@ export async function compilePrepared(prepared: PreparedPolicies, source: Snapsh
   const services = new ServicePorts(set.services, backendDocs, discovery, (doc) => backendPolicies.forDiscovered(doc), memo?.backendPort);
   const destination = destinationLookup(set, security.byPolicy, exists, issues);
   const run = memo?.routes.begin();
-  for (const route of set.routes) {
-    const hostnames = attachments.get(route.doc)?.hostnames ?? [];
+  // One context per route kind, shared by every route of that kind.
+  const httpCtx: RuleContext = { backends, services, issues, traffic, security: security.lookup, rateLimit, destination };
+  // A GRPCRoute's backends are always reached over HTTP/2 (h2c for http:// endpoints).
+  const grpcCtx: RuleContext = { ...httpCtx, protocol: "h2" };
+  for (let i = 0; i < set.routes.length; i++) {
+    const route = set.routes[i]!;
+    const hostnames = attachments[i]?.hostnames ?? [];
     const meshes = meshParents(route, mesh, issues);
     if (hostnames.length === 0 && meshes.length === 0) continue;
-    // A GRPCRoute's backends are always reached over HTTP/2 (h2c for http:// endpoints).
-    const protocol = routeKindOf(route.doc) === "GRPCRoute" ? ({ protocol: "h2" } as const) : {};
-    const ctx = { backends, services, issues, traffic, security: security.lookup, rateLimit, destination, ...protocol };
+    const ctx = routeKindOf(route.doc) === "GRPCRoute" ? grpcCtx : httpCtx;
     for (const entry of run !== undefined ? run.compile(route, ctx, hostnames, meshes) : compileRoute(route, ctx, hostnames, meshes)) entries.push(entry);
     rules += route.doc.spec.rules.length;
-    await breathe();
+    // A promise only once a time slice is used up: no await (and no microtask) per route.
+    const pause = breathe();
+    if (pause !== undefined) await pause;
   }
   // Every Backend named like a Service is that Service's default route, for ports no mesh route claims.
   for (const b of set.backends) {
