@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { normalizeServer } from "../runtime/node/dns-discovery.js";
 import { CONNECTION_DEFAULTS, startNodeGateway, type ConnectionLimits, type NodeGateway } from "../runtime/node/gateway-server.js";
 import { type ListenerTls } from "../runtime/node/listener-tls.js";
-import { parseDuration } from "../policy/duration.js";
+import { parseDuration } from "../policy/duration-text.js";
 import { parseByteSize } from "../hygiene/body-limit.js";
 import { parseUnderscoreHeaders, parseUntrustedTraceparent } from "../hygiene/hygiene.js";
 import { readFileSync } from "node:fs";

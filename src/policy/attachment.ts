@@ -1,5 +1,6 @@
 import type { PolicyIssue } from "./issues.js";
-import { serviceTarget, type TargetRef } from "./target-ref.js";
+import type { TargetRef } from "./target-ref.js";
+import { serviceTarget } from "./service-target.js";
 import type { Located } from "./located.js";
 import { routeKindOf } from "./route-kind.js";
 

@@ -22,7 +22,7 @@ import { dirReloader, storeReloader, type ReloadProblem } from "./reloaders.js";
 import { policyReader } from "./policy-reader.js";
 import type { StartedPolicyWorker } from "./policy-worker-start.js";
 import { firstConfigError, listenError } from "./startup-error.js";
-import { formatDuration } from "../../policy/duration.js";
+import { formatDuration } from "../../policy/duration-text.js";
 import { NodeTransport } from "./node-transport.js";
 import { HealthChecker } from "./health-checker.js";
 import { UpstreamState } from "../../upstream/upstream-state.js";
