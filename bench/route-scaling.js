@@ -5,6 +5,8 @@
 // shape, the 1-connection p99 while the watcher runs, and the slowest answer a 1-connection probe
 // got while the reload ran (beside the slowest it got in a quiet second just before).
 // Also the process's CPU (user + system, all threads, from /proc/PID/stat) to ready and per reload.
+// Each reload round is two reloads: one unprobed (its time and CPU: a probe's own requests would
+// count in it) and one with the probe running (its time, and the slowest answer).
 // BENCH_ROUTES=10,10000 picks the sizes; BENCH_RELOADS=N reloads N times per case (one route more
 // each time; the figures are the median with the range); BENCH_WRK=0 skips the wrk and idle runs.
 // Usage: node bench/route-scaling.js [UPSTREAM_PORT] [PORT]   (bench/run.sh runs it with BENCH_SCALING=1)
@@ -126,14 +128,14 @@ async function measure(shape, n) {
   await sleep(1_000);
   const idleProbe = await quiet.stop();
   const reloads = [];
-  for (let k = 1; k <= RELOADS; k++) {
-    // Reload: one more route in the file, timed until the new version answers /ready, probed throughout.
-    const probe = delayProbe(shape === "host" ? "/" : `/svc-${mid}/x`, host);
-    await sleep(100);
+  let extras = 0;
+  // One more route in the file, timed until the new version answers /ready.
+  const reload = async () => {
+    const extra = [];
+    for (let e = 0; e <= extras; e++) extra.push(routes(shape, 1).replace("r-0", `r-extra-${e}`));
+    extras++;
     const c0 = cpuTicks(pid);
     const edited = performance.now();
-    const extra = [];
-    for (let e = 0; e < k; e++) extra.push(routes(shape, 1).replace("r-0", `r-extra-${e}`));
     writeFileSync(join(dir, "routes.yaml"), `${routes(shape, n)}---\n${extra.join("---\n")}`);
     let next = version;
     while ((next = await readyVersion()) === version) {
@@ -141,11 +143,19 @@ async function measure(shape, n) {
       await sleep(10);
     }
     version = next;
-    const reloadMs = performance.now() - edited;
-    const cpuMs = ((cpuTicks(pid) - c0) * TICK_US) / 1000;
+    return { ms: performance.now() - edited, cpuMs: ((cpuTicks(pid) - c0) * TICK_US) / 1000 };
+  };
+  for (let k = 1; k <= RELOADS; k++) {
+    // Unprobed: the reload's own time and CPU (a probe's requests would be counted in it).
+    const quietReload = await reload();
+    await sleep(500);
+    // Probed throughout: the slowest answer while the reload ran.
+    const probe = delayProbe(shape === "host" ? "/" : `/svc-${mid}/x`, host);
+    await sleep(100);
+    const probed = await reload();
     await sleep(300);
     const during = await probe.stop();
-    reloads.push({ reloadMs, cpuMs, maxDelayMs: during.maxMs });
+    reloads.push({ reloadMs: quietReload.ms, cpuMs: quietReload.cpuMs, probedMs: probed.ms, maxDelayMs: during.maxMs });
     await sleep(500);
   }
   child.kill("SIGTERM");
@@ -155,7 +165,7 @@ async function measure(shape, n) {
     const v = reloads.map((r) => r[key]).sort((a, b) => a - b);
     return { median: v[Math.floor(v.length / 2)], min: v[0], max: v[v.length - 1] };
   };
-  return { shape, n, readyMs, readyCpuMs, reload: pick("reloadMs"), reloadCpu: pick("cpuMs"), maxDelay: pick("maxDelayMs"), rss, idlePct, ...loaded, p99ms1: single.p99ms, idleMaxMs: idleProbe.maxMs };
+  return { shape, n, readyMs, readyCpuMs, reload: pick("reloadMs"), reloadCpu: pick("cpuMs"), probed: pick("probedMs"), maxDelay: pick("maxDelayMs"), rss, idlePct, ...loaded, p99ms1: single.p99ms, idleMaxMs: idleProbe.maxMs };
 }
 
 const results = [];
@@ -163,9 +173,9 @@ const sizes = (process.env.BENCH_ROUTES ?? "10,1000,10000").split(",").map(Numbe
 for (const shape of ["host", "prefix"]) for (const n of sizes) results.push(await measure(shape, n));
 
 const fmt = (s, digits = 0) => (RELOADS === 1 ? `${s.median.toFixed(digits)}` : `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`);
-console.log("| shape | routes | req/s | vs 10 routes | ready | CPU to ready | reload | reload CPU | max request delay during reload (idle) | RSS | idle CPU (watcher on) | 1-conn p99 |");
-console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
+console.log("| shape | routes | req/s | vs 10 routes | ready | CPU to ready | reload | reload CPU | reload, probed | max request delay during reload (idle) | RSS | idle CPU (watcher on) | 1-conn p99 |");
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const r of results) {
   const base = results.find((b) => b.shape === r.shape && b.n === 10) ?? r;
-  console.log(`| ${r.shape} | ${r.n.toLocaleString("en")} | ${Math.round(r.rps).toLocaleString("en")} | ${(r.rps / base.rps).toFixed(2)} | ${Math.round(r.readyMs)} ms | ${Math.round(r.readyCpuMs)} ms | ${fmt(r.reload)} ms | ${fmt(r.reloadCpu)} ms | ${fmt(r.maxDelay, 1)} ms (${r.idleMaxMs.toFixed(1)} ms) | ${Math.round(r.rss)} MiB | ${r.idlePct.toFixed(1)}% | ${r.p99ms1.toFixed(2)} ms |`);
+  console.log(`| ${r.shape} | ${r.n.toLocaleString("en")} | ${Math.round(r.rps).toLocaleString("en")} | ${(r.rps / base.rps).toFixed(2)} | ${Math.round(r.readyMs)} ms | ${Math.round(r.readyCpuMs)} ms | ${fmt(r.reload)} ms | ${fmt(r.reloadCpu)} ms | ${fmt(r.probed)} ms | ${fmt(r.maxDelay, 1)} ms (${r.idleMaxMs.toFixed(1)} ms) | ${Math.round(r.rss)} MiB | ${r.idlePct.toFixed(1)}% | ${r.p99ms1.toFixed(2)} ms |`);
 }

@@ -41,4 +41,3 @@ export const targetRefSchema = z.pipe(strictObject({
   })), z.transform((ref) => ({ ...ref, group: ref.group ?? TARGET_GROUPS.get(ref.kind) ?? GATEWAY_GROUP })));
 
 export type TargetRef = z.output<typeof targetRefSchema>;
-

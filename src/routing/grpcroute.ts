@@ -65,4 +65,3 @@ export const grpcRouteSchema = strictObject({
 
 export type GRPCRoute = z.output<typeof grpcRouteSchema>;
 export type GRPCMethodMatch = z.output<typeof methodMatchSchema>;
-

@@ -60,4 +60,3 @@ export const serviceSchema = strictObject({
 
 export type Service = z.output<typeof serviceSchema>;
 export type ServicePort = Service["spec"]["ports"][number];
-
