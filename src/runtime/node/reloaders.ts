@@ -1,5 +1,5 @@
 import type { ConfigStore } from "../../config/config-store.js";
-import type { SnapshotHolder } from "../../config/snapshot-holder.js";
+import type { PreparedSnapshotHolder as SnapshotHolder } from "../../config/prepared-snapshot-holder.js";
 import type { GatewayMetrics } from "../../telemetry/gateway-metrics.js";
 import type { Logger } from "./log.js";
 import { shrinkHold } from "../../config/shrink-hold.js";
