@@ -67,7 +67,9 @@ export function dirReloader(dir: string, holder: SnapshotHolder, metrics: Gatewa
       return last;
     }
     heldHash = null;
-    const result = await holder.loadPrepared(prepared, { location: dir, files: prepared.documents.map(([name]) => name) }, timeSlices());
+    // Slices keep the requests a reload shares the thread with fast; before the first config
+    // there are none to keep fast (each slice's yield is idle time on the way to ready).
+    const result = await holder.loadPrepared(prepared, { location: dir, files: prepared.documents.map(([name]) => name) }, holder.ready ? timeSlices() : undefined);
     if (!result.ok) {
       const problem: ReloadProblem = { problem: result.failure.message, hint: `fix the policies (meshgate validate ${dir} lists every problem)`, invalid: true };
       last = problem;
