@@ -4,7 +4,11 @@
 // (wrk, 50 connections) against a route in the middle relative to the 10-route case of the same
 // shape, the 1-connection p99 while the watcher runs, and the slowest answer a 1-connection probe
 // got while the reload ran (beside the slowest it got in a quiet second just before).
-// BENCH_ROUTES=10,10000 picks the sizes.
+// Also the process's CPU (user + system, all threads, from /proc/PID/stat) to ready and per reload.
+// Each reload round is two reloads: one unprobed (its time and CPU: a probe's own requests would
+// count in it) and one with the probe running (its time, and the slowest answer).
+// BENCH_ROUTES=10,10000 picks the sizes; BENCH_RELOADS=N reloads N times per case (one route more
+// each time; the figures are the median with the range); BENCH_WRK=0 skips the wrk and idle runs.
 // Usage: node bench/route-scaling.js [UPSTREAM_PORT] [PORT]   (bench/run.sh runs it with BENCH_SCALING=1)
 import { execFileSync, spawn } from "node:child_process";
 import { Agent, request } from "node:http";
@@ -16,6 +20,8 @@ const UP = Number(process.argv[2] ?? 19500);
 const PORT = Number(process.argv[3] ?? 19520);
 const ADMIN = PORT + 1;
 const SECONDS = Number(process.env.BENCH_DURATION ?? 5);
+const RELOADS = Number(process.env.BENCH_RELOADS ?? 1);
+const WRK = process.env.BENCH_WRK !== "0";
 const TICK_US = 1e6 / Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
 
 const backend = `apiVersion: meshgate.dev/v1alpha1\nkind: Backend\nmetadata: { name: echo }\nspec:\n  endpoints: [{ url: "http://127.0.0.1:${UP}" }]\n`;
@@ -99,46 +105,77 @@ async function measure(shape, n) {
   }
   const readyMs = performance.now() - start;
   const pid = child.pid; // taskset execs node in place
+  const readyCpuMs = (cpuTicks(pid) * TICK_US) / 1000;
   const mid = Math.floor(n / 2);
   const host = shape === "host" ? `svc-${mid}.bench.test` : "bench.test";
   const target = `http://127.0.0.1:${PORT}${shape === "host" ? "/" : `/svc-${mid}/x`}`;
-  wrk(50, target, host); // warm-up
-  const loaded = wrk(50, target, host);
-  const single = wrk(1, target, host);
-  const t0 = cpuTicks(pid);
-  await sleep(5_000);
-  const idlePct = ((cpuTicks(pid) - t0) * TICK_US) / 5e6 * 100;
+  let loaded = { rps: NaN, p99ms: NaN };
+  let single = { rps: NaN, p99ms: NaN };
+  let idlePct = NaN;
+  if (WRK) {
+    wrk(50, target, host); // warm-up
+    loaded = wrk(50, target, host);
+    single = wrk(1, target, host);
+    const t0 = cpuTicks(pid);
+    await sleep(5_000);
+    idlePct = ((cpuTicks(pid) - t0) * TICK_US) / 5e6 * 100;
+  } else {
+    await sleep(1_000);
+  }
   const rss = rssMiB(pid);
   // The same probe with nothing reloading: the reference for the delay during a reload.
   const quiet = delayProbe(shape === "host" ? "/" : `/svc-${mid}/x`, host);
   await sleep(1_000);
   const idleProbe = await quiet.stop();
-  // Reload: one more route in the file, timed until the new version answers /ready, probed throughout.
-  const probe = delayProbe(shape === "host" ? "/" : `/svc-${mid}/x`, host);
-  await sleep(100);
-  const edited = performance.now();
-  writeFileSync(join(dir, "routes.yaml"), `${routes(shape, n)}---\n${routes(shape, 1).replace("r-0", "r-extra")}`);
-  let next = version;
-  while ((next = await readyVersion()) === version) {
-    if (performance.now() - edited > 120_000) break;
-    await sleep(10);
+  const reloads = [];
+  let extras = 0;
+  // One more route in the file, timed until the new version answers /ready.
+  const reload = async () => {
+    const extra = [];
+    for (let e = 0; e <= extras; e++) extra.push(routes(shape, 1).replace("r-0", `r-extra-${e}`));
+    extras++;
+    const c0 = cpuTicks(pid);
+    const edited = performance.now();
+    writeFileSync(join(dir, "routes.yaml"), `${routes(shape, n)}---\n${extra.join("---\n")}`);
+    let next = version;
+    while ((next = await readyVersion()) === version) {
+      if (performance.now() - edited > 120_000) break;
+      await sleep(10);
+    }
+    version = next;
+    return { ms: performance.now() - edited, cpuMs: ((cpuTicks(pid) - c0) * TICK_US) / 1000 };
+  };
+  for (let k = 1; k <= RELOADS; k++) {
+    // Unprobed: the reload's own time and CPU (a probe's requests would be counted in it).
+    const quietReload = await reload();
+    await sleep(500);
+    // Probed throughout: the slowest answer while the reload ran.
+    const probe = delayProbe(shape === "host" ? "/" : `/svc-${mid}/x`, host);
+    await sleep(100);
+    const probed = await reload();
+    await sleep(300);
+    const during = await probe.stop();
+    reloads.push({ reloadMs: quietReload.ms, cpuMs: quietReload.cpuMs, probedMs: probed.ms, maxDelayMs: during.maxMs });
+    await sleep(500);
   }
-  const reloadMs = performance.now() - edited;
-  await sleep(300);
-  const during = await probe.stop();
   child.kill("SIGTERM");
   await new Promise((r) => child.once("exit", r));
   rmSync(dir, { recursive: true, force: true });
-  return { shape, n, readyMs, reloadMs, rss, idlePct, ...loaded, p99ms1: single.p99ms, maxDelayMs: during.maxMs, idleMaxMs: idleProbe.maxMs };
+  const pick = (key) => {
+    const v = reloads.map((r) => r[key]).sort((a, b) => a - b);
+    return { median: v[Math.floor(v.length / 2)], min: v[0], max: v[v.length - 1] };
+  };
+  return { shape, n, readyMs, readyCpuMs, reload: pick("reloadMs"), reloadCpu: pick("cpuMs"), probed: pick("probedMs"), maxDelay: pick("maxDelayMs"), rss, idlePct, ...loaded, p99ms1: single.p99ms, idleMaxMs: idleProbe.maxMs };
 }
 
 const results = [];
 const sizes = (process.env.BENCH_ROUTES ?? "10,1000,10000").split(",").map(Number);
 for (const shape of ["host", "prefix"]) for (const n of sizes) results.push(await measure(shape, n));
 
-console.log("| shape | routes | req/s | vs 10 routes | ready | reload | max request delay during reload (idle) | RSS | idle CPU (watcher on) | 1-conn p99 |");
-console.log("|---|---|---|---|---|---|---|---|---|---|");
+const fmt = (s, digits = 0) => (RELOADS === 1 ? `${s.median.toFixed(digits)}` : `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`);
+console.log("| shape | routes | req/s | vs 10 routes | ready | CPU to ready | reload | reload CPU | reload, probed | max request delay during reload (idle) | RSS | idle CPU (watcher on) | 1-conn p99 |");
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const r of results) {
-  const base = results.find((b) => b.shape === r.shape && b.n === 10);
-  console.log(`| ${r.shape} | ${r.n.toLocaleString("en")} | ${Math.round(r.rps).toLocaleString("en")} | ${(r.rps / base.rps).toFixed(2)} | ${Math.round(r.readyMs)} ms | ${Math.round(r.reloadMs)} ms | ${r.maxDelayMs.toFixed(1)} ms (${r.idleMaxMs.toFixed(1)} ms) | ${Math.round(r.rss)} MiB | ${r.idlePct.toFixed(1)}% | ${r.p99ms1.toFixed(2)} ms |`);
+  const base = results.find((b) => b.shape === r.shape && b.n === 10) ?? r;
+  console.log(`| ${r.shape} | ${r.n.toLocaleString("en")} | ${Math.round(r.rps).toLocaleString("en")} | ${(r.rps / base.rps).toFixed(2)} | ${Math.round(r.readyMs)} ms | ${Math.round(r.readyCpuMs)} ms | ${fmt(r.reload)} ms | ${fmt(r.reloadCpu)} ms | ${fmt(r.probed)} ms | ${fmt(r.maxDelay, 1)} ms (${r.idleMaxMs.toFixed(1)} ms) | ${Math.round(r.rss)} MiB | ${r.idlePct.toFixed(1)}% | ${r.p99ms1.toFixed(2)} ms |`);
 }

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { bearerChecker } from "../http/secret-compare.js";
-import type { SnapshotHolder } from "../config/snapshot-holder.js";
+import type { PreparedSnapshotHolder as SnapshotHolder } from "../config/prepared-snapshot-holder.js";
 import { formatPolicyIssue } from "../policy/issues.js";
 import type { Registry } from "../telemetry/metrics.js";
 import type { UpstreamState } from "../upstream/upstream-state.js";

@@ -1,14 +1,11 @@
 import { parseArgs } from "node:util";
 import { normalizeServer } from "../runtime/node/dns-discovery.js";
-import { configStore } from "./targets.js";
 import { CONNECTION_DEFAULTS, startNodeGateway, type ConnectionLimits, type NodeGateway } from "../runtime/node/gateway-server.js";
 import { type ListenerTls } from "../runtime/node/listener-tls.js";
-import { parseDuration } from "../policy/duration.js";
+import { parseDuration } from "../policy/duration-text.js";
 import { parseByteSize } from "../hygiene/body-limit.js";
 import { parseUnderscoreHeaders, parseUntrustedTraceparent } from "../hygiene/hygiene.js";
 import { readFileSync } from "node:fs";
-import { RedisApiKeyStore } from "../runtime/node/redis-key-store.js";
-import { RedisLimiterStore } from "../runtime/node/redis-limiter-store.js";
 import { parsePathRejections } from "../hygiene/normalize-path.js";
 import cluster from "node:cluster";
 import { parseWorkers, reportReady, runClusterPrimary } from "../runtime/node/cluster.js";
@@ -99,6 +96,11 @@ async function serveOne(values: ServeValues, inWorker: boolean, mesh: MeshOption
   const redisDefault = values.store?.startsWith("redis") ? values.store : undefined;
   const keyStoreUrl = redisUrl(values["key-store"] ?? redisDefault, "key-store");
   const rateLimitUrl = redisUrl(values["ratelimit-store"] ?? redisDefault, "ratelimit-store");
+  // ioredis and the config stores load only when a flag asks for them: most gateways serve a
+  // policy directory and should not spend start-up time compiling modules they never run.
+  const targets = values.store !== undefined ? await import("./targets.js") : null;
+  const keyStores = keyStoreUrl !== undefined ? await import("../runtime/node/redis-key-store.js") : null;
+  const limiterStores = rateLimitUrl !== undefined ? await import("../runtime/node/redis-limiter-store.js") : null;
   // From here on the gateway owns what is opened, and closes all of it if its start fails.
   const opened: { close?(): Promise<void> }[] = [];
   const open = <T extends { close?(): Promise<void> }>(make: () => T): T => {
@@ -110,9 +112,9 @@ async function serveOne(values: ServeValues, inWorker: boolean, mesh: MeshOption
   try {
     gateway = await startNodeGateway({
       ...settings,
-      ...(values.policies ? { policies: values.policies, policyWorker: policyWorker?.first?.dir === values.policies ? policyWorker : null } : { store: open(() => configStore(values.store!, values.prefix)) }),
-      ...(keyStoreUrl !== undefined ? { apiKeyStore: open(() => new RedisApiKeyStore(keyStoreUrl, values.prefix ?? "meshgate")) } : {}),
-      ...(rateLimitUrl !== undefined ? { rateLimitStore: open(() => new RedisLimiterStore(rateLimitUrl, values.prefix ?? "meshgate")) } : {}),
+      ...(values.policies ? { policies: values.policies, policyWorker: policyWorker?.first?.dir === values.policies ? policyWorker : null } : { store: open(() => targets!.configStore(values.store!, values.prefix)) }),
+      ...(keyStoreUrl !== undefined ? { apiKeyStore: open(() => new keyStores!.RedisApiKeyStore(keyStoreUrl, values.prefix ?? "meshgate")) } : {}),
+      ...(rateLimitUrl !== undefined ? { rateLimitStore: open(() => new limiterStores!.RedisLimiterStore(rateLimitUrl, values.prefix ?? "meshgate")) } : {}),
     });
   } catch (err) {
     // startNodeGateway closes what it was given; this also covers a constructor that threw before it (closing twice is harmless).

@@ -1,6 +1,6 @@
 import { BundleError, decodeBundle, type PolicyBundle } from "./bundle.js";
 import type { ConfigStore } from "./config-store.js";
-import type { ReloadResult, SnapshotHolder } from "./snapshot-holder.js";
+import type { PreparedSnapshotHolder as SnapshotHolder, ReloadResult } from "./prepared-snapshot-holder.js";
 
 export type BundleRefresh =
   | { readonly kind: "unchanged" }

@@ -1,5 +1,6 @@
 import type { PolicyIssue } from "./issues.js";
-import { serviceTarget, type TargetRef } from "./target-ref.js";
+import type { TargetRef } from "./target-ref.js";
+import { serviceTarget } from "./service-target.js";
 import type { Located } from "./located.js";
 import { routeKindOf } from "./route-kind.js";
 
@@ -35,6 +36,18 @@ export interface AttachmentOptions<R extends AttachableRoute = AttachableRoute> 
 export function attachmentLookup<T extends AttachedPolicy, R extends AttachableRoute>(kind: string, policies: readonly Located<T>[], routes: readonly Located<R>[], issues: PolicyIssue[], options: AttachmentOptions<R>): AttachmentLookup<T, R> {
   const byRoute = new Map<string, { section: string | undefined; policy: Located<T> }[]>();
   const gatewayWide: { gateway: string; policy: Located<T> }[] = [];
+  // Targets are found by "kind/namespace/name" in a map built once (the first route of a name
+  // wins, as a search in route order would find it), not by a search of every route per target.
+  let byName: Map<string, Located<R>> | null = null;
+  const routeByName = (): Map<string, Located<R>> => {
+    if (byName !== null) return byName;
+    byName = new Map();
+    for (const r of routes) {
+      const key = `${routeKindOf(r.doc)}/${r.doc.metadata.namespace}/${r.doc.metadata.name}`;
+      if (!byName.has(key)) byName.set(key, r);
+    }
+    return byName;
+  };
   for (const p of policies) {
     const ns = p.doc.metadata.namespace;
     p.doc.spec.targetRefs.forEach((ref, i) => {
@@ -49,7 +62,7 @@ export function attachmentLookup<T extends AttachedPolicy, R extends AttachableR
         issues.push({ file: p.file, index: p.index, severity: "warning", path: [...path, "kind"], message: `${kind} targets ${targets} only; ${ref.group}/${ref.kind} ignored` });
         return;
       }
-      const route = routes.find((r) => r.doc.metadata.namespace === ns && r.doc.metadata.name === ref.name && routeKindOf(r.doc) === ref.kind);
+      const route = routeByName().get(`${ref.kind}/${ns}/${ref.name}`);
       if (route === undefined) {
         issues.push({ file: p.file, index: p.index, severity: "warning", path: [...path, "name"], message: `no ${ref.kind} ${ns}/${ref.name}; policy not applied there` });
         return;
@@ -68,6 +81,8 @@ export function attachmentLookup<T extends AttachedPolicy, R extends AttachableR
     const attached = options.gatewaysOf?.(route) ?? null;
     return byAge.find((g) => attached === null || attached.has(g.gateway))?.policy ?? null;
   };
+  // No policy of this kind attaches anywhere (the usual case for most kinds): every rule gets none.
+  if (byRoute.size === 0 && byAge.length === 0) return () => null;
   return (route, ruleName) => {
     const candidates = (byRoute.get(`${routeKindOf(route)}/${route.metadata.namespace}/${route.metadata.name}`) ?? []).filter((c) => c.section === undefined || c.section === ruleName);
     if (candidates.length === 0) return forGateways(route);

@@ -41,8 +41,3 @@ export const targetRefSchema = z.pipe(strictObject({
   })), z.transform((ref) => ({ ...ref, group: ref.group ?? TARGET_GROUPS.get(ref.kind) ?? GATEWAY_GROUP })));
 
 export type TargetRef = z.output<typeof targetRefSchema>;
-
-/** "namespace/name" of a Service target in a policy of namespace `ns`, or null for other kinds. */
-export function serviceTarget(ref: TargetRef, ns: string): string | null {
-  return ref.group === "" && ref.kind === "Service" ? `${ns}/${ref.name}` : null;
-}

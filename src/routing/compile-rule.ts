@@ -17,7 +17,7 @@ import type { RateLimitLookup } from "../ratelimit/compile-rate-limit.js";
 import type { RouteEntry } from "./compiled-rule.js";
 import type { ServicePorts } from "./service-ports.js";
 import { withProtocol } from "../upstream/backend-port.js";
-import { grpcRankOf } from "./grpcroute.js";
+import { grpcRankOf } from "./grpc-translate.js";
 import type { UpstreamProtocol } from "../upstream/app-protocol.js";
 import type { MeshRef } from "./mesh.js";
 

@@ -16,13 +16,10 @@ export function warnOverlaps(routes: readonly Located<HTTPRoute>[], issues: Poli
   const keys = new Map<string, Located<HTTPRoute>>();
   const involved = new Set<Located<HTTPRoute>>();
   for (const route of all) {
-    for (const rule of route.doc.spec.rules) {
-      for (const m of rule.matches) {
-        const key = matchKey(m);
-        const first = keys.get(key);
-        if (first === undefined) keys.set(key, route);
-        else if (first !== route) involved.add(first).add(route);
-      }
+    for (const key of matchKeys(route.doc)) {
+      const first = keys.get(key);
+      if (first === undefined) keys.set(key, route);
+      else if (first !== route) involved.add(first).add(route);
     }
   }
   if (involved.size === 0) return;
@@ -47,6 +44,18 @@ export function warnOverlaps(routes: readonly Located<HTTPRoute>[], issues: Poli
       }),
     );
   }
+}
+
+const keysByRoute = new WeakMap<HTTPRoute, readonly string[]>();
+
+/**
+ * Every match key of a route, rule by rule, once per validated document: a reload hands unchanged
+ * documents back as the same (immutable) objects, so it keys only the routes that changed.
+ */
+function matchKeys(route: HTTPRoute): readonly string[] {
+  let keys = keysByRoute.get(route);
+  if (keys === undefined) keysByRoute.set(route, (keys = route.spec.rules.flatMap((rule) => rule.matches.map(matchKey))));
+  return keys;
 }
 
 function matchKey(m: HTTPRouteMatch): string {

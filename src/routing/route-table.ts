@@ -71,7 +71,8 @@ export class RouteTable {
     const build = RouteTable.parts(entries, mesh, previous);
     let step = build.next();
     while (step.done !== true) {
-      await breathe();
+      const pause = breathe();
+      if (pause !== undefined) await pause;
       step = build.next();
     }
     return Object.assign(Object.create(RouteTable.prototype) as RouteTable, step.value);

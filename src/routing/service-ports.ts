@@ -2,7 +2,8 @@ import type { Located } from "../policy/located.js";
 import type { Backend } from "../upstream/backend.js";
 import type { CompiledBackend } from "../upstream/compiled-backend.js";
 import { compileBackend } from "../upstream/compile-backend.js";
-import { servicePort, targetPortOf, type Service } from "../upstream/service.js";
+import type { Service } from "../upstream/service.js";
+import { servicePort, targetPortOf } from "../upstream/service-port.js";
 import { defaultBackendDoc, discoveredBackend, serviceHostname, type ServiceDiscovery } from "../upstream/discovery.js";
 
 /**

@@ -1,4 +1,4 @@
-import type { CompileYield } from "./compile-snapshot.js";
+import type { CompileYield } from "./compile-prepared.js";
 
 /**
  * A CompileYield that gives the event loop a turn once `sliceMs` of compiling went by, so the

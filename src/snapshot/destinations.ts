@@ -9,6 +9,7 @@ import type { TrafficPolicy } from "../resilience/traffic-policy.js";
 import { compiledTraffic } from "../resilience/compile-traffic.js";
 import type { ServicePolicies } from "../routing/compile-rule.js";
 import type { PolicySet } from "./validate.js";
+import type { HTTPRoute } from "../routing/httproute.js";
 
 /**
  * The Services a policy set knows of: those with a Backend or a Service document, and those a
@@ -18,13 +19,28 @@ export function knownServices(set: PolicySet): ServiceExists {
   const known = new Set<string>();
   for (const b of set.backends) known.add(`${b.doc.metadata.namespace}/${b.doc.metadata.name}`);
   for (const s of set.services) known.add(`${s.doc.metadata.namespace}/${s.doc.metadata.name}`);
-  for (const r of set.routes) {
-    for (const rule of r.doc.spec.rules) {
-      for (const ref of rule.backendRefs) if (ref.group === "" && ref.kind === "Service") known.add(`${ref.namespace ?? r.doc.metadata.namespace}/${ref.name}`);
-    }
-    for (const p of r.doc.spec.parentRefs) if ((p.group ?? "") === "" && p.kind === "Service") known.add(`${p.namespace ?? r.doc.metadata.namespace}/${p.name}`);
-  }
+  for (const r of set.routes) for (const key of routeServices(r.doc)) known.add(key);
   return (key) => known.has(key);
+}
+
+const servicesByRoute = new WeakMap<HTTPRoute, readonly string[]>();
+
+/**
+ * The Services one route names (backendRefs, Service parentRefs), once per validated document: a
+ * reload hands unchanged documents back as the same (immutable) objects, so a reload of ten
+ * thousand routes that changed one builds the keys of one.
+ */
+function routeServices(route: HTTPRoute): readonly string[] {
+  let keys = servicesByRoute.get(route);
+  if (keys !== undefined) return keys;
+  const out: string[] = [];
+  const ns = route.metadata.namespace;
+  for (const rule of route.spec.rules) {
+    for (const ref of rule.backendRefs) if (ref.group === "" && ref.kind === "Service") out.push(`${ref.namespace ?? ns}/${ref.name}`);
+  }
+  for (const p of route.spec.parentRefs) if ((p.group ?? "") === "" && p.kind === "Service") out.push(`${p.namespace ?? ns}/${p.name}`);
+  servicesByRoute.set(route, (keys = out));
+  return keys;
 }
 
 /** Service-targeted TrafficPolicy, SecurityPolicy and RateLimitPolicy by destination Service. */

@@ -5,7 +5,8 @@ import { API_GATEWAY, API_MESHGATE } from "../policy/api-versions.js";
 import { backendSchema, type Backend } from "../upstream/backend.js";
 import { gatewaySchema, type Gateway } from "../routing/gateway.js";
 import { httpRouteSchema, type HTTPRoute } from "../routing/httproute.js";
-import { grpcRouteSchema, grpcToHttpRoute, type GRPCRoute } from "../routing/grpcroute.js";
+import { grpcRouteSchema } from "../routing/grpcroute.js";
+import { grpcToHttpRoute } from "../routing/grpc-translate.js";
 import { rateLimitPolicySchema, type RateLimitPolicy } from "../ratelimit/rate-limit-policy.js";
 import { securityPolicySchema, type SecurityPolicy } from "../identity/security-policy.js";
 import { trafficPolicySchema, type TrafficPolicy } from "../resilience/traffic-policy.js";
@@ -14,6 +15,7 @@ import { backendTrafficPolicySchema, type BackendTrafficPolicy } from "../upstre
 import { backendTlsPolicySchema, configMapSchema, type BackendTLSPolicy, type ConfigMap } from "../upstream/backend-tls-policy.js";
 import { Located } from "../policy/located.js";
 import { zodIssuesToPolicy } from "../policy/zod-issues.js";
+import { noteGrpcTranslation } from "./grpc-origin.js";
 
 export interface PolicySet {
   readonly routes: readonly Located<HTTPRoute>[];
@@ -60,7 +62,7 @@ export function validateDocuments(documents: readonly RawDocument[], cache?: Par
       const grpc = check(cache, grpcRouteSchema, v, at, issues);
       if (grpc === null) return null;
       const http = grpcToHttpRoute(grpc);
-      translatedFrom.set(http, grpc);
+      noteGrpcTranslation(http, grpc);
       return keep(set.routes, http, at);
     }],
     [`${API_GATEWAY}/Gateway`, (v, at) => keep(set.gateways, check(cache, gatewaySchema, v, at, issues), at)],
@@ -131,15 +133,7 @@ export function validateDocuments(documents: readonly RawDocument[], cache?: Par
   return { ...set, issues };
 }
 
-const translatedFrom = new WeakMap<HTTPRoute, GRPCRoute>();
-
-/**
- * The GRPCRoute a route was translated from. The translation carries side data (its kind, its
- * precedence) that a structured clone drops: a thread that receives the set translates again.
- */
-export function grpcRouteOf(route: HTTPRoute): GRPCRoute | undefined {
-  return translatedFrom.get(route);
-}
+export { grpcRouteOf } from "./grpc-origin.js";
 
 /** The API group of an apiVersion: "apps" of "apps/v1", "" (core) of "v1". */
 function group(apiVersion: string): string {

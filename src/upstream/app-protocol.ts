@@ -1,11 +1,6 @@
 import * as z from "../policy/zod.js";
 
-/**
- * What the gateway speaks to an upstream, decided once per backendRef at compile time:
- * HTTP/1.1; HTTP/2 (prior knowledge on http://, ALPN h2 on https://); or WebSocket
- * (an HTTP/1.1 upgrade, TLS when the endpoint is https://).
- */
-export type UpstreamProtocol = "http1" | "h2" | "websocket";
+export { upstreamProtocol, type UpstreamProtocol } from "./upstream-protocol.js";
 
 /**
  * Kubernetes Service `appProtocol` values a Backend (or one of its `ports`) may carry. TLS always
@@ -24,23 +19,6 @@ export const appProtocolSchema = z.enum(APP_PROTOCOLS, {
     return `unsupported appProtocol ${JSON.stringify(issue.input)}${hint}; use one of ${APP_PROTOCOLS.join(", ")}, or leave it out for HTTP/1.1`;
   },
 });
-
-/**
- * The one mapping from an appProtocol value (a Backend's, or a v1 Service port's, which
- * Kubernetes lets be anything) to what the transport speaks; unknown values are HTTP/1.1.
- */
-export function upstreamProtocol(app: string | null | undefined): UpstreamProtocol {
-  switch (app) {
-    case "kubernetes.io/h2c":
-    case "grpc":
-      return "h2";
-    case "kubernetes.io/ws":
-    case "kubernetes.io/wss":
-      return "websocket";
-    default:
-      return "http1";
-  }
-}
 
 /** Why `app` contradicts an endpoint of `scheme` ("http:" or "https:"), or null. */
 export function appProtocolSchemeIssue(app: AppProtocol | undefined, scheme: string): string | null {

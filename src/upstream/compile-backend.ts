@@ -4,7 +4,7 @@ import type { HashKey } from "./hash-point.js";
 import { GATEWAY_ERROR_DEFAULTS } from "../resilience/outlier.js";
 import { weightedChoice } from "./weighted.js";
 import { DEFAULT_CONNECTION, type ConnectionPolicy } from "./transport.js";
-import { upstreamProtocol } from "./app-protocol.js";
+import { upstreamProtocol } from "./upstream-protocol.js";
 
 /**
  * Timeouts every attempt has unless someone wrote otherwise, so a hung upstream is always

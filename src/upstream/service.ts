@@ -60,13 +60,3 @@ export const serviceSchema = strictObject({
 
 export type Service = z.output<typeof serviceSchema>;
 export type ServicePort = Service["spec"]["ports"][number];
-
-/** The Service port a backendRef's `port` names, or null when the Service does not list it. */
-export function servicePort(service: Service, port: number): ServicePort | null {
-  return service.spec.ports.find((p) => p.port === port) ?? null;
-}
-
-/** The port the workloads listen on: a numeric targetPort, else the Service port (named targetPorts need the pods). */
-export function targetPortOf(port: Pick<ServicePort, "port" | "targetPort">): number {
-  return typeof port.targetPort === "number" ? port.targetPort : port.port;
-}

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { adminApp } from "../../admin/admin-app.js";
 import type { ConfigStore } from "../../config/config-store.js";
-import { SnapshotHolder } from "../../config/snapshot-holder.js";
+import { PreparedSnapshotHolder as SnapshotHolder } from "../../config/prepared-snapshot-holder.js";
 import { GatewayError, errorBody } from "../../http/gateway-error.js";
 import { createPipeline } from "../../pipeline.js";
 import type { Snapshot } from "../../snapshot/snapshot.js";
@@ -22,7 +22,7 @@ import { dirReloader, storeReloader, type ReloadProblem } from "./reloaders.js";
 import { policyReader } from "./policy-reader.js";
 import type { StartedPolicyWorker } from "./policy-worker-start.js";
 import { firstConfigError, listenError } from "./startup-error.js";
-import { formatDuration } from "../../policy/duration.js";
+import { formatDuration } from "../../policy/duration-text.js";
 import { NodeTransport } from "./node-transport.js";
 import { HealthChecker } from "./health-checker.js";
 import { UpstreamState } from "../../upstream/upstream-state.js";
@@ -170,7 +170,9 @@ async function startGateway(options: NodeGatewayOptions, opened: (() => unknown)
   }) : null;
   if (discovery !== null) opened.push(() => discovery.close());
   // Files can be caught half-written; a published bundle is whole by construction.
-  const holder = new SnapshotHolder({ refuseEmptyReload: !options.store && options.allowEmptyReload !== true, compile: { discovery, serviceBindings: "refuse", http2Upstreams: "allow", ...(options.mesh ? { mesh: options.mesh } : {}) } });
+  // A store's bundles are parsed here; policy files are prepared by the worker, so only then is the parser loaded.
+  const compileSources = options.store ? (await import("../../snapshot/compile-snapshot.js")).compileSnapshot : undefined;
+  const holder = new SnapshotHolder({ ...(compileSources !== undefined ? { compileSources } : {}), refuseEmptyReload: !options.store && options.allowEmptyReload !== true, compile: { discovery, serviceBindings: "refuse", http2Upstreams: "allow", ...(options.mesh ? { mesh: options.mesh } : {}) } });
   let draining = false;
   const jwks = new JwksRegistry(nodeJwksFetcher, Date.now, (err, context) => log("warn", `${context}: fetch failed`, { error: err instanceof Error ? err.message : String(err), ...causeOf(err) }));
   let prepare: ((s: Snapshot) => void) | null = null;

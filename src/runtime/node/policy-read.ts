@@ -1,7 +1,7 @@
 import { ParseCache } from "../../policy/parse-cache.js";
-import type { PolicySource } from "../../policy/parse.js";
+import { parseSourcesWith, YamlPackageNeeded, type PolicySource, type YamlPackage } from "../../policy/parse-sources.js";
 import { sourcesHash } from "../../policy/source-hash.js";
-import { preparePolicies, type PreparedPolicies } from "../../snapshot/prepare.js";
+import { prepareWith, type PreparedPolicies } from "../../snapshot/prepare-with.js";
 import { PoliciesChanging, readStablePolicyDir, statPolicyDir } from "./policy-dir.js";
 
 export interface ReadRequest {
@@ -42,6 +42,32 @@ export class PolicyReadState {
     this.lastEventAt = Math.max(this.lastEventAt, at);
   }
 
+  /** The `yaml` package's parser, once a text needed it (most never do: the cache's fast parser reads them). */
+  private yamlPackage: YamlPackage | null = null;
+  private yamlLoading: Promise<void> | null = null;
+
+  private loadYamlPackage(): Promise<void> {
+    return (this.yamlLoading ??= import("../../policy/yaml-package.js").then((m) => {
+      this.yamlPackage = m.YAML_PACKAGE;
+    }));
+  }
+
+  /** Throws YamlPackageNeeded when a text needs the yaml package and it is not loaded yet. */
+  private prepare(sources: readonly PolicySource[], hash: string, options: { readonly cache?: ParseCache }): PreparedPolicies {
+    return prepareWith((s, o) => parseSourcesWith(this.yamlPackage, s, o), sources, hash, options);
+  }
+
+  /** `prepare`, loading the yaml package first when a text needs it (the cache keeps what the first attempt parsed). */
+  private async prepareLoading(sources: readonly PolicySource[], hash: string, options: { readonly cache?: ParseCache }): Promise<PreparedPolicies> {
+    try {
+      return this.prepare(sources, hash, options);
+    } catch (err) {
+      if (!(err instanceof YamlPackageNeeded)) throw err;
+      await this.loadYamlPackage();
+      return this.prepare(sources, hash, options);
+    }
+  }
+
   async read(request: ReadRequest): Promise<ReadAnswer> {
     try {
       if (!request.full && this.lastStats !== null && (await statPolicyDir(request.dir)) === this.lastStats) return { kind: "unchanged" };
@@ -61,14 +87,20 @@ export class PolicyReadState {
         isCurrent: async (s) => request.currentHash !== null && (await hashOf(s)) === request.currentHash,
         lastEventAt: () => this.lastEventAt,
         whileSettling: (sources) => {
-          early = { sources, prepared: preparePolicies(sources, "", options) };
+          try {
+            early = { sources, prepared: this.prepare(sources, "", options) };
+          } catch (err) {
+            // Prepared once the read is done, with the yaml package loaded meanwhile.
+            if (!(err instanceof YamlPackageNeeded)) throw err;
+            void this.loadYamlPackage();
+          }
         },
       });
       const hash = await hashOf(read.sources);
       this.lastStats = read.stats;
       if (hash === request.currentHash) return { kind: "current" };
       const ready = early as { sources: readonly PolicySource[]; prepared: PreparedPolicies } | null;
-      const prepared = ready !== null && sameSources(ready.sources, read.sources) ? { ...ready.prepared, hash } : preparePolicies(read.sources, hash, options);
+      const prepared = ready !== null && sameSources(ready.sources, read.sources) ? { ...ready.prepared, hash } : await this.prepareLoading(read.sources, hash, options);
       return { kind: "prepared", prepared, modified: read.modified, parsed: this.cache?.lastParsed ?? prepared.documents.reduce((n, [, c]) => n + c, 0) };
     } catch (err) {
       if (err instanceof PoliciesChanging) return { kind: "changing", message: err.message };

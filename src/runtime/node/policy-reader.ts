@@ -1,5 +1,5 @@
 import type { Worker } from "node:worker_threads";
-import { PolicyReadState, type ReadAnswer, type ReadRequest } from "./policy-read.js";
+import type { ReadAnswer, ReadRequest } from "./policy-read.js";
 import { WireDecoder, type WirePolicies } from "./policy-wire.js";
 import { policyWorkerUrl, startPolicyWorker, type EarlyEvent, type StartedPolicyWorker } from "./policy-worker-start.js";
 
@@ -30,8 +30,14 @@ export function policyReader(started: StartedPolicyWorker | null = null): Policy
 }
 
 function inlineReader(): PolicyReader {
-  const state = new PolicyReadState();
-  return { mode: "inline", read: (r) => state.read(r), touched: () => state.touched(Date.now()), close: async () => undefined };
+  // The parser and the schemas load with the first read: a gateway with a worker never loads them here.
+  const state = import("./policy-read.js").then(({ PolicyReadState }) => new PolicyReadState());
+  return { mode: "inline", read: async (r) => (await state).read(r), touched: () => {
+      const at = Date.now();
+      void state.then((s) => s.touched(at));
+    },
+    close: async () => undefined,
+  };
 }
 
 class WorkerReader implements PolicyReader {

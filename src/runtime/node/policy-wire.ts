@@ -1,7 +1,9 @@
 import type { Located } from "../../policy/located.js";
 import type { PreparedPolicies } from "../../snapshot/prepare.js";
-import { grpcRouteOf, type PolicySet } from "../../snapshot/validate.js";
-import { grpcToHttpRoute, type GRPCRoute } from "../../routing/grpcroute.js";
+import type { PolicySet } from "../../snapshot/validate.js";
+import { grpcRouteOf } from "../../snapshot/grpc-origin.js";
+import type { GRPCRoute } from "../../routing/grpcroute.js";
+import { grpcToHttpRoute } from "../../routing/grpc-translate.js";
 import type { HTTPRoute } from "../../routing/httproute.js";
 
 /** The lists of a PolicySet that hold documents (all but `issues`). */

@@ -1,6 +1,5 @@
-import { BundleReloader } from "../../config/bundle-reloader.js";
 import type { ConfigStore } from "../../config/config-store.js";
-import type { SnapshotHolder } from "../../config/snapshot-holder.js";
+import type { PreparedSnapshotHolder as SnapshotHolder } from "../../config/prepared-snapshot-holder.js";
 import type { GatewayMetrics } from "../../telemetry/gateway-metrics.js";
 import type { Logger } from "./log.js";
 import { shrinkHold } from "../../config/shrink-hold.js";
@@ -68,7 +67,9 @@ export function dirReloader(dir: string, holder: SnapshotHolder, metrics: Gatewa
       return last;
     }
     heldHash = null;
-    const result = await holder.loadPrepared(prepared, { location: dir, files: prepared.documents.map(([name]) => name) }, timeSlices());
+    // Slices keep the requests a reload shares the thread with fast; before the first config
+    // there are none to keep fast (each slice's yield is idle time on the way to ready).
+    const result = await holder.loadPrepared(prepared, { location: dir, files: prepared.documents.map(([name]) => name) }, holder.ready ? timeSlices() : undefined);
     if (!result.ok) {
       const problem: ReloadProblem = { problem: result.failure.message, hint: `fix the policies (meshgate validate ${dir} lists every problem)`, invalid: true };
       last = problem;
@@ -89,10 +90,11 @@ export function dirReloader(dir: string, holder: SnapshotHolder, metrics: Gatewa
 }
 
 export function storeReloader(store: ConfigStore, holder: SnapshotHolder, metrics: GatewayMetrics, log: Logger): Reload {
-  const reloader = new BundleReloader(store, holder);
+  // Bundles are decoded with the schemas and the YAML parser: loaded only by a gateway that reads a store.
+  const reloader = import("../../config/bundle-reloader.js").then(({ BundleReloader }) => new BundleReloader(store, holder));
   return recovering(holder, log, store.description, async () => {
     try {
-      const outcome = await reloader.refresh();
+      const outcome = await (await reloader).refresh();
       if (outcome.kind === "rejected") {
         metrics.reloads.inc([outcome.refused ? "refused" : "error"]);
         if (holder.ready) log("error", "policy bundle refused; keeping the last good configuration", { store: store.description, reason: outcome.reason });
