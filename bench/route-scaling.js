@@ -8,7 +8,9 @@
 // Each reload round is two reloads: one unprobed (its time and CPU: a probe's own requests would
 // count in it) and one with the probe running (its time, and the slowest answer).
 // BENCH_ROUTES=10,10000 picks the sizes; BENCH_RELOADS=N reloads N times per case (one route more
-// each time; the figures are the median with the range); BENCH_WRK=0 skips the wrk and idle runs.
+// each time; the figures are the median with the range); BENCH_WRK=0 skips the wrk and idle runs;
+// BENCH_SERVE_CPUS picks the cores meshgate may use (taskset list, default 0: ready is then the
+// CPU it takes; 0,1 lets the policy worker and V8's helper threads run beside the serving thread).
 // Usage: node bench/route-scaling.js [UPSTREAM_PORT] [PORT]   (bench/run.sh runs it with BENCH_SCALING=1)
 import { execFileSync, spawn } from "node:child_process";
 import { Agent, request } from "node:http";
@@ -97,7 +99,7 @@ async function measure(shape, n) {
   writeFileSync(join(dir, "backend.yaml"), backend);
   writeFileSync(join(dir, "routes.yaml"), routes(shape, n));
   const start = performance.now();
-  const child = spawn("taskset", ["-c", "0", process.execPath, "bin/meshgate.js", "serve", "--policies", dir, "--port", String(PORT), "--admin-port", String(ADMIN), "--access-log", "off"], { stdio: "ignore" });
+  const child = spawn("taskset", ["-c", process.env.BENCH_SERVE_CPUS ?? "0", process.execPath, "bin/meshgate.js", "serve", "--policies", dir, "--port", String(PORT), "--admin-port", String(ADMIN), "--access-log", "off"], { stdio: "ignore" });
   let version = null;
   while ((version = await readyVersion()) === null) {
     if (performance.now() - start > 120_000) throw new Error(`not ready: ${shape} ${n}`);
@@ -177,5 +179,7 @@ console.log("| shape | routes | req/s | vs 10 routes | ready | CPU to ready | re
 console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const r of results) {
   const base = results.find((b) => b.shape === r.shape && b.n === 10) ?? r;
-  console.log(`| ${r.shape} | ${r.n.toLocaleString("en")} | ${Math.round(r.rps).toLocaleString("en")} | ${(r.rps / base.rps).toFixed(2)} | ${Math.round(r.readyMs)} ms | ${Math.round(r.readyCpuMs)} ms | ${fmt(r.reload)} ms | ${fmt(r.reloadCpu)} ms | ${fmt(r.probed)} ms | ${fmt(r.maxDelay, 1)} ms (${r.idleMaxMs.toFixed(1)} ms) | ${Math.round(r.rss)} MiB | ${r.idlePct.toFixed(1)}% | ${r.p99ms1.toFixed(2)} ms |`);
+  // Columns of runs skipped with BENCH_WRK=0 read "—".
+  const or = (x, text) => (Number.isNaN(x) ? "—" : text);
+  console.log(`| ${r.shape} | ${r.n.toLocaleString("en")} | ${or(r.rps, Math.round(r.rps).toLocaleString("en"))} | ${or(r.rps / base.rps, (r.rps / base.rps).toFixed(2))} | ${Math.round(r.readyMs)} ms | ${Math.round(r.readyCpuMs)} ms | ${fmt(r.reload)} ms | ${fmt(r.reloadCpu)} ms | ${fmt(r.probed)} ms | ${fmt(r.maxDelay, 1)} ms (${r.idleMaxMs.toFixed(1)} ms) | ${Math.round(r.rss)} MiB | ${or(r.idlePct, `${r.idlePct.toFixed(1)}%`)} | ${or(r.p99ms1, `${r.p99ms1.toFixed(2)} ms`)} |`);
 }
