@@ -6,6 +6,9 @@
 // builds (minified, no YAML), its policies bench/policies/bench.yaml (+ the JWT fixture) as a
 // published bundle in its KV. `npm run bench:workers`; knobs: BENCH_PORT_BASE (default 9500),
 // BENCH_DURATION (s, 8), BENCH_ROUNDS (3), BENCH_CONNECTIONS (10). Linux only (wrk, /proc).
+// `--against DIR` also builds the Worker of another checkout (a `git worktree` with node_modules)
+// into a third workerd and interleaves its routes with this one's ("against:" rows), so a change
+// is read against its base in the same minutes: between separate runs the added µs move by ±20.
 import { execFile, spawn } from "node:child_process";
 import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -19,6 +22,8 @@ const base = Number(process.env.BENCH_PORT_BASE ?? 9500);
 const duration = Number(process.env.BENCH_DURATION ?? 8);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const againstAt = process.argv.indexOf("--against");
+const against = againstAt === -1 ? null : process.argv[againstAt + 1];
 const run = promisify(execFile);
 const TICK_US = 1e6 / Number((await run("getconf", ["CLK_TCK"])).stdout.trim());
 const COMPAT = { compatibilityDate: "2026-04-21", compatibilityFlags: ["nodejs_compat"] };
@@ -63,7 +68,9 @@ const upstream = spawn("taskset", ["-c", "1", process.execPath, join(root, "benc
 const started = [];
 try {
   // The upload as deployed (wrangler.toml: minify, yaml alias), built once.
-  await run(process.execPath, [join(root, "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", dir], { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+  const wrangler = join(root, "node_modules", "wrangler", "bin", "wrangler.js");
+  await run(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", dir], { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+  if (against) await run(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", join(dir, "against")], { cwd: against, env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
   const token = (await run(process.execPath, [join(root, "bench", "jwt-fixture.js"), dir])).stdout;
   const text = (await readFile(join(root, "bench", "policies", "bench.yaml"), "utf8")).replaceAll("UPSTREAM_PORT", String(base + 1));
   const { makeBundle } = await import(join(root, "dist", "config", "bundle.js"));
@@ -75,6 +82,12 @@ try {
   const meshgate = await start({ port: base + 3, modules: true, scriptPath: join(dir, "worker.js"), modulesRoot: dir, kvNamespaces: ["POLICIES", "API_KEYS"], durableObjects: { RATE_LIMITER: "RateLimiter" }, bindings: { MESHGATE_CONFIG_TTL_MS: "5000", MESHGATE_ADMIN_PATH: "/__meshgate" } });
   started.push(meshgate.mf);
   await (await meshgate.mf.getKVNamespace("POLICIES")).put(KV_KEYS.current, JSON.stringify(bundle));
+  let base2 = null;
+  if (against) {
+    base2 = await start({ port: base + 4, modules: true, scriptPath: join(dir, "against", "worker.js"), modulesRoot: join(dir, "against"), kvNamespaces: ["POLICIES", "API_KEYS"], durableObjects: { RATE_LIMITER: "RateLimiter" }, bindings: { MESHGATE_CONFIG_TTL_MS: "5000", MESHGATE_ADMIN_PATH: "/__meshgate" } });
+    started.push(base2.mf);
+    await (await base2.mf.getKVNamespace("POLICIES")).put(KV_KEYS.current, JSON.stringify(bundle));
+  }
 
   const targets = [
     { name: "reference", at: reference, path: "/plain", headers: ["x-bench: 1"] },
@@ -83,6 +96,8 @@ try {
     { name: "meshgate-jwt", at: meshgate, path: "/jwt", headers: ["x-bench: 1", `authorization: Bearer ${token}`] },
     { name: "meshgate-ratelimit-local", at: meshgate, path: "/rl-local", headers: ["x-bench: 1"] },
   ];
+  // The other checkout's rows follow this one's, interleaved with them in every round.
+  if (base2 !== null) for (const t of targets.slice(1)) targets.push({ ...t, name: `against:${t.name}`, at: base2 });
   for (const t of targets) {
     const res = await fetch(t.at.url + t.path, { headers: Object.fromEntries(t.headers.map((h) => h.split(": "))) });
     await res.arrayBuffer();

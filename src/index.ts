@@ -11,6 +11,13 @@ export interface CreateGatewayOptions extends Omit<PipelineOptions, "transport">
   readonly clientAddress?: (request: Request) => string;
   /** The client certificate the platform verified (Workers: request.cf.tlsClientAuth); read only when a stage asks. */
   readonly peerCertificate?: (request: Request) => PeerCertificate | null;
+  /**
+   * Whether `request.signal` cancels the request's upstream work when the client goes away
+   * (default true). The Worker turns it off: workerd ends a cancelled invocation's subrequests
+   * itself, its `request.signal` never fires without the `enable_request_signal` flag, and a
+   * listener on it costs ~12 µs per request there.
+   */
+  readonly followRequestSignal?: boolean;
 }
 
 /** The gateway as one function over Web Requests: what `createGateway` routes to and the Worker calls. */
@@ -29,9 +36,10 @@ export function createGatewayHandler(options: CreateGatewayOptions): GatewayHand
   const pipeline = createPipeline({ ...options, transport: options.transport ?? new FetchTransport() });
   const clientAddress = options.clientAddress ?? (() => "");
   const peerCertificateOf = options.peerCertificate;
+  const follow = options.followRequestSignal ?? true;
   return async function gateway(request: Request): Promise<Response> {
     const req = fromWebRequest(request, { clientAddress: clientAddress(request), peerCertificateOf, startTime: performance.now() });
-    return toWebResponse(await pipeline(req, request.signal));
+    return toWebResponse(await pipeline(req, follow ? request.signal : undefined));
   };
 }
 

@@ -114,6 +114,8 @@ function createIsolate(env: WorkerEnv): Isolate {
       },
       clientAddress: (req) => req.headers.get("cf-connecting-ip") ?? "",
       peerCertificate: certificateFromCf,
+      // workerd cancels a dropped client's subrequests itself; listening on request.signal only costs.
+      followRequestSignal: false,
       jwks,
       ...(env.MESHGATE_PATH_REJECT !== undefined ? { pathNormalization: parsePathRejections(env.MESHGATE_PATH_REJECT) } : {}),
       ...(env.MESHGATE_HEADERS_WITH_UNDERSCORES !== undefined ? { underscoreHeaders: parseUnderscoreHeaders(env.MESHGATE_HEADERS_WITH_UNDERSCORES, "MESHGATE_HEADERS_WITH_UNDERSCORES") } : {}),
