@@ -2,14 +2,23 @@ import { describe, expect, it } from "vitest";
 import { FetchedHeaderList } from "./fetched-headers.js";
 import { webHeaders } from "./web-headers.js";
 
-/** The lines a transport reads from platform Headers (set-cookie lines last, one each). */
-function readLines(source: Headers): string[] {
+const HOP = new Set(["connection", "keep-alive"]);
+
+/** The lines a transport reads from platform Headers (set-cookie lines last, one each; hop-by-hop names left out). */
+function readLines(source: Headers, dropped: string[] = []): string[] {
   const lines: string[] = [];
   source.forEach((value, name) => {
-    if (name !== "set-cookie") lines.push(name, value);
+    if (HOP.has(name)) dropped.push(name);
+    else if (name !== "set-cookie") lines.push(name, value);
   });
   for (const cookie of source.getSetCookie()) lines.push("set-cookie", cookie);
   return lines;
+}
+/** A list read from `source` as the fetch transport reads one. */
+function fetched(source: Headers): FetchedHeaderList {
+  const dropped: string[] = [];
+  const lines = readLines(source, dropped);
+  return new FetchedHeaderList(lines, source, dropped);
 }
 
 const request = () =>
@@ -81,7 +90,22 @@ describe("FetchedHeaderList", () => {
     expect(() => kelvin.toHeaders()).toThrow(TypeError);
   });
 
-  it("never copies a source the transport dropped lines from", () => {
+  it("leaves out of the copy the names the transport did not read (an upstream's connection, keep-alive)", () => {
+    const source = response();
+    source.set("connection", "keep-alive");
+    source.set("keep-alive", "timeout=65");
+    const list = fetched(source);
+    list.append("x-meshgate-config-version", "7");
+    const copy = list.copyWithAppended();
+    expect(copy).not.toBeNull();
+    expect(copy!.has("connection")).toBe(false);
+    expect(copy!.has("keep-alive")).toBe(false);
+    same(copy!, webHeaders(list.lines));
+    list.append("Connection", "close");
+    same(list.toHeaders(), webHeaders(list.lines));
+  });
+
+  it("never copies without a source", () => {
     const list = new FetchedHeaderList(["content-type", "text/plain"], null);
     expect(list.copyWithAppended()).toBeNull();
     expect(list.copyWithChanges()).toBeNull();
@@ -89,7 +113,7 @@ describe("FetchedHeaderList", () => {
   });
 
   it("delivers what rebuilding every line delivers, for generated edits", () => {
-    const names = ["x-a", "X-A", "accept", "set-cookie", "cache-control", "x-b", "X-B", "cf-connecting-ip", "host", "bad name", "\u212A"];
+    const names = ["x-a", "X-A", "accept", "set-cookie", "cache-control", "x-b", "X-B", "cf-connecting-ip", "host", "connection", "Keep-Alive", "bad name", "\u212A"];
     const values = ["v", "w, x", "", " padded ", "bad\nvalue"];
     let seed = 11;
     const next = (n: number) => {
@@ -99,7 +123,9 @@ describe("FetchedHeaderList", () => {
     const paths = { appended: 0, changed: 0, rebuilt: 0, threw: 0 };
     for (let round = 0; round < 3000; round++) {
       const source = next(2) === 0 ? request() : response();
-      const list = new FetchedHeaderList(readLines(source), source);
+      if (next(2) === 0) source.set("connection", "keep-alive");
+      if (next(3) === 0) source.set("keep-alive", "timeout=5");
+      const list = fetched(source);
       for (let step = next(5); step > 0; step--) {
         const name = names[next(names.length)]!;
         const value = values[next(values.length)]!;

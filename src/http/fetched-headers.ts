@@ -1,6 +1,8 @@
 import { HeaderList } from "./header-list.js";
 import { webHeaders } from "./web-headers.js";
 
+const NONE: readonly string[] = [];
+
 /**
  * Header lines read from a platform `Headers` (a Worker's request, a fetched response),
  * remembering it. Sending them on as `Headers` again starts from a native copy of that object
@@ -12,11 +14,20 @@ export class FetchedHeaderList extends HeaderList {
 
   constructor(
     lines: string[],
-    /** The Headers the lines were read from, all of them (nothing dropped); null when some were. */
+    /** The Headers the lines were read from; null for none. */
     private readonly source: Headers | null,
+    /** Names the source has that the reader left out of `lines` (hop-by-hop ones), lower-case. */
+    private readonly dropped: readonly string[] = NONE,
   ) {
     super(lines);
     this.original = source === null ? [] : lines.slice();
+  }
+
+  /** A copy of the source without the names left out when it was read. */
+  private copy(): Headers {
+    const headers = new Headers(this.source!);
+    for (const name of this.dropped) headers.delete(name);
+    return headers;
   }
 
   /**
@@ -37,7 +48,7 @@ export class FetchedHeaderList extends HeaderList {
     const lines = this.lines;
     if (source === null || lines.length < original.length) return null;
     for (let i = 0; i < original.length; i++) if (lines[i] !== original[i]) return null;
-    const headers = new Headers(source);
+    const headers = this.copy();
     for (let i = original.length; i < lines.length; i += 2) headers.append(lines[i]!, lines[i + 1]!);
     return headers;
   }
@@ -77,7 +88,7 @@ export class FetchedHeaderList extends HeaderList {
       if (values === undefined) now.set(name, [lines[i + 1]!]);
       else values.push(lines[i + 1]!);
     }
-    const headers = new Headers(source);
+    const headers = this.copy();
     let at = 1;
     for (const [name, values] of now) {
       // Source lines are one per name (Headers joins repeats), in the order `now` has them.
@@ -102,3 +113,4 @@ function trimmed(value: string): boolean {
   return value === "" || (!isSpace(value.charCodeAt(0)) && !isSpace(value.charCodeAt(value.length - 1)));
 }
 const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+

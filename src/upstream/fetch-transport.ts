@@ -100,12 +100,12 @@ export class FetchTransport implements Transport {
     }
     if (clearHeadersTimer !== null) clearTimeout(clearHeadersTimer);
     const lines: string[] = [];
-    let dropped = false;
+    let dropped: string[] | undefined;
     let cookies = false;
     const upstreamHeaders = response.headers;
     upstreamHeaders.forEach((value, name) => {
       if (name === "set-cookie") cookies = true;
-      else if (HOP_BY_HOP.has(name)) dropped = true;
+      else if (HOP_BY_HOP.has(name)) (dropped ??= []).push(name);
       else lines.push(name, value);
     });
     if (cookies) for (const cookie of upstreamHeaders.getSetCookie()) lines.push("set-cookie", cookie);
@@ -117,7 +117,7 @@ export class FetchTransport implements Transport {
       for (let i = 0; i < lines.length; i += 2) if (!HANDSHAKE.has(lines[i]!)) kept.push(lines[i]!, lines[i + 1]!);
       return { status: 101, headers: new HeaderList(kept), body: new WebResponseBody(null, webSocket) };
     }
-    return { status, headers: new FetchedHeaderList(lines, dropped ? null : upstreamHeaders), body: new WebResponseBody(response.body) };
+    return { status, headers: new FetchedHeaderList(lines, upstreamHeaders, dropped), body: new WebResponseBody(response.body) };
   }
 
   async makeReplayable(body: RequestBody, maxBytes: number): Promise<RequestBody> {
