@@ -10,12 +10,13 @@
 // into a third workerd and interleaves its routes with this one's ("against:" rows), so a change
 // is read against its base in the same minutes: between separate runs the added µs move by ±20.
 import { execFile, spawn } from "node:child_process";
-import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Miniflare } from "miniflare";
+import { cpuUs, workerdPids } from "./workerd-proc.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const base = Number(process.env.BENCH_PORT_BASE ?? 9500);
@@ -25,26 +26,10 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const againstAt = process.argv.indexOf("--against");
 const against = againstAt === -1 ? null : process.argv[againstAt + 1];
 const run = promisify(execFile);
-const TICK_US = 1e6 / Number((await run("getconf", ["CLK_TCK"])).stdout.trim());
 const COMPAT = { compatibilityDate: "2026-04-21", compatibilityFlags: ["nodejs_compat"] };
 
 const REFERENCE = `export default { fetch(request, env) { const url = new URL(request.url); return fetch("http://127.0.0.1:" + env.UPSTREAM_PORT + url.pathname + url.search, { method: request.method, headers: request.headers, body: request.body }); } };`;
 
-/** workerd processes that are children of this process, by PID. */
-async function workerdPids() {
-  const out = [];
-  for (const pid of (await readdir("/proc")).filter((p) => /^[0-9]+$/.test(p))) {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (stat.includes("(workerd)") && Number(fields[1]) === process.pid) out.push(Number(pid));
-  }
-  return out;
-}
-async function cpuUs(pid) {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) * TICK_US;
-}
 /** Starts a Miniflare and returns it with the PID of the workerd it spawned. */
 async function start(options) {
   const before = new Set(await workerdPids());

@@ -9,13 +9,14 @@
 // Usage: node bench/workers-loop.js [--against DIR] [PATH...]   (default /plain /full)
 // Env: BENCH_PORT_BASE (19680), BENCH_COUNT (calls per loop, 20000), BENCH_ROUNDS (7)
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
+import { cpuUs, workerdPids } from "./workerd-proc.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const base = Number(process.env.BENCH_PORT_BASE ?? 19680);
@@ -26,23 +27,7 @@ const againstAt = args.indexOf("--against");
 const against = againstAt === -1 ? null : resolve(args.splice(againstAt, 2)[1]);
 const paths = args.length > 0 ? args : ["/plain", "/full"];
 const run = promisify(execFile);
-const TICK_US = 1e6 / Number((await run("getconf", ["CLK_TCK"])).stdout.trim());
 
-/** workerd processes that are children of this process, by PID. */
-async function workerdPids() {
-  const out = [];
-  for (const pid of (await readdir("/proc")).filter((p) => /^[0-9]+$/.test(p))) {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (stat.includes("(workerd)") && Number(fields[1]) === process.pid) out.push(Number(pid));
-  }
-  return out;
-}
-async function cpuUs(pid) {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) * TICK_US;
-}
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The loop Worker of a checkout, built as wrangler.toml builds the Worker (minified, `yaml` stubbed). */
