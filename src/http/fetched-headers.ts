@@ -3,6 +3,11 @@ import { webHeaders } from "./web-headers.js";
 
 const NONE: readonly string[] = [];
 
+/** Any header list as Web `Headers`: a copy of the source for lines read from one, else rebuilt. */
+export function asWebHeaders(list: HeaderList): Headers {
+  return list instanceof FetchedHeaderList ? list.toHeaders() : webHeaders(list.lines);
+}
+
 /**
  * Header lines read from a platform `Headers` (a Worker's request, a fetched response),
  * remembering it. Sending them on as `Headers` again starts from a native copy of that object

@@ -2,8 +2,7 @@ import { WebRequestBody, WebResponseBody } from "./web-body.js";
 import { hostAuthority } from "./request-target.js";
 import { GatewayError } from "./gateway-error.js";
 import { isResponseBody, type GatewayRequest, type GatewayResponse } from "./exchange.js";
-import { webHeaders } from "./web-headers.js";
-import { FetchedHeaderList } from "./fetched-headers.js";
+import { FetchedHeaderList, asWebHeaders } from "./fetched-headers.js";
 import type { PeerCertificate } from "./principal.js";
 import { isWebSocketHandshake } from "./websocket.js";
 
@@ -66,8 +65,7 @@ export function fromWebRequest(request: Request, info: WebRequestInfo): GatewayR
 
 /** The pipeline's answer as a Web Response; upstream bodies stream through untouched. */
 export function toWebResponse(response: GatewayResponse): Response {
-  const listed = response.headers;
-  const headers = listed instanceof FetchedHeaderList ? listed.toHeaders() : webHeaders(listed.lines);
+  const headers = asWebHeaders(response.headers);
   const body = response.body;
   const nullBody = response.status === 204 || response.status === 304 || (response.status >= 100 && response.status < 200);
   let init: BodyInit | null = null;

@@ -1,7 +1,6 @@
 import type { RequestBody } from "../http/exchange.js";
 import { HeaderList } from "../http/header-list.js";
-import { FetchedHeaderList } from "../http/fetched-headers.js";
-import { webHeaders } from "../http/web-headers.js";
+import { FetchedHeaderList, asWebHeaders } from "../http/fetched-headers.js";
 import { GatewayError } from "../http/gateway-error.js";
 import { TransportError, type Transport, type UpstreamRequest, type UpstreamResponse } from "./transport.js";
 import { WebRequestBody, WebResponseBody } from "../http/web-body.js";
@@ -46,8 +45,7 @@ export class FetchTransport implements Transport {
   async send(request: UpstreamRequest): Promise<UpstreamResponse> {
     let headers: Headers;
     try {
-      const lines = request.headers;
-      headers = lines instanceof FetchedHeaderList ? lines.toHeaders() : webHeaders(lines.lines);
+      headers = asWebHeaders(request.headers);
     } catch (err) {
       // Headers refuses the name or value: our doing, not the upstream's.
       throw new GatewayError("request_not_forwardable", `the request cannot be forwarded: ${(err as Error).message}`, undefined, { cause: err });
