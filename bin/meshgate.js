@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The CLI is compiled by `npm ci` (prepare) into dist/; this shim only loads it.
-import { main } from "../dist/cli/main.js";
+// The CLI is compiled by `npm ci` (prepare) into dist/; this shim only loads it (as one bundle: scripts/bundle-cli.js).
+import { main } from "../dist/cli-bundle/main.js";
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -1,4 +1,4 @@
-import { Agent, request, type Dispatcher } from "undici";
+import type { Agent, Dispatcher } from "undici";
 import { connectOptions } from "./undici-transport.js";
 import type { Snapshot } from "../../snapshot/snapshot.js";
 import type { HealthRegistry } from "../../resilience/outlier.js";
@@ -15,9 +15,21 @@ export class HealthChecker {
   constructor(private readonly health: HealthRegistry) {}
 
   private agents: Agent[] = [];
+  /** Bumped by every apply and stop: a load of undici that finishes late starts nothing stale. */
+  private generation = 0;
 
   apply(snapshot: Snapshot): void {
     this.stop();
+    const generation = this.generation;
+    if (![...snapshot.backends.values()].some((b) => b.healthCheck !== null)) return;
+    // undici's full entry (its fetch, WebSocket, cache, ...) costs ~70 ms of a start; only
+    // gateways with health checks pay it, once, before their first probe.
+    void loadUndici().then((undici) => {
+      if (generation === this.generation) this.start(snapshot, undici);
+    });
+  }
+
+  private start(snapshot: Snapshot, { Agent, request }: Undici): void {
     for (const backend of snapshot.backends.values()) {
       const hc = backend.healthCheck;
       if (hc === null) continue;
@@ -32,7 +44,7 @@ export class HealthChecker {
       for (const endpoint of backend.endpoints) {
         const key = `${backend.key}\u0000${endpoint.origin}`;
         const probe = async () => {
-          const ok = await check(endpoint.origin + hc.path, hc.timeoutMs, dispatcher);
+          const ok = await check(request, endpoint.origin + hc.path, hc.timeoutMs, dispatcher);
           // Positive streak counts successes, negative counts failures.
           const prev = this.streaks.get(key) ?? 0;
           const streak = ok ? Math.max(prev, 0) + 1 : Math.min(prev, 0) - 1;
@@ -50,6 +62,7 @@ export class HealthChecker {
   }
 
   stop(): void {
+    this.generation++;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     for (const a of this.agents) void a.close().catch(() => undefined);
@@ -57,7 +70,12 @@ export class HealthChecker {
   }
 }
 
-async function check(url: string, timeoutMs: number, dispatcher: Dispatcher | undefined): Promise<boolean> {
+type Undici = (typeof import("undici"))["default"];
+let undici: Promise<Undici> | undefined;
+// The CommonJS module.exports, as `default` both from Node's loader and from the CLI bundle's chunk.
+const loadUndici = (): Promise<Undici> => (undici ??= import("undici").then((m) => m.default));
+
+async function check(request: Undici["request"], url: string, timeoutMs: number, dispatcher: Dispatcher | undefined): Promise<boolean> {
   try {
     const res = await request(url, { ...(dispatcher ? { dispatcher } : {}), method: "GET", headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs), headers: { "user-agent": "meshgate-health-check" } });
     await res.body.dump();

@@ -1,4 +1,9 @@
-import { Pool, errors, type Dispatcher } from "undici";
+import type { Dispatcher, Pool as UndiciPool } from "undici";
+// undici's entry loads all of undici (fetch, WebSocket, EventSource, caches, mocks: ~70 ms of a
+// one-core start); forwarding needs its Pool and its error classes. The package has no exports
+// map; a version that moved these files fails every transport test at import.
+import Pool from "undici/lib/dispatcher/pool.js";
+import errors from "undici/lib/core/errors.js";
 import type { RequestBody } from "../../http/exchange.js";
 import { HeaderList } from "../../http/header-list.js";
 import { GatewayError } from "../../http/gateway-error.js";
@@ -34,7 +39,7 @@ const HOP_LENGTHS = new Set([...HOP_BY_HOP].map((name) => name.length));
 export const CONNECT_CODES: ReadonlySet<string> = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT", "ERR_TLS_CERT_ALTNAME_INVALID", "DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "CERT_HAS_EXPIRED"]);
 
 interface PoolEntry {
-  readonly pool: Pool;
+  readonly pool: UndiciPool;
   readonly limiter: ConnectionLimiter | null;
 }
 
