@@ -1,6 +1,6 @@
 import type { Worker } from "node:worker_threads";
 import type { ReadAnswer, ReadRequest } from "./policy-read.js";
-import { WireDecoder, type WirePolicies } from "./policy-wire.js";
+import { WireDecoder, type WireBatch, type WirePolicies } from "./policy-wire.js";
 import { policyWorkerUrl, startPolicyWorker, type EarlyEvent, type StartedPolicyWorker } from "./policy-worker-start.js";
 
 /** What the worker posts back: a ReadAnswer, with the prepared set in its wire form. */
@@ -140,7 +140,7 @@ class WorkerReader implements PolicyReader {
   }
 }
 
-type ReaderMessage = { readonly id: number; readonly answer: WorkerAnswer } | { readonly docs: WirePolicies["fresh"] };
+type ReaderMessage = { readonly id: number; readonly answer: WorkerAnswer } | { readonly docs: WireBatch };
 
 function sameRequest(a: ReadRequest, b: ReadRequest): boolean {
   return a.dir === b.dir && a.full === b.full && a.currentHash === b.currentHash && a.settleMs === b.settleMs && a.maxMs === b.maxMs;

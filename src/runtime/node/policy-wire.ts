@@ -65,13 +65,56 @@ export class WireEncoder {
   }
 }
 
+/**
+ * Documents as posted ahead of the set that uses them, in batches (no one message holds the
+ * serving thread long). A batch that is JSON data (a validated policy document is: YAML scalars
+ * through zod) travels as JSON text: JSON.parse rebuilds ten thousand routes on the serving
+ * thread in less than half the time a structured clone takes (about 20 vs 45 ms), and
+ * JSON.stringify is faster than the clone's serializer too. Anything else (an undefined field, a
+ * NaN, a class instance: JSON would drop or change it) goes as a structured clone.
+ */
+export type WireBatch = string | WirePolicies["fresh"];
+
+export function wireBatches(fresh: WirePolicies["fresh"], size: number): WireBatch[] {
+  const batches: WireBatch[] = [];
+  for (let i = 0; i < fresh.length; i += size) {
+    const batch = fresh.slice(i, i + size);
+    batches.push(isJsonData(batch) ? JSON.stringify(batch) : batch);
+  }
+  return batches;
+}
+
+/** True when JSON.parse(JSON.stringify(value)) is deeply equal to value, own keys and all. */
+export function isJsonData(value: unknown): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    case "object": {
+      if (value === null) return true;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!(i in value) || !isJsonData(value[i])) return false;
+        return true;
+      }
+      if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+      // A "__proto__" key is rare and easy to get wrong on either side: the clone takes it.
+      for (const key in value) if (key === "__proto__" || !isJsonData((value as Record<string, unknown>)[key])) return false;
+      return Object.getOwnPropertySymbols(value).length === 0;
+    }
+    default:
+      return false;
+  }
+}
+
 /** The receiving side (the thread that compiles): keeps the documents of the last set it decoded. */
 export class WireDecoder {
   private docs = new Map<number, unknown>();
 
-  /** Documents posted ahead of the set that uses them (in batches, so no one message takes long to receive). */
-  receive(fresh: WirePolicies["fresh"]): void {
-    for (const [ref, doc] of fresh) this.docs.set(ref, doc);
+  /** Documents posted ahead of the set that uses them (wireBatches). */
+  receive(fresh: WireBatch): void {
+    for (const [ref, doc] of typeof fresh === "string" ? (JSON.parse(fresh) as WirePolicies["fresh"]) : fresh) this.docs.set(ref, doc);
   }
 
   decode(wire: WirePolicies): PreparedPolicies {

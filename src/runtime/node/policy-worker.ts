@@ -2,7 +2,7 @@ import { parentPort } from "node:worker_threads";
 import { ParseCache } from "../../policy/parse-cache.js";
 import { fastYamlValues } from "./fast-yaml.js";
 import { PolicyReadState, type ReadRequest } from "./policy-read.js";
-import { WireEncoder } from "./policy-wire.js";
+import { WireEncoder, wireBatches } from "./policy-wire.js";
 import type { WorkerAnswer, WorkerMessage } from "./policy-reader.js";
 
 // The policy worker thread: reads, settles, hashes, parses and validates policy files with a
@@ -28,7 +28,7 @@ async function answer(id: number, request: ReadRequest): Promise<void> {
   const read = await state.read(request);
   if (read.kind !== "prepared") return port.postMessage({ id, answer: read });
   const wire = encoder.encode(read.prepared);
-  for (let i = 0; i < wire.fresh.length; i += BATCH) port.postMessage({ docs: wire.fresh.slice(i, i + BATCH) });
+  for (const docs of wireBatches(wire.fresh, BATCH)) port.postMessage({ docs });
   const reply: WorkerAnswer = { kind: "prepared", wire: { ...wire, fresh: [] }, modified: read.modified, parsed: read.parsed };
   port.postMessage({ id, answer: reply });
 }
