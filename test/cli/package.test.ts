@@ -63,7 +63,7 @@ function dockerBuildStageCopies(dockerfile: string): string[] {
 describe("npm pack", () => {
 
   it("ships the built CLI, the demo policies and the license, and nothing from the workbench", () => {
-    expect(packed).toEqual(expect.arrayContaining(["package.json", "README.md", "LICENSE", "bin/meshgate.js", "dist/cli/main.js", "dist/index.js", "dist/index.d.ts", "policies/bookinfo.yaml"]));
+    expect(packed).toEqual(expect.arrayContaining(["package.json", "README.md", "LICENSE", "bin/meshgate.js", "dist/cli/main.js", "dist/cli-bundle/main.js", "dist/cli-bundle/policy-worker.js", "dist/index.js", "dist/index.d.ts", "policies/bookinfo.yaml"]));
     const stray = packed.filter((p) => !/^(package\.json|README\.md|LICENSE|bin\/|dist\/|policies\/)/.test(p) || /\.test\.(js|d\.ts)$/.test(p));
     expect(stray).toEqual([]);
   });
