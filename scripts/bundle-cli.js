@@ -20,8 +20,9 @@ await build({
   format: "esm",
   platform: "node",
   target: "node20",
-  // CommonJS dependencies (undici, ioredis) call require() for Node's built-ins.
-  banner: { js: 'import { createRequire as __meshgateRequire } from "node:module"; const require = __meshgateRequire(import.meta.url);' },
+  // CommonJS dependencies (undici, ioredis) call require() for Node's built-ins. Made on first
+  // call: createRequire computes the module's lookup paths, ~0.3 ms in each of ~40 chunks.
+  banner: { js: 'import { createRequire as __meshgateCreateRequire } from "node:module"; let __meshgateRequire; function require(id) { return (__meshgateRequire ??= __meshgateCreateRequire(import.meta.url))(id); }' },
   // Readable stack traces without source maps: names and per-module path comments are kept.
   minify: false,
   legalComments: "inline",
