@@ -23,6 +23,12 @@ export interface FilterContext {
   readonly issues: PolicyIssue[];
 }
 
+/**
+ * What an empty filter list compiles to, shared (frozen, so nothing can add to it): most rules
+ * and backendRefs have no filters, and ten thousand routes otherwise kept four empty arrays each.
+ */
+export const NO_FILTERS: CompiledFilters = Object.freeze({ request: Object.freeze([]) as unknown as RequestFilter[], response: Object.freeze([]) as unknown as ResponseFilter[], mirrors: Object.freeze([]) as unknown as CompiledFilters["mirrors"], terminal: null, preflight: null });
+
 /** A filter list into per-request functions, in the order written. */
 export function compileFilters(filters: readonly HTTPRouteFilter[], ctx: FilterContext): CompiledFilters {
   const out: CompiledFilters = { request: [], response: [], mirrors: [], terminal: null, preflight: null };

@@ -6,7 +6,7 @@ import type { RetryPolicy } from "../resilience/policies.js";
 import type { Located } from "../policy/located.js";
 import { weightedChoice } from "../upstream/weighted.js";
 import { fnv1a } from "../http/text-hash.js";
-import { compileFilters } from "./compile-filters.js";
+import { NO_FILTERS, compileFilters } from "./compile-filters.js";
 import { compileMatch } from "./compile-match.js";
 import type { RuleTraffic, TrafficLookup } from "../resilience/compile-traffic.js";
 import type { CompiledSecurity } from "../identity/compiled-security.js";
@@ -81,7 +81,7 @@ function compileRule(located: Located<HTTPRoute>, rule: HTTPRouteRule, ruleIndex
   const { namespace, name } = route.metadata;
   const at = { file: located.file, index: located.index, issues: ctx.issues };
   const rulePath = ["spec", "rules", ruleIndex];
-  const filters = compileFilters(rule.filters ?? [], { ...at, path: [...rulePath, "filters"] });
+  const filters = rule.filters?.length ? compileFilters(rule.filters, { ...at, path: [...rulePath, "filters"] }) : NO_FILTERS;
   const resolve = (ref: BackendRefLike, path: (string | number)[]) => resolveBackend(ref, namespace, path, located, ctx);
 
   const traffic = ctx.traffic(route, rule.name);
@@ -95,7 +95,7 @@ function compileRule(located: Located<HTTPRoute>, rule: HTTPRouteRule, ruleIndex
   };
   const backendRefs: CompiledBackendRef[] = (rule.backendRefs ?? []).map((ref, i) => {
     const path = [...rulePath, "backendRefs", i];
-    const refFilters = compileFilters(ref.filters ?? [], { ...at, path: [...path, "filters"] });
+    const refFilters = ref.filters?.length ? compileFilters(ref.filters, { ...at, path: [...path, "filters"] }) : NO_FILTERS;
     const key = `${ref.namespace ?? namespace}/${ref.name}`;
     const isService = (ref.group ?? "") === "" && (ref.kind ?? "Service") === "Service";
     return {
