@@ -24,9 +24,13 @@ export class HealthChecker {
     if (![...snapshot.backends.values()].some((b) => b.healthCheck !== null)) return;
     // undici's full entry (its fetch, WebSocket, cache, ...) costs ~70 ms of a start; only
     // gateways with health checks pay it, once, before their first probe.
-    void loadUndici().then((undici) => {
-      if (generation === this.generation) this.start(snapshot, undici);
-    });
+    loadUndici().then(
+      (undici) => {
+        if (generation === this.generation) this.start(snapshot, undici);
+      },
+      // A broken install must not take the serving gateway down from a timer's promise: say so, probe nothing.
+      (err: unknown) => process.emitWarning(`health checks are off: undici did not load (${err instanceof Error ? err.message : String(err)})`),
+    );
   }
 
   private start(snapshot: Snapshot, { Agent, request }: Undici): void {
