@@ -63,7 +63,7 @@ export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expo
   }
 
   // Per-try timeouts and lost hedges cancel through the transport's hook: no controller per attempt.
-  const signal = ctx.requestSignal ?? new AbortController().signal;
+  const signal = ctx.requestSignal;
   let cancelled: GatewayError | null = null;
   let cancelAttempt: ((reason: unknown) => void) | null = null;
   const cancel = (reason: GatewayError) => {
@@ -134,7 +134,7 @@ export async function runAttempt(ctx: AttemptContext, cancellable: boolean, expo
     // a refused connection is a local-origin failure: the endpoint is avoided at once.
     if (failure.cause === "connect") record(ctx, endpoint, "local-origin");
     else if (failure.cause === "overloaded") state.counters.breakerRejections++; // our own limit: nothing was sent
-    else if (failure.cause !== "other" || !(signal.aborted || cancelled !== null)) record(ctx, endpoint, "gateway-error");
+    else if (failure.cause !== "other" || !(signal?.aborted === true || cancelled !== null)) record(ctx, endpoint, "gateway-error");
     return { ...failure, endpoint };
   }
 }
@@ -161,8 +161,8 @@ function record(ctx: AttemptContext, endpoint: CompiledEndpoint, outcome: Attemp
   if (state.health.backend(backend.key).record(endpoint.origin, outcome, backend.outlier, backend.endpoints.length, state.clock.now())) state.counters.ejections++;
 }
 
-function classify(err: unknown, signal: AbortSignal, backend: string): { kind: "failure"; error: GatewayError; cause: FailureCause } {
-  if (signal.aborted && signal.reason instanceof GatewayError) {
+function classify(err: unknown, signal: AbortSignal | undefined, backend: string): { kind: "failure"; error: GatewayError; cause: FailureCause } {
+  if (signal?.aborted === true && signal.reason instanceof GatewayError) {
     const reason = signal.reason;
     return { kind: "failure", error: reason, cause: reason.code === "upstream_timeout" ? "timeout" : "other" };
   }

@@ -71,8 +71,8 @@ export class FetchTransport implements Transport {
       if (headersTimeout > 0) clearHeadersTimer = setTimeout(() => cancel(new TransportError("timeout", `no response headers within ${headersTimeout} ms`)), headersTimeout);
       // The request's signal aborts ours (AbortSignal.any does the same at ~10 µs a call in workerd).
       const parent = request.signal;
-      if (parent.aborted) own.abort(parent.reason);
-      else parent.addEventListener("abort", () => own.abort(parent.reason), { once: true });
+      if (parent?.aborted === true) own.abort(parent.reason);
+      else parent?.addEventListener("abort", () => own.abort(parent.reason), { once: true });
       signal = own.signal;
     }
     const fetcher = this.fetcherFor(request);
@@ -83,7 +83,7 @@ export class FetchTransport implements Transport {
         headers,
         body: body === null ? null : ((body.bytes ?? body.stream) as BodyInit | null),
         redirect: "manual",
-        signal,
+        signal: signal ?? null,
         // Required by Node's fetch for streaming request bodies (a literal, not a spread per request).
         duplex: "half",
       };
@@ -91,7 +91,7 @@ export class FetchTransport implements Transport {
     } catch (err) {
       if (clearHeadersTimer !== null) clearTimeout(clearHeadersTimer);
       if (cancelled !== null) throw (cancelled as { reason: unknown }).reason;
-      if (request.signal.aborted) throw request.signal.reason;
+      if (request.signal?.aborted === true) throw request.signal.reason;
       const code = ((err as { cause?: { code?: string } }).cause?.code ?? "") as string;
       if (CONNECT_CODES.has(code)) throw new TransportError("connect_failed", `${code}: cannot connect to ${request.origin}`, { cause: err });
       throw new TransportError("reset", `fetch to ${request.origin} failed: ${(err as Error).message}`, { cause: err });

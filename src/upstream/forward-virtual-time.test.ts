@@ -72,7 +72,8 @@ const refuse: Behaviour = async () => {
 const hang: Behaviour = (req) =>
   new Promise((_, reject) => {
     req.cancelHook?.((reason) => reject(reason));
-    req.signal.addEventListener("abort", () => reject(req.signal.reason), { once: true });
+    const signal = req.signal;
+    signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
   });
 
 function request(clock: ManualClock): GatewayRequest {

@@ -56,8 +56,12 @@ export interface UpstreamRequest {
   /** Must include `host`; hop-by-hop headers already removed. */
   readonly headers: HeaderList;
   readonly body: RequestBody | null;
-  /** Aborts the attempt: the client went away, or the request deadline passed. */
-  readonly signal: AbortSignal;
+  /**
+   * Aborts the attempt: the client went away, or the request deadline passed. Absent when
+   * nothing outside the attempt can cancel it (Workers, no route deadline): transports then
+   * listen to nothing, which saves a controller and a listener per request in workerd.
+   */
+  readonly signal?: AbortSignal | undefined;
   /**
    * Called synchronously by `send` with a function that aborts this attempt alone (per-try
    * timeout, lost hedge). Cheaper than a signal per attempt; `send` then rejects with the reason.

@@ -115,8 +115,9 @@ class H2Exchange {
   }
 
   start(): void {
-    if (this.request.signal.aborted) return this.reject(this.request.signal.reason);
-    this.leave ??= onAbort(this.request.signal, (reason) => this.abort(reason));
+    const signal = this.request.signal;
+    if (signal?.aborted === true) return this.reject(signal.reason);
+    if (signal !== undefined) this.leave ??= onAbort(signal, (reason) => this.abort(reason));
     const cb = (err: TransportError | null, lease: Lease | null) => {
       this.waiting = null;
       if (this.cancelled !== null) {

@@ -176,7 +176,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler, Watched {
   }
 
   constructor(
-    private readonly signal: AbortSignal,
+    private readonly signal: AbortSignal | undefined,
     private readonly resolve: (res: UpstreamResponse) => void,
     private readonly reject: (err: unknown) => void,
     private limiter: ConnectionLimiter | null,
@@ -194,9 +194,9 @@ class ForwardHandler implements Dispatcher.DispatchHandler, Watched {
   onConnect(abort: (err?: Error) => void): void {
     this.abortRequest = abort as (reason?: unknown) => void;
     if (this.cancelled !== null) abort(this.cancelled.reason as Error);
-    else if (this.signal.aborted) abort(this.signal.reason as Error);
+    else if (this.signal?.aborted === true) abort(this.signal.reason as Error);
     else {
-      this.leave = onAbort(this.signal, (reason) => this.abortNow(reason));
+      if (this.signal !== undefined) this.leave = onAbort(this.signal, (reason) => this.abortNow(reason));
       if (this.deadlines !== null) {
         this.phase = WAITING_FOR_HEADERS;
         this.mark = this.deadlines.tick;
@@ -267,10 +267,10 @@ function trailersOf(raw: Buffer[] | string[] | Record<string, string | string[] 
   return lines.length === 0 ? null : new HeaderList(lines);
 }
 
-function toTransportError(err: Error, signal: AbortSignal): unknown {
+function toTransportError(err: Error, signal: AbortSignal | undefined): unknown {
   // Our own body stream refused to go on (over the body limit): the request's fault.
   if (err instanceof GatewayError) return err;
-  if (signal.aborted) return signal.reason ?? new TransportError("aborted", "request aborted", { cause: err });
+  if (signal?.aborted === true) return signal.reason ?? new TransportError("aborted", "request aborted", { cause: err });
   const code = (err as { code?: string }).code ?? "";
   // undici refused to build the request (a header it cannot send): our doing, not the upstream's.
   if (code === "UND_ERR_INVALID_ARG") return new GatewayError("request_not_forwardable", `the request cannot be forwarded: ${err.message}`, undefined, { cause: err });
