@@ -16,6 +16,14 @@ describe("onAbort", () => {
     expect(calls.sort()).toEqual(["b:gone", "d:gone"]);
   });
 
+  it("joins nothing without a signal, and leaving then is harmless", () => {
+    let called = false;
+    const leave = onAbort(undefined, () => (called = true));
+    leave();
+    leave();
+    expect(called).toBe(false);
+  });
+
   it("calls at once when the signal has already aborted", () => {
     const controller = new AbortController();
     controller.abort("before");

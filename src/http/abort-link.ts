@@ -10,10 +10,12 @@ const NOTHING = () => undefined;
 
 /**
  * Calls `fn` when `signal` aborts (at once if it already has); returns a function that leaves.
+ * No signal (an attempt nothing outside can cancel) joins nothing and leaves nothing to undo.
  * The group is an array on the signal itself: a WeakMap lookup and Set hashing per request cost
  * more than the rest of joining (a connection has one or a few requests in it at a time).
  */
-export function onAbort(signal: AbortSignal, fn: (reason: unknown) => void): () => void {
+export function onAbort(signal: AbortSignal | undefined, fn: (reason: unknown) => void): () => void {
+  if (signal === undefined) return NOTHING;
   if (signal.aborted) {
     fn(signal.reason);
     return NOTHING;
@@ -47,6 +49,6 @@ export interface LinkedController {
 export function linkedController(...parents: (AbortSignal | undefined)[]): LinkedController {
   const controller = new AbortController();
   const abort = (reason: unknown) => controller.abort(reason);
-  const leaves = parents.filter((p): p is AbortSignal => p !== undefined).map((p) => onAbort(p, abort));
+  const leaves = parents.map((p) => onAbort(p, abort));
   return { controller, unlink: () => leaves.forEach((leave) => leave()) };
 }

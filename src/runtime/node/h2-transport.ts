@@ -117,7 +117,7 @@ class H2Exchange {
   start(): void {
     const signal = this.request.signal;
     if (signal?.aborted === true) return this.reject(signal.reason);
-    if (signal !== undefined) this.leave ??= onAbort(signal, (reason) => this.abort(reason));
+    this.leave ??= onAbort(signal, (reason) => this.abort(reason));
     const cb = (err: TransportError | null, lease: Lease | null) => {
       this.waiting = null;
       if (this.cancelled !== null) {

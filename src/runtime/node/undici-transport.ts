@@ -196,7 +196,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler, Watched {
     if (this.cancelled !== null) abort(this.cancelled.reason as Error);
     else if (this.signal?.aborted === true) abort(this.signal.reason as Error);
     else {
-      if (this.signal !== undefined) this.leave = onAbort(this.signal, (reason) => this.abortNow(reason));
+      this.leave = onAbort(this.signal, (reason) => this.abortNow(reason));
       if (this.deadlines !== null) {
         this.phase = WAITING_FOR_HEADERS;
         this.mark = this.deadlines.tick;

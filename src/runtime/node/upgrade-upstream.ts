@@ -10,8 +10,6 @@ import { CONNECT_CODES, connectOptions } from "./undici-transport.js";
 
 /** Headers of one hop; the runtime writes its own Connection/Upgrade on the 101 it relays. */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
-/** What an attempt nobody outside can cancel leaves, instead of a listener. */
-const NO_LISTENER = (): void => undefined;
 
 /**
  * Sends a WebSocket handshake upstream on a connection of its own (HTTP/1.1, never pooled: it
@@ -45,7 +43,7 @@ export function sendUpgrade(request: UpstreamRequest, secure: boolean): Promise<
     };
     const options = { host, port, method: request.method, path: request.path, headers: request.headers.lines, agent: false, setHost: false } as const;
     const req: ClientRequest = tls ? httpsRequest({ ...options, ...tls, ALPNProtocols: ["http/1.1"] } as RequestOptions) : httpRequest(options);
-    const leave = request.signal === undefined ? NO_LISTENER : onAbort(request.signal, (reason) => fail(reason));
+    const leave = onAbort(request.signal, (reason) => fail(reason));
     request.cancelHook?.((reason) => fail(reason));
     const connectMs = request.connection?.connectTimeoutMs ?? DEFAULT_CONNECTION.connectTimeoutMs;
     if (connectMs > 0) timers.push(setTimeout(() => connected || fail(new TransportError("connect_failed", `no connection to ${request.origin} within ${connectMs} ms`)), connectMs));
